@@ -1,0 +1,182 @@
+import "reflect-metadata";
+import { parseArgs } from "node:util";
+import { loadConfig } from "../config/load.js";
+import type { TicketpostConfig } from "../config/schema.js";
+import { openDatabase } from "../db/data-source.js";
+import { drainMailbox } from "../mailbox/drain.js";
+import { ImapMailbox } from "../mailbox/imap-mailbox.js";
+import { MailboxPoller } from "../mailbox/poller.js";
+import { asTicketpostError, TicketpostError } from "../shared/errors.js";
+import { createLogger } from "../shared/logger.js";
+import { listFailedMails, listTickets, showTicket } from "../tickets/queries.js";
+import { closeDb, createSender, drainDeps, openGateway } from "./gateway.js";
+import { printFailed, printTicket, printTicketList } from "./print.js";
+
+const HELP: Record<string, string> = {
+  main: `ticketpost — email-driven ticket gateway
+
+Usage: ticketpost <command> [options]
+
+Commands:
+  start            run the gateway: IMAP IDLE + scheduled polls + outbox sender (stop with SIGTERM/SIGINT)
+  poll-once        process the mailbox and the outbox once, then exit (for cron and tests)
+  migrate          create or upgrade the database schema
+  tickets list     list tickets            (--status S, --json)
+  tickets show ID  one ticket with its history (ID: 42, T-42 or [#T-42]; --json)
+  failed list      mails that could not be processed, with the reason (--json)
+
+Options for every command:
+  --config FILE    configuration file (default: $TICKETPOST_CONFIG, then ./config/ticketpost.json)
+  --help           help for a command, e.g. "ticketpost tickets --help"
+`,
+  start: `ticketpost start [--config FILE]
+
+Runs until SIGTERM or SIGINT: keeps an IMAP IDLE connection on the mailbox (new mail is handled at
+once), polls on the schedule imap.schedule as well, and sends queued notifications. Runs never
+overlap. On a signal it finishes the mail in hand, stops and exits 0.
+`,
+  "poll-once": `ticketpost poll-once [--config FILE] [--json]
+
+Processes every mail in the mailbox, sends the queued notifications, prints a summary and exits.
+Exit code 0 when everything was handled (mails that went to Failed count as handled), 1 when the
+run stopped early (mailbox or database unreachable), 2 on a usage or configuration error.
+`,
+  migrate: `ticketpost migrate [--config FILE]
+
+Applies pending database migrations (SQLite file or PostgreSQL database from the configuration).
+`,
+  tickets: `ticketpost tickets list [--status new|in_progress|waiting|resolved] [--json] [--config FILE]
+ticketpost tickets show ID [--json] [--config FILE]
+`,
+  failed: `ticketpost failed list [--json] [--config FILE]
+
+Lists the mails that went to the Failed folder, with the error code, the reason and what each
+stage decided.
+`,
+};
+
+function usage(message: string): never {
+  throw new TicketpostError("EUSAGE", message);
+}
+
+function parseTicketId(arg: string | undefined, prefix: string): number {
+  if (!arg) usage("tickets show needs a ticket ID");
+  const m = new RegExp(`^(?:\\[#)?(?:${prefix}-)?(\\d+)\\]?$`, "i").exec(arg.trim());
+  if (!m) usage(`"${arg}" is not a ticket ID (use 42, ${prefix}-42 or [#${prefix}-42])`);
+  return Number(m[1]);
+}
+
+async function withDb<T>(config: TicketpostConfig, fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+  const db = await openDatabase(config.database);
+  try {
+    return await fn(db);
+  } finally {
+    await closeDb(db);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: "string", short: "c" },
+      help: { type: "boolean", short: "h" },
+      json: { type: "boolean" },
+      status: { type: "string" },
+    },
+  });
+  const [command, sub, arg] = positionals;
+  if (!command || command === "help") {
+    process.stdout.write(HELP.main);
+    return command ? 0 : values.help ? 0 : 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP[command] ?? HELP.main);
+    return 0;
+  }
+  if (!HELP[command] || command === "main") usage(`unknown command "${command}"; see ticketpost --help`);
+
+  const config = loadConfig(values.config);
+  const logger = createLogger(config.log.level, { service: "ticketpost" });
+
+  switch (command) {
+    case "migrate": {
+      const db = await openDatabase(config.database, { migrate: true });
+      const applied = await db.query(`SELECT name FROM ticketpost_migrations ORDER BY id`);
+      await closeDb(db);
+      process.stdout.write(`database is up to date (${applied.length} migration(s): ${applied.map((r: { name: string }) => r.name).join(", ")})\n`);
+      return 0;
+    }
+    case "tickets": {
+      if (sub === "list") {
+        const list = await withDb(config, (db) => listTickets(db, { prefix: config.referencePrefix }, { status: values.status }));
+        process.stdout.write(values.json ? JSON.stringify(list, null, 2) + "\n" : printTicketList(list));
+        return 0;
+      }
+      if (sub === "show") {
+        const id = parseTicketId(arg, config.referencePrefix);
+        const t = await withDb(config, (db) => showTicket(db, { prefix: config.referencePrefix }, id));
+        if (!t) throw new TicketpostError("ENOTFOUND", `no ticket ${config.referencePrefix}-${id}`);
+        process.stdout.write(values.json ? JSON.stringify(t, null, 2) + "\n" : printTicket(t));
+        return 0;
+      }
+      usage(`ticketpost tickets: expected "list" or "show ID"`);
+    }
+    // falls through: usage() never returns
+    case "failed": {
+      if (sub !== "list") usage(`ticketpost failed: expected "list"`);
+      const list = await withDb(config, (db) => listFailedMails(db));
+      process.stdout.write(values.json ? JSON.stringify(list, null, 2) + "\n" : printFailed(list));
+      return 0;
+    }
+    case "poll-once": {
+      const ctx = await openGateway(config, logger);
+      const sender = createSender(config, ctx);
+      try {
+        const mb = await ImapMailbox.open({ ...config.imap, idle: false }, logger);
+        let summary;
+        try {
+          summary = await drainMailbox(mb, config.imap, drainDeps(ctx));
+        } finally {
+          await mb.close();
+        }
+        const sent = await sender.runOnce();
+        const result = { mails: summary.processed + summary.failed, byOutcome: summary.byOutcome, failed: summary.failed, outbox: sent, stoppedBy: summary.stoppedBy ? { code: summary.stoppedBy.code, message: summary.stoppedBy.message } : null };
+        process.stdout.write(values.json ? JSON.stringify(result) + "\n"
+          : `poll-once: ${result.mails} mail(s) ${JSON.stringify(summary.byOutcome)}, ${summary.failed} to Failed; outbox: ${sent.sent} sent, ${sent.deferred} deferred, ${sent.failed} failed\n`);
+        return summary.stoppedBy ? 1 : 0;
+      } finally {
+        await sender.stop();
+        await closeDb(ctx.db);
+      }
+    }
+    case "start": {
+      const ctx = await openGateway(config, logger);
+      const sender = createSender(config, ctx);
+      const poller = new MailboxPoller({ imap: config.imap, deps: drainDeps(ctx, () => sender.wake()), logger: logger.child({ component: "mailbox" }) });
+      let stopping: Promise<void> | null = null;
+      const stop = (signal: string) => {
+        stopping ??= (async () => {
+          logger.info("stopping", { signal });
+          await poller.stop();
+          await sender.stop();
+          await closeDb(ctx.db);
+          logger.info("stopped");
+        })();
+        return stopping;
+      };
+      const done = new Promise<void>((resolve) => {
+        for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => void stop(sig).then(resolve));
+      });
+      logger.info("ticketpost started", { mailbox: config.imap.mailbox, schedule: config.imap.schedule, idle: config.imap.idle });
+      sender.start();
+      await poller.start();
+      await done;
+      return 0;
+    }
+  }
+  usage(`unknown command "${command}"`);
+}
+

@@ -1,0 +1,74 @@
+import path from "node:path";
+import type { DataSource } from "typeorm";
+import type { TicketpostConfig } from "../config/schema.js";
+import { BlobStore } from "../db/blob-store.js";
+import { MailReceipt } from "../db/entities.js";
+import { openDatabase } from "../db/data-source.js";
+import { TemplateSet } from "../notify/templates.js";
+import { OutboxSender } from "../notify/sender.js";
+import { SmtpTransport, type MailTransport } from "../notify/smtp-transport.js";
+import { NOTIFICATION_EVENTS } from "../notify/events/index.js";
+import { systemClock, type Clock } from "../shared/clock.js";
+import { TicketpostError } from "../shared/errors.js";
+import type { Logger } from "../shared/logger.js";
+import type { DrainDeps } from "../mailbox/drain.js";
+import type { GatewayContext } from "../tickets/context.js";
+import { processMail, recordFailure } from "../tickets/pipeline.js";
+import { In } from "typeorm";
+
+/** The composition root: the only place that creates the database, SMTP and clock objects. */
+
+export function checkTemplates(templates: TemplateSet, languages: string[]): void {
+  for (const ev of NOTIFICATION_EVENTS) {
+    for (const lang of languages) {
+      if (!templates.has(ev.name, lang)) throw new TicketpostError("ETEMPLATE", `templates: ${ev.name}.${lang}.hbs is missing in ${templates.dir}`);
+    }
+  }
+}
+
+export async function openGateway(config: TicketpostConfig, logger: Logger, opts: { clock?: Clock; migrate?: boolean } = {}): Promise<GatewayContext> {
+  const templates = new TemplateSet(config.templatesDir, config.language);
+  checkTemplates(templates, [config.language]);
+  const db = await openDatabase(config.database, { migrate: opts.migrate ?? false });
+  return {
+    db,
+    blobs: new BlobStore(path.join(config.dataDir, "blobs")),
+    templates,
+    clock: opts.clock ?? systemClock,
+    logger,
+    tagFormat: { prefix: config.referencePrefix },
+    gatewayName: config.name,
+    supportAddress: config.supportAddress,
+    ownAddresses: [config.supportAddress, config.imap.user.toLowerCase()].filter((a) => a.includes("@")),
+    messageIdDomain: config.messageIdDomain,
+    language: config.language,
+    maxMessageBytes: config.maxMessageBytes,
+  };
+}
+
+export function drainDeps(ctx: GatewayContext, onBatch?: () => void): DrainDeps {
+  return {
+    process: (pos, raw) => processMail(ctx, pos, raw),
+    giveUp: (pos, err) => recordFailure(ctx, pos, new TicketpostError(err.code, `gave up after repeated errors: ${err.message}`, { retryable: false }), null, []),
+    markMoved: async (ids, folder) => {
+      if (ids.length) await ctx.db.getRepository(MailReceipt).update({ id: In(ids) }, { movedTo: folder });
+    },
+    afterBatch: onBatch,
+    logger: ctx.logger,
+  };
+}
+
+export function createSender(config: TicketpostConfig, ctx: GatewayContext, transport: MailTransport = new SmtpTransport(config.smtp)): OutboxSender {
+  return new OutboxSender({
+    db: ctx.db,
+    transport,
+    from: { name: config.name, address: config.supportAddress },
+    cfg: config.outbox,
+    clock: ctx.clock,
+    logger: ctx.logger.child({ component: "outbox" }),
+  });
+}
+
+export async function closeDb(db: DataSource): Promise<void> {
+  if (db.isInitialized) await db.destroy();
+}

@@ -1,0 +1,45 @@
+import type { listFailedMails, showTicket, TicketSummary } from "../tickets/queries.js";
+
+/** Human-readable output of the CLI; --json prints the same objects as JSON instead. */
+
+function pad(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n - 1) + "…" : s.padEnd(n);
+}
+
+export function printTicketList(list: TicketSummary[]): string {
+  if (list.length === 0) return "no tickets\n";
+  const lines = [`${pad("TICKET", 10)} ${pad("STATUS", 12)} ${pad("REQUESTER", 28)} ${pad("MSGS", 4)} TITLE`];
+  for (const t of list) lines.push(`${pad(t.reference, 10)} ${pad(t.status, 12)} ${pad(t.requester, 28)} ${pad(String(t.messages), 4)} ${t.title}`);
+  return lines.join("\n") + `\n${list.length} ticket(s)\n`;
+}
+
+export function printTicket(t: NonNullable<Awaited<ReturnType<typeof showTicket>>>): string {
+  const out = [
+    `${t.reference}  ${t.title}`,
+    `status:       ${t.status}`,
+    `requester:    ${t.requester.name ? `${t.requester.name} <${t.requester.address}>` : t.requester.address}`,
+    `participants: ${t.participants.map((p) => `${p.address} (${p.role})`).join(", ") || "-"}`,
+    `created:      ${t.createdAt}   updated: ${t.updatedAt}`,
+    "",
+  ];
+  for (const m of t.messages) {
+    const arrow = m.direction === "inbound" ? `from ${m.from}` : `to ${m.to.join(", ")}`;
+    const delivery = m.delivery ? `  [${m.delivery.status}${m.delivery.lastError ? `: ${m.delivery.lastError}` : ""}]` : "";
+    out.push(`--- #${m.id} ${m.direction} ${m.visibility} ${arrow} ${m.createdAt}${delivery}`);
+    out.push(`Subject: ${m.subject}`);
+    for (const a of m.attachments) out.push(`Attachment: ${a.filename} (${a.contentType}, ${a.size} bytes)`);
+    out.push("", m.text, "");
+  }
+  return out.join("\n") + "\n";
+}
+
+export function printFailed(list: Awaited<ReturnType<typeof listFailedMails>>): string {
+  if (list.length === 0) return "no failed mails\n";
+  const out: string[] = [];
+  for (const f of list) {
+    out.push(`#${f.id} ${f.receivedAt} uid ${f.uid} → ${f.folder ?? "(not moved yet)"}`);
+    out.push(`  from: ${f.from ?? "?"}  subject: ${f.subject ?? "?"}  message-id: ${f.messageId ?? "?"}`);
+    out.push(`  ${f.code}: ${f.reason}`);
+  }
+  return out.join("\n") + `\n${list.length} failed mail(s)\n`;
+}

@@ -1,0 +1,208 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import cron from "node-cron";
+import { TicketpostError } from "../shared/errors.js";
+import type { TicketpostConfig } from "./schema.js";
+
+/** The only module that reads process.env: everything else gets a validated config object. */
+export const ENV = {
+  config: "TICKETPOST_CONFIG",
+  imapPassword: "TICKETPOST_IMAP_PASSWORD",
+  smtpPassword: "TICKETPOST_SMTP_PASSWORD",
+  databaseUrl: "TICKETPOST_DATABASE_URL",
+  logLevel: "TICKETPOST_LOG_LEVEL",
+} as const;
+
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export const DEFAULT_TEMPLATES_DIR = path.join(PROJECT_ROOT, "templates");
+
+type Json = Record<string, unknown>;
+
+function fail(key: string, problem: string): never {
+  throw new TicketpostError("ECONFIG", `config: ${key} ${problem}`);
+}
+
+class Reader {
+  constructor(private readonly obj: Json, private readonly prefix: string) {}
+  private key(k: string) {
+    return this.prefix ? `${this.prefix}.${k}` : k;
+  }
+  private raw(k: string): unknown {
+    return this.obj[k];
+  }
+  section(k: string): Reader {
+    const v = this.raw(k);
+    if (v === undefined || v === null) return new Reader({}, this.key(k));
+    if (typeof v !== "object" || Array.isArray(v)) fail(this.key(k), "must be an object");
+    return new Reader(v as Json, this.key(k));
+  }
+  string(k: string, def?: string): string {
+    const v = this.raw(k);
+    if (v === undefined || v === null) {
+      if (def === undefined) fail(this.key(k), "is required");
+      return def;
+    }
+    if (typeof v !== "string" || v.trim() === "") fail(this.key(k), "must be a non-empty string");
+    return v;
+  }
+  optionalString(k: string): string | null {
+    const v = this.raw(k);
+    if (v === undefined || v === null || v === "") return null;
+    if (typeof v !== "string") fail(this.key(k), "must be a string");
+    return v;
+  }
+  int(k: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const v = this.raw(k);
+    if (v === undefined || v === null) return def;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+      fail(this.key(k), `must be a whole number from ${min} to ${max}`);
+    }
+    return v;
+  }
+  bool(k: string, def: boolean): boolean {
+    const v = this.raw(k);
+    if (v === undefined || v === null) return def;
+    if (typeof v !== "boolean") fail(this.key(k), "must be true or false");
+    return v;
+  }
+  unknownKeys(known: string[]): void {
+    for (const k of Object.keys(this.obj)) {
+      if (!known.includes(k)) fail(this.key(k), `is not a known setting (known: ${known.join(", ")})`);
+    }
+  }
+}
+
+const ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
+
+function address(r: Reader, k: string, def?: string): string {
+  const v = r.string(k, def).trim().toLowerCase();
+  if (!ADDRESS.test(v)) fail(k, `must be a mail address like support@example.com (got "${v}")`);
+  return v;
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Relative paths in the file are resolved against this folder (default: the working directory). */
+  baseDir?: string;
+}
+
+/** Validates a parsed config object; a bad value stops with one line naming the key. */
+export function parseConfig(input: unknown, options: LoadOptions = {}): TicketpostConfig {
+  const env = options.env ?? {};
+  const baseDir = options.baseDir ?? process.cwd();
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new TicketpostError("ECONFIG", "config: the file must hold one JSON object");
+  }
+  const root = new Reader(input as Json, "");
+  root.unknownKeys(["name", "supportAddress", "messageIdDomain", "referencePrefix", "language", "dataDir", "database", "imap", "smtp", "outbox", "templatesDir", "maxMessageBytes", "log"]);
+  const supportAddress = address(root, "supportAddress");
+  const dataDir = path.resolve(baseDir, root.string("dataDir", "./data"));
+
+  const db = root.section("database");
+  db.unknownKeys(["url", "sqlitePath", "logging"]);
+  const dbUrl = env[ENV.databaseUrl] || db.optionalString("url");
+  if (dbUrl && !/^postgres(ql)?:\/\//.test(dbUrl)) fail("database.url", "must start with postgres:// (leave it empty for SQLite)");
+
+  const imap = root.section("imap");
+  imap.unknownKeys(["host", "port", "secure", "user", "password", "tls", "mailbox", "processedFolder", "failedFolder", "schedule", "idle", "batchSize"]);
+  const imapTls = imap.section("tls");
+  imapTls.unknownKeys(["rejectUnauthorized"]);
+  const imapSecure = imap.bool("secure", true);
+  const schedule = imap.string("schedule", "* * * * *");
+  if (!cron.validate(schedule)) fail("imap.schedule", `is not a valid cron expression ("${schedule}")`);
+  const imapPassword = env[ENV.imapPassword] || imap.optionalString("password");
+  if (!imapPassword) fail("imap.password", `is required (or set ${ENV.imapPassword})`);
+
+  const smtp = root.section("smtp");
+  smtp.unknownKeys(["host", "port", "secure", "user", "password", "tls"]);
+  const smtpTls = smtp.section("tls");
+  smtpTls.unknownKeys(["rejectUnauthorized"]);
+  const smtpSecure = smtp.bool("secure", false);
+
+  const outbox = root.section("outbox");
+  outbox.unknownKeys(["intervalMs", "maxAttempts", "backoffBaseMs", "backoffMaxMs"]);
+  const log = root.section("log");
+  log.unknownKeys(["level"]);
+  const level = (env[ENV.logLevel] || log.string("level", "info")) as string;
+  if (!["debug", "info", "warn", "error"].includes(level)) fail("log.level", "must be one of debug, info, warn, error");
+
+  const referencePrefix = root.string("referencePrefix", "T");
+  if (!/^[A-Za-z]{1,6}$/.test(referencePrefix)) fail("referencePrefix", "must be 1 to 6 letters");
+  const language = root.string("language", "en");
+  if (!/^[a-z]{2}$/.test(language)) fail("language", "must be a two-letter language code such as en or de");
+
+  const folder = (r: Reader, k: string, def: string) => {
+    const v = r.string(k, def);
+    if (/[\r\n*%]/.test(v)) fail(`imap.${k}`, "must be a plain folder name");
+    return v;
+  };
+
+  return {
+    name: root.string("name", "Ticketpost"),
+    supportAddress,
+    messageIdDomain: root.string("messageIdDomain", supportAddress.split("@")[1]).toLowerCase(),
+    referencePrefix: referencePrefix.toUpperCase(),
+    language,
+    dataDir,
+    database: {
+      url: dbUrl || null,
+      sqlitePath: path.resolve(dataDir, db.string("sqlitePath", "ticketpost.sqlite")),
+      logging: db.bool("logging", false),
+    },
+    imap: {
+      host: imap.string("host"),
+      port: imap.int("port", imapSecure ? 993 : 143, 1, 65535),
+      secure: imapSecure,
+      user: imap.string("user"),
+      password: imapPassword,
+      tls: { rejectUnauthorized: imapTls.bool("rejectUnauthorized", true) },
+      mailbox: folder(imap, "mailbox", "INBOX"),
+      processedFolder: folder(imap, "processedFolder", "Processed"),
+      failedFolder: folder(imap, "failedFolder", "Failed"),
+      schedule,
+      idle: imap.bool("idle", true),
+      batchSize: imap.int("batchSize", 50, 1, 1000),
+    },
+    smtp: {
+      host: smtp.string("host"),
+      port: smtp.int("port", smtpSecure ? 465 : 587, 1, 65535),
+      secure: smtpSecure,
+      user: smtp.optionalString("user"),
+      password: env[ENV.smtpPassword] || smtp.optionalString("password"),
+      tls: { rejectUnauthorized: smtpTls.bool("rejectUnauthorized", true) },
+    },
+    outbox: {
+      intervalMs: outbox.int("intervalMs", 5000, 100),
+      maxAttempts: outbox.int("maxAttempts", 10, 1, 1000),
+      backoffBaseMs: outbox.int("backoffBaseMs", 30_000, 10),
+      backoffMaxMs: outbox.int("backoffMaxMs", 3_600_000, 10),
+    },
+    templatesDir: path.resolve(baseDir, root.string("templatesDir", DEFAULT_TEMPLATES_DIR)),
+    maxMessageBytes: root.int("maxMessageBytes", 25 * 1024 * 1024, 1024),
+    log: { level: level as TicketpostConfig["log"]["level"] },
+  };
+}
+
+/** Finds the config file (--config, then TICKETPOST_CONFIG, then ./config/ticketpost.json) and loads it. */
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): TicketpostConfig {
+  const chosen = file ?? env[ENV.config] ?? "config/ticketpost.json";
+  const full = path.resolve(chosen);
+  let text: string;
+  try {
+    text = readFileSync(full, "utf8");
+  } catch (err) {
+    throw new TicketpostError("ECONFIG", `config: cannot read ${full} (${(err as NodeJS.ErrnoException).code ?? err}); pass --config FILE or set ${ENV.config}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    // V8 quotes the text around the error ("Unexpected token 'h', ..."password": hunter2"... is not
+    // valid JSON"), which may be a secret: keep what went wrong and the position, never that text.
+    const reason = (err as Error).message.replace(/, (?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, "");
+    throw new TicketpostError("ECONFIG", `config: ${full} is not valid JSON: ${reason}`);
+  }
+  // Relative paths count from the working directory, as ./data/ticketpost.sqlite does by default.
+  return parseConfig(json, { env });
+}

@@ -1,0 +1,156 @@
+import "reflect-metadata";
+import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from "typeorm";
+
+/*
+ * Every column names its type, so the schema does not depend on decorator metadata, and only
+ * types that SQLite and PostgreSQL share are used (Date maps to datetime / timestamp).
+ * Rows refer to each other by id columns rather than ORM relations: the workflow code reads
+ * and writes plain rows, and no lazy loading hides a query.
+ */
+
+/** UIDs and UIDVALIDITY are unsigned 32-bit: too big for a signed PostgreSQL integer. */
+const bigintAsNumber = {
+  to: (v: number | null | undefined) => v,
+  from: (v: string | number | null) => (v === null || v === undefined ? v : Number(v)),
+};
+
+export type TicketStatus = "new" | "in_progress" | "waiting" | "resolved";
+
+@Entity("ticket")
+export class Ticket {
+  @PrimaryGeneratedColumn({ type: "integer" }) id!: number;
+  @Column({ type: "text" }) title!: string;
+  @Column({ type: "text" }) description!: string;
+  @Column({ type: "varchar", length: 32 }) status!: TicketStatus;
+  @Column({ type: "varchar", length: 320 }) requesterAddress!: string;
+  @Column({ type: "varchar", length: 320, nullable: true }) requesterName!: string | null;
+  @Column({ type: "varchar", length: 8 }) language!: string;
+  @Column({ type: Date }) createdAt!: Date;
+  @Column({ type: Date }) updatedAt!: Date;
+}
+
+export type ParticipantRole = "requester" | "to" | "cc";
+
+@Entity("participant")
+@Unique("uq_participant_ticket_address", ["ticketId", "address"])
+export class Participant {
+  @PrimaryGeneratedColumn({ type: "integer" }) id!: number;
+  @Column({ type: "integer" }) ticketId!: number;
+  @Column({ type: "varchar", length: 320 }) address!: string;
+  @Column({ type: "varchar", length: 320, nullable: true }) name!: string | null;
+  @Column({ type: "varchar", length: 16 }) role!: ParticipantRole;
+}
+
+export type MessageDirection = "inbound" | "outbound";
+export type MessageVisibility = "public" | "internal";
+
+@Entity("message")
+@Index("idx_message_ticket", ["ticketId"])
+export class Message {
+  @PrimaryGeneratedColumn({ type: "integer" }) id!: number;
+  @Column({ type: "integer" }) ticketId!: number;
+  @Column({ type: "varchar", length: 16 }) direction!: MessageDirection;
+  @Column({ type: "varchar", length: 16 }) visibility!: MessageVisibility;
+  /** Message-ID without angle brackets; for inbound mail without one, a hash of the raw bytes. */
+  @Index("uq_message_message_id", { unique: true })
+  @Column({ type: "varchar", length: 998 })
+  messageId!: string;
+  @Column({ type: "varchar", length: 998, nullable: true }) inReplyTo!: string | null;
+  /** Space-separated Message-IDs, as in the header. */
+  @Column({ type: "text", nullable: true }) references!: string | null;
+  @Column({ type: "varchar", length: 320 }) fromAddress!: string;
+  @Column({ type: "varchar", length: 320, nullable: true }) fromName!: string | null;
+  /** JSON array of addresses. */
+  @Column({ type: "text" }) toAddresses!: string;
+  @Column({ type: "text" }) ccAddresses!: string;
+  @Column({ type: "text" }) subject!: string;
+  @Column({ type: "text" }) text!: string;
+  /** The whole mail as received, content-addressed under the data directory. */
+  @Column({ type: "varchar", length: 64, nullable: true }) rawSha256!: string | null;
+  @Column({ type: "integer", nullable: true }) rawSize!: number | null;
+  @Column({ type: Date }) createdAt!: Date;
+}
+
+@Entity("attachment")
+@Index("idx_attachment_message", ["messageRowId"])
+export class Attachment {
+  @PrimaryGeneratedColumn({ type: "integer" }) id!: number;
+  @Column({ type: "integer" }) messageRowId!: number;
+  @Column({ type: "varchar", length: 255 }) filename!: string;
+  @Column({ type: "varchar", length: 255 }) contentType!: string;
+  @Column({ type: "integer" }) size!: number;
+  @Column({ type: "varchar", length: 64 }) sha256!: string;
+  @Column({ type: "boolean" }) inline!: boolean;
+}
+
+export type ReceiptOutcome = "ticket_created" | "reply_added" | "duplicate" | "ignored" | "failed";
+
+/**
+ * One row per mail taken from a mailbox: its position (UIDVALIDITY + UID), what became of it,
+ * and, for a failed mail, why. Written in the same transaction as the ticket change, so after a
+ * crash the gateway knows which mails in the inbox are already done and only need moving.
+ */
+@Entity("mail_receipt")
+@Unique("uq_receipt_position", ["mailbox", "uidValidity", "uid"])
+export class MailReceipt {
+  @PrimaryGeneratedColumn({ type: "integer" }) id!: number;
+  @Column({ type: "varchar", length: 255 }) mailbox!: string;
+  @Column({ type: "bigint", transformer: bigintAsNumber }) uidValidity!: number;
+  @Column({ type: "bigint", transformer: bigintAsNumber }) uid!: number;
+  @Column({ type: "varchar", length: 998, nullable: true }) messageIdHeader!: string | null;
+  @Column({ type: "text", nullable: true }) subject!: string | null;
+  @Column({ type: "varchar", length: 320, nullable: true }) fromAddress!: string | null;
+  @Column({ type: "varchar", length: 32 }) outcome!: ReceiptOutcome;
+  @Column({ type: "varchar", length: 32, nullable: true }) errorCode!: string | null;
+  @Column({ type: "text", nullable: true }) reason!: string | null;
+  @Column({ type: "integer", nullable: true }) ticketId!: number | null;
+  @Column({ type: "integer", nullable: true }) messageRowId!: number | null;
+  @Column({ type: "varchar", length: 64, nullable: true }) rawSha256!: string | null;
+  @Column({ type: "integer", nullable: true }) rawSize!: number | null;
+  /** Folder the mail was moved to once the transaction had committed; null until then. */
+  @Column({ type: "varchar", length: 255, nullable: true }) movedTo!: string | null;
+  @Column({ type: Date }) receivedAt!: Date;
+}
+
+/** What each stage decided about one mail, in order: what `inspect` prints and tests assert. */
+@Entity("trail_entry")
+@Index("idx_trail_receipt", ["receiptId"])
+export class TrailEntry {
+  @PrimaryGeneratedColumn({ type: "integer" }) id!: number;
+  @Column({ type: "integer" }) receiptId!: number;
+  @Column({ type: "integer" }) seq!: number;
+  @Column({ type: "varchar", length: 32 }) stage!: string;
+  @Column({ type: "varchar", length: 32 }) verdict!: string;
+  @Column({ type: "text" }) detail!: string;
+}
+
+export type OutboxStatus = "pending" | "sent" | "failed";
+
+@Entity("outbox")
+@Index("idx_outbox_due", ["status", "nextAttemptAt"])
+export class OutboxMail {
+  @PrimaryGeneratedColumn({ type: "integer" }) id!: number;
+  @Column({ type: "integer", nullable: true }) ticketId!: number | null;
+  @Column({ type: "varchar", length: 64 }) event!: string;
+  @Column({ type: "varchar", length: 320 }) toAddress!: string;
+  @Column({ type: "varchar", length: 320, nullable: true }) toName!: string | null;
+  @Column({ type: "varchar", length: 8 }) language!: string;
+  /** Rendered when queued, in the transaction of the change: what is sent is what history shows. */
+  @Column({ type: "text" }) subject!: string;
+  @Column({ type: "text" }) textBody!: string;
+  @Column({ type: "text", nullable: true }) htmlBody!: string | null;
+  /** Message row of the outbound copy, for history and threading. */
+  @Column({ type: "integer", nullable: true }) messageRowId!: number | null;
+  /** Chosen when queued and stored as an outbound message, so replies thread before it is sent. */
+  @Column({ type: "varchar", length: 998 }) messageId!: string;
+  @Column({ type: "varchar", length: 998, nullable: true }) inReplyTo!: string | null;
+  @Column({ type: "text", nullable: true }) references!: string | null;
+  @Column({ type: "varchar", length: 16 }) status!: OutboxStatus;
+  @Column({ type: "integer" }) attempts!: number;
+  @Column({ type: Date }) nextAttemptAt!: Date;
+  @Column({ type: "text", nullable: true }) lastError!: string | null;
+  @Column({ type: Date }) createdAt!: Date;
+  @Column({ type: Date, nullable: true }) sentAt!: Date | null;
+}
+
+export const ENTITIES = [Ticket, Participant, Message, Attachment, MailReceipt, TrailEntry, OutboxMail];

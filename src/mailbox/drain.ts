@@ -1,0 +1,91 @@
+import type { ImapConfig } from "../config/schema.js";
+import { asTicketpostError, TicketpostError } from "../shared/errors.js";
+import type { Logger } from "../shared/logger.js";
+import type { MailPosition, ProcessResult } from "../tickets/pipeline.js";
+import type { MailSource } from "./imap-mailbox.js";
+
+export interface DrainDeps {
+  process(pos: MailPosition, raw: Buffer): Promise<ProcessResult>;
+  /** Records a mail as failed after it kept failing for reasons that retrying did not fix. */
+  giveUp(pos: MailPosition, err: TicketpostError): Promise<ProcessResult>;
+  /** Notes where a mail was moved (best effort: the receipt already makes the mail safe). */
+  markMoved(receiptIds: number[], folder: string): Promise<void>;
+  /** Told after each committed batch, e.g. to wake the outbox sender. */
+  afterBatch?(): void;
+  logger: Logger;
+}
+
+export interface DrainSummary {
+  processed: number;
+  failed: number;
+  byOutcome: Record<string, number>;
+  /** Set when the run stopped early; the mails left stay in the inbox for the next run. */
+  stoppedBy: TicketpostError | null;
+}
+
+const ATTEMPTS_PER_MAIL = 3;
+
+/**
+ * Empties the mailbox: fetch a batch, process each mail (its own transaction), then move the
+ * committed ones to Processed and the failed ones to Failed. Mails are moved only after their
+ * receipt is committed, so a crash between the two leaves a mail the next run just moves.
+ */
+export async function drainMailbox(source: MailSource, cfg: Pick<ImapConfig, "batchSize" | "processedFolder" | "failedFolder">, deps: DrainDeps): Promise<DrainSummary> {
+  const summary: DrainSummary = { processed: 0, failed: 0, byOutcome: {}, stoppedBy: null };
+  let stalled = 0;
+  for (;;) {
+    const uids = await source.listUids();
+    if (uids.length === 0) break;
+    let movedThisRound = 0;
+    for (let i = 0; i < uids.length; i += cfg.batchSize) {
+      const mails = await source.fetch(uids.slice(i, i + cfg.batchSize));
+      const toProcessed: Array<{ uid: number; receipt: number }> = [];
+      const toFailed: Array<{ uid: number; receipt: number }> = [];
+      for (const mail of mails) {
+        let result: ProcessResult | null = null;
+        for (let attempt = 1; result === null; attempt++) {
+          try {
+            result = await deps.process(mail.position, mail.raw);
+          } catch (err) {
+            const e = asTicketpostError(err, "EINTERNAL");
+            deps.logger.warn("mail processing failed", { uid: mail.position.uid, code: e.code, error: e.message, attempt });
+            if (attempt >= ATTEMPTS_PER_MAIL) {
+              try {
+                result = await deps.giveUp(mail.position, e);
+              } catch (recordErr) {
+                // Not even the failure can be recorded (database down): stop, leave the mail, retry later.
+                summary.stoppedBy = asTicketpostError(recordErr, "EDB");
+                break;
+              }
+            } else {
+              await new Promise((r) => setTimeout(r, 200 * attempt));
+            }
+          }
+        }
+        if (!result) break;
+        summary.byOutcome[result.outcome] = (summary.byOutcome[result.outcome] ?? 0) + 1;
+        if (result.outcome === "failed") {
+          toFailed.push({ uid: mail.position.uid, receipt: result.receiptId });
+          deps.logger.warn("mail moved to Failed", { uid: mail.position.uid, code: result.errorCode, reason: result.reason });
+        } else {
+          toProcessed.push({ uid: mail.position.uid, receipt: result.receiptId });
+          deps.logger.info("mail processed", { uid: mail.position.uid, outcome: result.outcome, ticket: result.ticketId, replay: result.alreadyDone || undefined });
+        }
+      }
+      deps.afterBatch?.();
+      await source.move(toProcessed.map((m) => m.uid), cfg.processedFolder);
+      await source.move(toFailed.map((m) => m.uid), cfg.failedFolder);
+      await deps.markMoved(toProcessed.map((m) => m.receipt), cfg.processedFolder).catch(() => {});
+      await deps.markMoved(toFailed.map((m) => m.receipt), cfg.failedFolder).catch(() => {});
+      summary.processed += toProcessed.length;
+      summary.failed += toFailed.length;
+      movedThisRound += toProcessed.length + toFailed.length;
+      if (summary.stoppedBy) return summary;
+    }
+    // Mails that vanish between SEARCH and FETCH (another client moved them) are not ours to
+    // handle; if nothing moves twice in a row, stop rather than spin.
+    stalled = movedThisRound === 0 ? stalled + 1 : 0;
+    if (stalled >= 2) break;
+  }
+  return summary;
+}

@@ -1,0 +1,131 @@
+import { ImapFlow } from "imapflow";
+import type { ImapConfig } from "../config/schema.js";
+import { TicketpostError } from "../shared/errors.js";
+import type { Logger } from "../shared/logger.js";
+import type { MailPosition } from "../tickets/pipeline.js";
+
+/** The only module that imports imapflow. It hands out raw mails with their position and moves them when told. */
+
+export interface FetchedMail {
+  position: MailPosition;
+  raw: Buffer;
+}
+
+export interface MailSource {
+  readonly mailbox: string;
+  listUids(): Promise<number[]>;
+  fetch(uids: number[]): Promise<FetchedMail[]>;
+  move(uids: number[], folder: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+function imapError(err: unknown, what: string): TicketpostError {
+  const e = err as { authenticationFailed?: boolean; code?: string; responseText?: string; message?: string };
+  if (e?.authenticationFailed) return new TicketpostError("EIMAP_AUTH", `IMAP login refused: ${e.responseText ?? e.message}`, { cause: err });
+  if (e?.code && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|NoConnection|EConnectionClosed)$/.test(e.code)) {
+    return new TicketpostError("EIMAP_CONNECT", `${what}: ${e.code} ${e.message ?? ""}`.trim(), { cause: err });
+  }
+  return new TicketpostError("EIMAP", `${what}: ${e?.responseText ?? e?.message ?? String(err)}`, { cause: err });
+}
+
+export class ImapMailbox implements MailSource {
+  private uidValidity = 0;
+  private readonly client: ImapFlow;
+  readonly mailbox: string;
+
+  private constructor(private readonly cfg: ImapConfig, private readonly logger: Logger) {
+    this.mailbox = cfg.mailbox;
+    this.client = new ImapFlow({
+      host: cfg.host,
+      port: cfg.port,
+      secure: cfg.secure,
+      auth: { user: cfg.user, pass: cfg.password },
+      tls: { rejectUnauthorized: cfg.tls.rejectUnauthorized },
+      logger: false,
+      // A new mail is announced while the connection idles, so it is handled within a second.
+      disableAutoIdle: !cfg.idle,
+      // imapflow waits 15 s after the last command before it idles; mail arriving in that window
+      // would wait for the schedule. A short pause still keeps IDLE out of a busy batch.
+      autoIdleDelay: 250,
+    });
+    // A recreated mailbox gets a new UIDVALIDITY; positions must carry the current one.
+    this.client.on("mailboxOpen", (m: { path: string; uidValidity: bigint }) => {
+      if (m.path === this.mailbox) this.uidValidity = Number(m.uidValidity);
+    });
+  }
+
+  /** Connects, creates the Processed and Failed folders when missing, and selects the mailbox. */
+  static async open(cfg: ImapConfig, logger: Logger): Promise<ImapMailbox> {
+    const mb = new ImapMailbox(cfg, logger);
+    try {
+      await mb.client.connect();
+    } catch (err) {
+      throw imapError(err, `IMAP connect to ${cfg.host}:${cfg.port}`);
+    }
+    try {
+      const existing = new Set((await mb.client.list()).map((f) => f.path));
+      for (const folder of [cfg.processedFolder, cfg.failedFolder]) {
+        if (!existing.has(folder)) {
+          await mb.client.mailboxCreate(folder);
+          logger.info("created IMAP folder", { folder });
+        }
+      }
+      const opened = await mb.client.mailboxOpen(cfg.mailbox);
+      mb.uidValidity = Number(opened.uidValidity);
+    } catch (err) {
+      await mb.close();
+      throw imapError(err, `IMAP mailbox ${cfg.mailbox}`);
+    }
+    return mb;
+  }
+
+  get connected(): boolean {
+    return this.client.usable;
+  }
+
+  on(event: "exists" | "close" | "error", listener: (...args: unknown[]) => void): void {
+    this.client.on(event, listener);
+  }
+
+  /** Every mail in the mailbox: processed mails leave it, so what is here is work (never "UNSEEN since today"). */
+  async listUids(): Promise<number[]> {
+    try {
+      const uids = await this.client.search({ all: true }, { uid: true });
+      return (uids || []).sort((a, b) => a - b);
+    } catch (err) {
+      throw imapError(err, "IMAP search");
+    }
+  }
+
+  async fetch(uids: number[]): Promise<FetchedMail[]> {
+    if (uids.length === 0) return [];
+    try {
+      const msgs = await this.client.fetchAll(uids.join(","), { uid: true, source: true }, { uid: true });
+      return msgs
+        .filter((m) => m.source)
+        .map((m) => ({ position: { mailbox: this.mailbox, uidValidity: this.uidValidity, uid: m.uid }, raw: m.source as Buffer }))
+        .sort((a, b) => a.position.uid - b.position.uid);
+    } catch (err) {
+      throw imapError(err, "IMAP fetch");
+    }
+  }
+
+  async move(uids: number[], folder: string): Promise<void> {
+    if (uids.length === 0) return;
+    try {
+      await this.client.messageMove(uids.join(","), folder, { uid: true });
+    } catch (err) {
+      throw imapError(err, `IMAP move to ${folder}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (this.client.usable) await this.client.logout();
+    } catch (err) {
+      this.logger.debug("IMAP logout failed", { error: (err as Error).message });
+    } finally {
+      this.client.close();
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import cron, { type ScheduledTask } from "node-cron";
+import type { ImapConfig } from "../config/schema.js";
+import { asTicketpostError } from "../shared/errors.js";
+import type { Logger } from "../shared/logger.js";
+import { drainMailbox, type DrainDeps, type DrainSummary } from "./drain.js";
+import { ImapMailbox } from "./imap-mailbox.js";
+import { SerialRunner } from "./serial-runner.js";
+
+export interface PollerOptions {
+  imap: ImapConfig;
+  deps: DrainDeps;
+  logger: Logger;
+  /** Reconnect backoff bounds (ms). */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+}
+
+/**
+ * The daemon's mailbox side: one IMAP connection that idles on the inbox (new mail is handled
+ * at once) plus a node-cron schedule as a safety net. All runs go through one SerialRunner, so
+ * they never overlap. A lost connection is re-established with exponential backoff.
+ */
+export class MailboxPoller {
+  private mailbox: ImapMailbox | null = null;
+  private task: ScheduledTask | null = null;
+  private stopping = false;
+  private reconnectDelay: number;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private readonly runner: SerialRunner<DrainSummary | null>;
+  lastRun: { at: Date; summary: DrainSummary | null; error: string | null } | null = null;
+
+  constructor(private readonly opts: PollerOptions) {
+    this.reconnectDelay = opts.reconnectMinMs ?? 1000;
+    this.runner = new SerialRunner(() => this.runOnce());
+  }
+
+  /** Connects and drains once; the returned promise settles when the first run has finished. */
+  async start(): Promise<void> {
+    this.task = cron.schedule(this.opts.imap.schedule, () => void this.poll(), { name: "mailbox-poll", noOverlap: true });
+    await this.poll();
+  }
+
+  poll(): Promise<DrainSummary | null> {
+    if (this.stopping) return Promise.resolve(null);
+    return this.runner.trigger();
+  }
+
+  private async ensureConnected(): Promise<ImapMailbox> {
+    if (this.mailbox?.connected) return this.mailbox;
+    const mb = await ImapMailbox.open(this.opts.imap, this.opts.logger);
+    mb.on("exists", () => {
+      this.opts.logger.info("IDLE: new mail announced");
+      void this.poll();
+    });
+    mb.on("error", (err) => this.opts.logger.warn("IMAP connection error", { error: (err as Error).message }));
+    mb.on("close", () => {
+      if (this.mailbox !== mb) return;
+      this.mailbox = null;
+      if (!this.stopping) {
+        this.opts.logger.warn("IMAP connection closed; reconnecting", { inMs: this.reconnectDelay });
+        this.scheduleReconnect();
+      }
+    });
+    this.mailbox = mb;
+    this.reconnectDelay = this.opts.reconnectMinMs ?? 1000;
+    this.opts.logger.info("IMAP connected", { host: this.opts.imap.host, mailbox: this.opts.imap.mailbox, idle: this.opts.imap.idle });
+    return mb;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.reconnectTimer || this.stopping) return;
+    const delay = this.reconnectDelay;
+    this.reconnectDelay = Math.min(delay * 2, this.opts.reconnectMaxMs ?? 60_000);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.poll();
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  private async runOnce(): Promise<DrainSummary | null> {
+    if (this.stopping) return null;
+    const at = new Date();
+    try {
+      const mb = await this.ensureConnected();
+      const summary = await drainMailbox(mb, this.opts.imap, this.opts.deps);
+      this.lastRun = { at, summary, error: summary.stoppedBy?.message ?? null };
+      if (summary.stoppedBy) this.opts.logger.error("poll stopped early; mails stay in the inbox", { code: summary.stoppedBy.code, error: summary.stoppedBy.message });
+      return summary;
+    } catch (err) {
+      const e = asTicketpostError(err, "EIMAP");
+      this.lastRun = { at, summary: null, error: e.message };
+      this.opts.logger.error("poll failed", { code: e.code, error: e.message, retryInMs: this.reconnectDelay });
+      if (!this.mailbox?.connected) this.scheduleReconnect();
+      return null;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.task) await this.task.stop();
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    await this.runner.idle();
+    const mb = this.mailbox;
+    this.mailbox = null;
+    await mb?.close();
+  }
+}

@@ -1,0 +1,9 @@
+import type { NotificationEvent } from "./types.js";
+
+/** The acknowledgement: the requester learns the ticket's reference. */
+export const receivedEvent: NotificationEvent = {
+  name: "received",
+  audience: "requester",
+  automatic: true,
+  description: "acknowledgement to the requester when a mail opens a ticket",
+};

@@ -1,0 +1,80 @@
+import { randomBytes } from "node:crypto";
+import type { EntityManager } from "typeorm";
+import { Message, OutboxMail, type Ticket } from "../db/entities.js";
+import type { MailAddress } from "../mail/types.js";
+import type { Clock } from "../shared/clock.js";
+import { eventByName } from "./events/index.js";
+import type { TemplateSet } from "./templates.js";
+
+export interface OutboxContext {
+  templates: TemplateSet;
+  messageIdDomain: string;
+  supportAddress: string;
+  clock: Clock;
+}
+
+export interface QueuedNotification {
+  ticket: Ticket;
+  event: string;
+  to: MailAddress;
+  language: string;
+  data: object;
+  /** The mail this one answers, for In-Reply-To/References. */
+  inReplyTo: string | null;
+  references: string[];
+}
+
+/** Our Message-IDs start with "ticketpost." so a mail of ours coming back is recognised. */
+export function newMessageId(domain: string, ticketId: number | null): string {
+  return `ticketpost.${ticketId ?? 0}.${Date.now().toString(36)}.${randomBytes(6).toString("hex")}@${domain}`;
+}
+
+/**
+ * Writes a notification into the outbox, in the caller's transaction: rendered now, sent by the
+ * OutboxSender after commit. The outbound copy is stored as a message of the ticket at once,
+ * so a reply to it threads even if it arrives before the row is marked sent.
+ */
+export async function queueNotification(em: EntityManager, ctx: OutboxContext, n: QueuedNotification): Promise<OutboxMail> {
+  const event = eventByName(n.event);
+  const rendered = ctx.templates.render(n.event, n.language, n.data);
+  const now = ctx.clock.now();
+  const messageId = newMessageId(ctx.messageIdDomain, n.ticket.id);
+  const refs = [...n.references.filter((r) => r !== n.inReplyTo), ...(n.inReplyTo ? [n.inReplyTo] : [])].slice(-20);
+  const message = await em.save(em.create(Message, {
+    ticketId: n.ticket.id,
+    direction: "outbound",
+    visibility: event.audience === "requester" ? "public" : "internal",
+    messageId,
+    inReplyTo: n.inReplyTo,
+    references: refs.length ? refs.join(" ") : null,
+    fromAddress: ctx.supportAddress,
+    fromName: null,
+    toAddresses: JSON.stringify([n.to.address]),
+    ccAddresses: "[]",
+    subject: rendered.subject,
+    text: rendered.text,
+    rawSha256: null,
+    rawSize: null,
+    createdAt: now,
+  }));
+  return em.save(em.create(OutboxMail, {
+    ticketId: n.ticket.id,
+    event: n.event,
+    toAddress: n.to.address,
+    toName: n.to.name,
+    language: n.language,
+    subject: rendered.subject,
+    textBody: rendered.text,
+    htmlBody: rendered.html,
+    messageRowId: message.id,
+    messageId,
+    inReplyTo: n.inReplyTo,
+    references: refs.length ? refs.join(" ") : null,
+    status: "pending",
+    attempts: 0,
+    nextAttemptAt: now,
+    lastError: null,
+    createdAt: now,
+    sentAt: null,
+  }));
+}

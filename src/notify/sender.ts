@@ -1,0 +1,134 @@
+import { LessThanOrEqual, type DataSource } from "typeorm";
+import type { OutboxConfig } from "../config/schema.js";
+import { OutboxMail } from "../db/entities.js";
+import { SerialRunner } from "../mailbox/serial-runner.js";
+import type { Clock } from "../shared/clock.js";
+import { asTicketpostError } from "../shared/errors.js";
+import type { Logger } from "../shared/logger.js";
+import { LOOP_HEADER } from "../mail/classify.js";
+import { eventByName } from "./events/index.js";
+import type { MailTransport } from "./smtp-transport.js";
+
+export interface SenderSummary {
+  sent: number;
+  deferred: number;
+  failed: number;
+}
+
+export interface OutboxSenderOptions {
+  db: DataSource;
+  transport: MailTransport;
+  from: { name: string; address: string };
+  cfg: OutboxConfig;
+  clock: Clock;
+  logger: Logger;
+  /** How long a claimed row is left alone by other senders (a sender that died mid-send). */
+  claimMs?: number;
+}
+
+/** Backoff for attempt n (1-based): base·2^(n-1), capped. */
+export function backoffDelay(attempt: number, cfg: Pick<OutboxConfig, "backoffBaseMs" | "backoffMaxMs">): number {
+  return Math.min(cfg.backoffBaseMs * 2 ** Math.max(0, attempt - 1), cfg.backoffMaxMs);
+}
+
+/**
+ * Sends what apply queued. A row is claimed by pushing its nextAttemptAt forward with a
+ * conditional UPDATE (so two senders never take the same row), sent, then marked sent. A crash
+ * between the SMTP "250 OK" and the mark is the one window where a mail can go out twice; it
+ * then carries the same Message-ID, which mail clients use to drop the copy.
+ */
+export class OutboxSender {
+  private timer: NodeJS.Timeout | null = null;
+  private readonly runner: SerialRunner<SenderSummary>;
+  private stopping = false;
+
+  constructor(private readonly o: OutboxSenderOptions) {
+    this.runner = new SerialRunner(() => this.drain());
+  }
+
+  runOnce(): Promise<SenderSummary> {
+    return this.runner.trigger();
+  }
+
+  /** Wakes the loop now (after new rows were committed). */
+  wake(): void {
+    if (!this.stopping) void this.runner.trigger().catch((err) => this.o.logger.error("outbox run failed", { error: (err as Error).message }));
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.wake(), this.o.cfg.intervalMs);
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.runner.idle();
+    this.o.transport.close();
+  }
+
+  private async claim(row: OutboxMail, now: Date): Promise<boolean> {
+    const until = new Date(now.getTime() + (this.o.claimMs ?? 120_000));
+    const res = await this.o.db
+      .createQueryBuilder()
+      .update(OutboxMail)
+      .set({ nextAttemptAt: until })
+      .where("id = :id AND status = 'pending' AND \"nextAttemptAt\" <= :now", { id: row.id, now })
+      .execute();
+    return (res.affected ?? 0) === 1;
+  }
+
+  private async drain(): Promise<SenderSummary> {
+    const summary: SenderSummary = { sent: 0, deferred: 0, failed: 0 };
+    const repo = this.o.db.getRepository(OutboxMail);
+    const seen = new Set<number>();
+    while (!this.stopping) {
+      const now = this.o.clock.now();
+      const due = (await repo.find({ where: { status: "pending", nextAttemptAt: LessThanOrEqual(now) }, order: { id: "ASC" }, take: 50 })).filter((r) => !seen.has(r.id));
+      if (due.length === 0) break;
+      for (const row of due) {
+        seen.add(row.id);
+        if (this.stopping || !(await this.claim(row, now))) continue;
+        await this.sendRow(row, summary);
+      }
+    }
+    return summary;
+  }
+
+  private async sendRow(row: OutboxMail, summary: SenderSummary): Promise<void> {
+    const repo = this.o.db.getRepository(OutboxMail);
+    const event = eventByName(row.event);
+    const headers: Record<string, string> = {
+      [LOOP_HEADER]: `${row.event}; ticket=${row.ticketId ?? "-"}`,
+      // Ask Exchange and friends not to send out-of-office answers to our mails.
+      "X-Auto-Response-Suppress": "All",
+    };
+    if (event.automatic) headers["Auto-Submitted"] = "auto-replied";
+    try {
+      await this.o.transport.send({
+        from: this.o.from,
+        to: { name: row.toName, address: row.toAddress },
+        replyTo: this.o.from.address,
+        subject: row.subject,
+        text: row.textBody,
+        html: row.htmlBody,
+        messageId: row.messageId,
+        inReplyTo: row.inReplyTo,
+        references: row.references ? row.references.split(" ") : [],
+        headers,
+      });
+      await repo.update({ id: row.id }, { status: "sent", sentAt: this.o.clock.now(), attempts: row.attempts + 1, lastError: null });
+      summary.sent++;
+      this.o.logger.info("notification sent", { outbox: row.id, event: row.event, ticket: row.ticketId, messageId: row.messageId });
+    } catch (err) {
+      const e = asTicketpostError(err, "ESMTP_TEMP");
+      const attempts = row.attempts + 1;
+      const giveUp = !e.retryable || attempts >= this.o.cfg.maxAttempts;
+      const next = new Date(this.o.clock.now().getTime() + backoffDelay(attempts, this.o.cfg));
+      await repo.update({ id: row.id }, { attempts, lastError: `${e.code}: ${e.message}`.slice(0, 2000), status: giveUp ? "failed" : "pending", nextAttemptAt: next });
+      if (giveUp) summary.failed++;
+      else summary.deferred++;
+      this.o.logger.warn(giveUp ? "notification failed for good" : "notification deferred", { outbox: row.id, code: e.code, error: e.message, attempts, nextAttemptAt: giveUp ? undefined : next.toISOString() });
+    }
+  }
+}

@@ -1,0 +1,154 @@
+import type { EntityManager } from "typeorm";
+import { MailReceipt, Message, TrailEntry, type ReceiptOutcome } from "../db/entities.js";
+import { classifyMail } from "../mail/classify.js";
+import { parseMail } from "../mail/parse.js";
+import type { InboundMessage } from "../mail/types.js";
+import { asTicketpostError, TicketpostError } from "../shared/errors.js";
+import { addReplyToTicket, createTicketFromMail } from "./apply.js";
+import type { GatewayContext, TrailStep } from "./context.js";
+import { findReceipt, threadLookup } from "./repository.js";
+import { resolveThread } from "./thread.js";
+
+/** Where a mail sits in its mailbox: the key that makes handling it exactly-once. */
+export interface MailPosition {
+  mailbox: string;
+  uidValidity: number;
+  uid: number;
+}
+
+export interface ProcessResult {
+  outcome: ReceiptOutcome;
+  receiptId: number;
+  ticketId: number | null;
+  /** The receipt already existed: an earlier run committed this mail and only the move is left. */
+  alreadyDone: boolean;
+  errorCode: string | null;
+  reason: string | null;
+  trail: TrailStep[];
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  const code = e?.driverError?.code ?? e?.code;
+  return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || /UNIQUE constraint failed|duplicate key/i.test(String((err as Error)?.message));
+}
+
+function fromReceipt(r: MailReceipt, trail: TrailStep[] = []): ProcessResult {
+  return { outcome: r.outcome, receiptId: r.id, ticketId: r.ticketId, alreadyDone: true, errorCode: r.errorCode, reason: r.reason, trail };
+}
+
+async function writeReceipt(em: EntityManager, ctx: GatewayContext, pos: MailPosition, fields: Partial<MailReceipt>, trail: TrailStep[]): Promise<MailReceipt> {
+  const receipt = await em.save(em.create(MailReceipt, {
+    mailbox: pos.mailbox,
+    uidValidity: pos.uidValidity,
+    uid: pos.uid,
+    messageIdHeader: null,
+    subject: null,
+    fromAddress: null,
+    errorCode: null,
+    reason: null,
+    ticketId: null,
+    messageRowId: null,
+    rawSha256: null,
+    rawSize: null,
+    movedTo: null,
+    receivedAt: ctx.clock.now(),
+    outcome: "failed",
+    ...fields,
+  }));
+  let seq = 0;
+  for (const step of trail) {
+    await em.save(em.create(TrailEntry, { receiptId: receipt.id, seq: seq++, stage: step.stage, verdict: step.verdict, detail: step.detail.slice(0, 2000) }));
+  }
+  return receipt;
+}
+
+function describe(msg: InboundMessage | null): Partial<MailReceipt> {
+  if (!msg) return {};
+  return { messageIdHeader: msg.messageId, subject: msg.subject.slice(0, 500), fromAddress: msg.from?.address ?? null, rawSha256: msg.rawSha256, rawSize: msg.rawSize };
+}
+
+/** Records a mail that cannot be processed: its receipt says why, and the mail goes to Failed. */
+export async function recordFailure(ctx: GatewayContext, pos: MailPosition, err: TicketpostError, msg: InboundMessage | null, trail: TrailStep[], raw?: { sha256: string; size: number }): Promise<ProcessResult> {
+  const steps = [...trail, { stage: "apply" as const, verdict: "failed", detail: `${err.code}: ${err.message}` }];
+  try {
+    const receipt = await ctx.db.transaction((em) =>
+      writeReceipt(em, ctx, pos, { ...describe(msg), ...(raw && !msg ? { rawSha256: raw.sha256, rawSize: raw.size } : {}), outcome: "failed", errorCode: err.code, reason: err.message.slice(0, 2000) }, steps),
+    );
+    return { outcome: "failed", receiptId: receipt.id, ticketId: null, alreadyDone: false, errorCode: err.code, reason: err.message, trail: steps };
+  } catch (dbErr) {
+    if (isUniqueViolation(dbErr)) {
+      const existing = await findReceipt(ctx.db.manager, pos.mailbox, pos.uidValidity, pos.uid);
+      if (existing) return fromReceipt(existing);
+    }
+    throw new TicketpostError("EDB", `could not record the failure of a mail: ${(dbErr as Error).message}`, { cause: dbErr });
+  }
+}
+
+/**
+ * parse → classify → (one transaction: dedup → thread → apply → receipt). Returns what became
+ * of the mail; throws only when nothing could be recorded (database unreachable), in which case
+ * the mail stays where it is and is tried again on the next run.
+ */
+export async function processMail(ctx: GatewayContext, pos: MailPosition, raw: Buffer): Promise<ProcessResult> {
+  const done = await findReceipt(ctx.db.manager, pos.mailbox, pos.uidValidity, pos.uid);
+  if (done) return fromReceipt(done);
+
+  const trail: TrailStep[] = [{ stage: "receive", verdict: "fetched", detail: `${pos.mailbox} uidvalidity ${pos.uidValidity} uid ${pos.uid}, ${raw.length} bytes` }];
+  const rawSha = await ctx.blobs.put(raw);
+  if (raw.length > ctx.maxMessageBytes) {
+    return recordFailure(ctx, pos, new TicketpostError("EOVERSIZE", `mail is ${raw.length} bytes; the limit is ${ctx.maxMessageBytes}`), null, trail, { sha256: rawSha, size: raw.length });
+  }
+
+  let msg: InboundMessage;
+  try {
+    msg = await parseMail(raw);
+    for (const a of msg.attachments) await ctx.blobs.put(a.content, a.sha256);
+  } catch (err) {
+    return recordFailure(ctx, pos, asTicketpostError(err, "EPARSE"), null, trail, { sha256: rawSha, size: raw.length });
+  }
+  trail.push({ stage: "parse", verdict: "ok", detail: `Message-ID ${msg.messageId ?? "(none)"}, from ${msg.from?.address ?? "(none)"}, ${msg.attachments.length} attachment(s)` });
+
+  const verdict = classifyMail(msg, { messageIdDomain: ctx.messageIdDomain, ownAddresses: ctx.ownAddresses });
+  trail.push({ stage: "classify", verdict: verdict.kind + (verdict.automatic ? "/automatic" : ""), detail: verdict.reasons.join("; ") });
+
+  try {
+    return await ctx.db.transaction(async (em) => {
+      if (await findReceipt(em, pos.mailbox, pos.uidValidity, pos.uid)) throw new AlreadyRecorded();
+      if (verdict.kind === "loop") {
+        const steps = [...trail, { stage: "apply" as const, verdict: "ignored", detail: "our own mail came back: dropped without an answer" }];
+        const r = await writeReceipt(em, ctx, pos, { ...describe(msg), outcome: "ignored", reason: verdict.reasons.join("; ") }, steps);
+        return { outcome: "ignored", receiptId: r.id, ticketId: null, alreadyDone: false, errorCode: null, reason: r.reason, trail: steps } satisfies ProcessResult;
+      }
+      const twin = await em.findOne(Message, { where: { messageId: msg.dedupKey }, select: { id: true, ticketId: true } });
+      if (twin) {
+        const steps = [...trail, { stage: "dedup" as const, verdict: "duplicate", detail: `Message-ID ${msg.dedupKey} is already message ${twin.id} of ticket ${twin.ticketId}` }];
+        const r = await writeReceipt(em, ctx, pos, { ...describe(msg), outcome: "duplicate", ticketId: twin.ticketId, messageRowId: twin.id }, steps);
+        return { outcome: "duplicate", receiptId: r.id, ticketId: twin.ticketId, alreadyDone: false, errorCode: null, reason: null, trail: steps } satisfies ProcessResult;
+      }
+      trail.push({ stage: "dedup", verdict: "new", detail: `Message-ID ${msg.dedupKey} not seen before` });
+
+      const thread = await resolveThread(msg, ctx.tagFormat, threadLookup(em));
+      trail.push({ stage: "thread", verdict: thread.ticketId === null ? "new-ticket" : `ticket-${thread.ticketId}`, detail: thread.reasons.join("; ") });
+
+      const applied = thread.ticketId === null
+        ? await createTicketFromMail(em, ctx, msg, { acknowledge: !verdict.automatic })
+        : await addReplyToTicket(em, ctx, thread.ticketId, msg);
+      const steps = [...trail, ...applied.trail];
+      const outcome: ReceiptOutcome = thread.ticketId === null ? "ticket_created" : "reply_added";
+      const r = await writeReceipt(em, ctx, pos, { ...describe(msg), outcome, ticketId: applied.ticket.id, messageRowId: applied.message.id }, steps);
+      return { outcome, receiptId: r.id, ticketId: applied.ticket.id, alreadyDone: false, errorCode: null, reason: null, trail: steps } satisfies ProcessResult;
+    });
+  } catch (err) {
+    if (err instanceof AlreadyRecorded || isUniqueViolation(err)) {
+      // Another run (or instance) committed this mail first; what it decided stands.
+      const existing = await findReceipt(ctx.db.manager, pos.mailbox, pos.uidValidity, pos.uid);
+      if (existing) return fromReceipt(existing);
+    }
+    const tpErr = err instanceof TicketpostError ? err : new TicketpostError("EDB", (err as Error).message, { cause: err });
+    if (tpErr.retryable) throw tpErr;
+    return recordFailure(ctx, pos, tpErr, msg, trail);
+  }
+}
+
+class AlreadyRecorded extends Error {}

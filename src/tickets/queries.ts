@@ -1,0 +1,93 @@
+import type { DataSource } from "typeorm";
+import { Attachment, MailReceipt, Message, OutboxMail, Participant, Ticket, TrailEntry } from "../db/entities.js";
+import { formatReference, type TicketTagFormat } from "../mail/subject.js";
+import { In } from "typeorm";
+
+/** Read-only views for the CLI (and later the HTTP side): plain JSON-able objects. */
+
+export interface TicketSummary {
+  id: number;
+  reference: string;
+  title: string;
+  status: string;
+  requester: string;
+  messages: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export async function listTickets(db: DataSource, format: TicketTagFormat, filter: { status?: string; limit?: number } = {}): Promise<TicketSummary[]> {
+  const tickets = await db.getRepository(Ticket).find({ where: filter.status ? { status: filter.status as Ticket["status"] } : {}, order: { id: "ASC" }, take: filter.limit });
+  const counts = new Map<number, number>();
+  if (tickets.length) {
+    const rows: Array<{ ticketId: number; n: string | number }> = await db.getRepository(Message)
+      .createQueryBuilder("m").select("m.ticketId", "ticketId").addSelect("COUNT(*)", "n")
+      .where({ ticketId: In(tickets.map((t) => t.id)) }).groupBy("m.ticketId").getRawMany();
+    for (const r of rows) counts.set(Number(r.ticketId), Number(r.n));
+  }
+  return tickets.map((t) => ({
+    id: t.id,
+    reference: formatReference(format, t.id),
+    title: t.title,
+    status: t.status,
+    requester: t.requesterAddress,
+    messages: counts.get(t.id) ?? 0,
+    createdAt: t.createdAt.toISOString(),
+    updatedAt: t.updatedAt.toISOString(),
+  }));
+}
+
+export async function showTicket(db: DataSource, format: TicketTagFormat, id: number) {
+  const ticket = await db.getRepository(Ticket).findOne({ where: { id } });
+  if (!ticket) return null;
+  const participants = await db.getRepository(Participant).find({ where: { ticketId: id }, order: { id: "ASC" } });
+  const messages = await db.getRepository(Message).find({ where: { ticketId: id }, order: { id: "ASC" } });
+  const attachments = messages.length ? await db.getRepository(Attachment).find({ where: { messageRowId: In(messages.map((m) => m.id)) }, order: { id: "ASC" } }) : [];
+  const outbox = await db.getRepository(OutboxMail).find({ where: { ticketId: id }, order: { id: "ASC" } });
+  return {
+    id: ticket.id,
+    reference: formatReference(format, ticket.id),
+    title: ticket.title,
+    status: ticket.status,
+    requester: { address: ticket.requesterAddress, name: ticket.requesterName },
+    description: ticket.description,
+    createdAt: ticket.createdAt.toISOString(),
+    updatedAt: ticket.updatedAt.toISOString(),
+    participants: participants.map((p) => ({ address: p.address, name: p.name, role: p.role })),
+    messages: messages.map((m) => {
+      const out = outbox.find((o) => o.messageRowId === m.id);
+      return {
+        id: m.id,
+        direction: m.direction,
+        visibility: m.visibility,
+        messageId: m.messageId,
+        from: m.fromAddress,
+        to: JSON.parse(m.toAddresses) as string[],
+        subject: m.subject,
+        text: m.text,
+        createdAt: m.createdAt.toISOString(),
+        delivery: out ? { status: out.status, attempts: out.attempts, lastError: out.lastError, sentAt: out.sentAt?.toISOString() ?? null } : undefined,
+        attachments: attachments.filter((a) => a.messageRowId === m.id).map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256 })),
+      };
+    }),
+  };
+}
+
+export async function listFailedMails(db: DataSource) {
+  const receipts = await db.getRepository(MailReceipt).find({ where: { outcome: "failed" }, order: { id: "ASC" } });
+  const trail = receipts.length ? await db.getRepository(TrailEntry).find({ where: { receiptId: In(receipts.map((r) => r.id)) }, order: { receiptId: "ASC", seq: "ASC" } }) : [];
+  return receipts.map((r) => ({
+    id: r.id,
+    receivedAt: r.receivedAt.toISOString(),
+    mailbox: r.mailbox,
+    uid: r.uid,
+    folder: r.movedTo,
+    messageId: r.messageIdHeader,
+    from: r.fromAddress,
+    subject: r.subject,
+    code: r.errorCode,
+    reason: r.reason,
+    rawSha256: r.rawSha256,
+    trail: trail.filter((t) => t.receiptId === r.id).map((t) => ({ stage: t.stage, verdict: t.verdict, detail: t.detail })),
+  }));
+}

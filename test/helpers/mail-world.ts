@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { dovecotAvailable, startDovecot, type DovecotInstance } from "../harness/dovecot.js";
+import { MailUser } from "../harness/mail-user.js";
+import { startSmtpRelay, type SmtpRelay } from "../harness/smtp-relay.js";
+
+export const CLI = path.resolve("dist/src/cli/main.js");
+export const SUPPORT = "support@example.test";
+
+/** Skips the suite with a message when Dovecot is missing; in CI that is a failure instead. */
+export function requireDovecot(ctx: Mocha.Context): void {
+  if (dovecotAvailable()) return;
+  const msg = "dovecot is not installed (apt-get install -y dovecot-imapd dovecot-lmtpd); end-to-end tests need it";
+  if (process.env.CI) throw new Error(msg);
+  console.warn(`    skipped: ${msg}`);
+  ctx.skip();
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * One private mail world: Dovecot with a mailbox per person, the SMTP relay, a data folder and a
+ * gateway config file pointing at them. The gateway itself runs as a real process.
+ */
+export class MailWorld {
+  readonly dir: string;
+  readonly configPath: string;
+  private daemons: ChildProcess[] = [];
+
+  private constructor(readonly dovecot: DovecotInstance, readonly relay: SmtpRelay, extraConfig: Record<string, unknown>) {
+    this.dir = mkdtempSync(path.join(os.tmpdir(), "tp-world-"));
+    this.configPath = path.join(this.dir, "ticketpost.json");
+    const config = {
+      name: "ACME Support",
+      supportAddress: SUPPORT,
+      messageIdDomain: "tickets.example.test",
+      dataDir: path.join(this.dir, "data"),
+      imap: { host: dovecot.host, port: dovecot.imapPort, secure: false, user: SUPPORT, password: dovecot.password, schedule: "*/10 * * * * *" },
+      smtp: { host: relay.host, port: relay.port, secure: false },
+      outbox: { intervalMs: 500, backoffBaseMs: 500, backoffMaxMs: 5000 },
+      ...extraConfig,
+    };
+    writeFileSync(this.configPath, JSON.stringify(config, null, 2));
+  }
+
+  static async start(people: string[], extraConfig: Record<string, unknown> = {}): Promise<MailWorld> {
+    // A password no log line could contain by accident, so tests can check it never appears.
+    const dovecot = await startDovecot({ users: [SUPPORT, ...people], password: `pw-${randomBytes(8).toString("hex")}` });
+    const relay = await startSmtpRelay({ lmtpHost: dovecot.host, lmtpPort: dovecot.lmtpPort });
+    return new MailWorld(dovecot, relay, extraConfig);
+  }
+
+  /** Changes the gateway's config file (the next CLI run or daemon reads it). */
+  updateConfig(change: (config: Record<string, any>) => void): Record<string, any> {
+    const config = JSON.parse(readFileSync(this.configPath, "utf8"));
+    change(config);
+    writeFileSync(this.configPath, JSON.stringify(config, null, 2));
+    return config;
+  }
+
+  user(address: string, name?: string): MailUser {
+    return MailUser.create({ dovecot: this.dovecot, relay: this.relay, address, name });
+  }
+
+  /** Runs `ticketpost ARGS --config <world>` to the end. */
+  cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args, "--config", this.configPath], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  async json<T = unknown>(args: string[]): Promise<T> {
+    const r = await this.cli([...args, "--json"]);
+    if (r.code !== 0) throw new Error(`ticketpost ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  /** Starts `ticketpost start` in the background; its log lines are collected. */
+  startDaemon(): { child: ChildProcess; log: () => string; exited: Promise<number | null> } {
+    const child = spawn(process.execPath, [CLI, "start", "--config", this.configPath], { stdio: ["ignore", "ignore", "pipe"] });
+    let log = "";
+    child.stderr!.on("data", (d) => (log += d));
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code, signal) => resolve(code ?? (signal ? -1 : null))));
+    this.daemons.push(child);
+    return { child, log: () => log, exited };
+  }
+
+  async stop(): Promise<void> {
+    for (const d of this.daemons) if (d.exitCode === null && d.signalCode === null) d.kill("SIGKILL");
+    await this.relay.stop();
+    await this.dovecot.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
