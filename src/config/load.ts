@@ -121,7 +121,7 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
   const smtpSecure = smtp.bool("secure", false);
 
   const outbox = root.section("outbox");
-  outbox.unknownKeys(["intervalMs", "maxAttempts", "backoffBaseMs", "backoffMaxMs"]);
+  outbox.unknownKeys(["intervalMs", "maxAttempts", "backoffBaseMs", "backoffMaxMs", "claimMs"]);
   const log = root.section("log");
   log.unknownKeys(["level"]);
   const level = (env[ENV.logLevel] || log.string("level", "info")) as string;
@@ -177,6 +177,7 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
       maxAttempts: outbox.int("maxAttempts", 10, 1, 1000),
       backoffBaseMs: outbox.int("backoffBaseMs", 30_000, 10),
       backoffMaxMs: outbox.int("backoffMaxMs", 3_600_000, 10),
+      claimMs: outbox.int("claimMs", 60_000, 100),
     },
     templatesDir: path.resolve(baseDir, root.string("templatesDir", DEFAULT_TEMPLATES_DIR)),
     maxMessageBytes: root.int("maxMessageBytes", 25 * 1024 * 1024, 1024),

@@ -37,6 +37,11 @@ export interface OutboxConfig {
   maxAttempts: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /**
+   * A sender takes a row for this long before sending it. If the process dies mid-send, the
+   * row is sent again after the lease (never earlier, so two senders never race on one row).
+   */
+  claimMs: number;
 }
 
 export interface TicketpostConfig {

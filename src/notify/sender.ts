@@ -22,8 +22,6 @@ export interface OutboxSenderOptions {
   cfg: OutboxConfig;
   clock: Clock;
   logger: Logger;
-  /** How long a claimed row is left alone by other senders (a sender that died mid-send). */
-  claimMs?: number;
 }
 
 /** Backoff for attempt n (1-based): base·2^(n-1), capped. */
@@ -68,7 +66,7 @@ export class OutboxSender {
   }
 
   private async claim(row: OutboxMail, now: Date): Promise<boolean> {
-    const until = new Date(now.getTime() + (this.o.claimMs ?? 120_000));
+    const until = new Date(now.getTime() + this.o.cfg.claimMs);
     const res = await this.o.db
       .createQueryBuilder()
       .update(OutboxMail)

@@ -1,4 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import Database from "better-sqlite3";
+import pg from "pg";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -6,6 +8,7 @@ import path from "node:path";
 import { dovecotAvailable, startDovecot, type DovecotInstance } from "../harness/dovecot.js";
 import { MailUser } from "../harness/mail-user.js";
 import { startSmtpRelay, type SmtpRelay } from "../harness/smtp-relay.js";
+import { createTestDatabase, type Engine, type TestDatabase } from "./databases.js";
 
 export const CLI = path.resolve("dist/src/cli/main.js");
 export const SUPPORT = "support@example.test";
@@ -34,7 +37,7 @@ export class MailWorld {
   readonly configPath: string;
   private daemons: ChildProcess[] = [];
 
-  private constructor(readonly dovecot: DovecotInstance, readonly relay: SmtpRelay, extraConfig: Record<string, unknown>) {
+  private constructor(readonly dovecot: DovecotInstance, readonly relay: SmtpRelay, readonly database: TestDatabase | null, extraConfig: Record<string, unknown>) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), "tp-world-"));
     this.configPath = path.join(this.dir, "ticketpost.json");
     const config = {
@@ -42,19 +45,22 @@ export class MailWorld {
       supportAddress: SUPPORT,
       messageIdDomain: "tickets.example.test",
       dataDir: path.join(this.dir, "data"),
+      ...(database ? { database: { url: database.options.url } } : {}),
       imap: { host: dovecot.host, port: dovecot.imapPort, secure: false, user: SUPPORT, password: dovecot.password, schedule: "*/10 * * * * *" },
       smtp: { host: relay.host, port: relay.port, secure: false },
-      outbox: { intervalMs: 500, backoffBaseMs: 500, backoffMaxMs: 5000 },
+      outbox: { intervalMs: 500, backoffBaseMs: 500, backoffMaxMs: 5000, claimMs: 2000 },
       ...extraConfig,
     };
     writeFileSync(this.configPath, JSON.stringify(config, null, 2));
   }
 
-  static async start(people: string[], extraConfig: Record<string, unknown> = {}): Promise<MailWorld> {
+  /** engine "postgres" gives the gateway its own fresh PostgreSQL database; default is SQLite in the data folder. */
+  static async start(people: string[], extraConfig: Record<string, unknown> = {}, engine: Engine = "sqlite"): Promise<MailWorld> {
     // A password no log line could contain by accident, so tests can check it never appears.
     const dovecot = await startDovecot({ users: [SUPPORT, ...people], password: `pw-${randomBytes(8).toString("hex")}` });
     const relay = await startSmtpRelay({ lmtpHost: dovecot.host, lmtpPort: dovecot.lmtpPort });
-    return new MailWorld(dovecot, relay, extraConfig);
+    const database = engine === "postgres" ? await createTestDatabase("postgres") : null;
+    return new MailWorld(dovecot, relay, database, extraConfig);
   }
 
   /** Changes the gateway's config file (the next CLI run or daemon reads it). */
@@ -89,8 +95,8 @@ export class MailWorld {
   }
 
   /** Starts `ticketpost start` in the background; its log lines are collected. */
-  startDaemon(): { child: ChildProcess; log: () => string; exited: Promise<number | null> } {
-    const child = spawn(process.execPath, [CLI, "start", "--config", this.configPath], { stdio: ["ignore", "ignore", "pipe"] });
+  startDaemon(env: NodeJS.ProcessEnv = {}): { child: ChildProcess; log: () => string; exited: Promise<number | null> } {
+    const child = spawn(process.execPath, [CLI, "start", "--config", this.configPath], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
     let log = "";
     child.stderr!.on("data", (d) => (log += d));
     const exited = new Promise<number | null>((resolve) => child.on("close", (code, signal) => resolve(code ?? (signal ? -1 : null))));
@@ -98,10 +104,35 @@ export class MailWorld {
     return { child, log: () => log, exited };
   }
 
+  /** Ends every session of an IMAP user on the server, as a server restart or a network cut would. */
+  kickImapUser(address: string): void {
+    execFileSync("doveadm", ["-c", path.join(this.dovecot.dir, "dovecot.conf"), "kick", address], { stdio: "ignore" });
+  }
+
+  /** Number of tickets, read straight from the gateway's database (SQLite file or PostgreSQL). */
+  async ticketCount(): Promise<number> {
+    if (this.database) {
+      const client = new pg.Client({ connectionString: this.database.options.url! });
+      await client.connect();
+      try {
+        return Number((await client.query("SELECT COUNT(*) AS n FROM ticket")).rows[0].n);
+      } finally {
+        await client.end();
+      }
+    }
+    const db = new Database(path.join(this.dir, "data", "ticketpost.sqlite"), { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare("SELECT COUNT(*) AS n FROM ticket").get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  }
+
   async stop(): Promise<void> {
     for (const d of this.daemons) if (d.exitCode === null && d.signalCode === null) d.kill("SIGKILL");
     await this.relay.stop();
     await this.dovecot.stop();
+    await this.database?.drop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

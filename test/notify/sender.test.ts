@@ -42,7 +42,7 @@ describe("outbox sender against a real SMTP server (sqlite)", () => {
   let gw: TestGateway;
   let now = new Date("2026-11-26T10:00:00Z");
   const clock: Clock = { now: () => new Date(now) };
-  const cfg = { intervalMs: 1000, maxAttempts: 3, backoffBaseMs: 60_000, backoffMaxMs: 3_600_000 };
+  const cfg = { intervalMs: 1000, maxAttempts: 3, backoffBaseMs: 60_000, backoffMaxMs: 3_600_000, claimMs: 60_000 };
 
   before(async () => {
     gw = await createTestGateway("sqlite", { clock });

@@ -1,0 +1,187 @@
+import type { AddressInfo } from "node:net";
+import type { Readable } from "node:stream";
+import { createTransport } from "nodemailer";
+import { SMTPServer, type SMTPServerSession } from "smtp-server";
+import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
+
+export interface AcceptedMail {
+  /** Envelope sender (MAIL FROM); "" for the null sender. */
+  from: string;
+  /** Envelope recipients (RCPT TO), as given by the client. */
+  to: string[];
+  /** The message exactly as received after DATA. */
+  raw: Buffer;
+  /** ms since epoch: when the relay had it in the recipients' mailboxes (sink: when it was received). */
+  at: number;
+}
+
+export type AcceptedListener = (mail: AcceptedMail) => void;
+
+export interface SmtpSink {
+  port: number;
+  host: "127.0.0.1";
+  /** Filled before the client gets its 250, so it is complete once sendMail() resolves. */
+  accepted: AcceptedMail[];
+  /** Called for every accepted mail; returns a function that removes the listener. */
+  onAccepted(listener: AcceptedListener): () => void;
+  stop(): Promise<void>;
+}
+
+export type SmtpRelay = SmtpSink;
+
+export interface SmtpRelayOptions {
+  lmtpHost: string;
+  lmtpPort: number;
+}
+
+const HOST = "127.0.0.1";
+const MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
+/** How long stop() lets clients finish before their connections are cut. */
+const CLOSE_TIMEOUT_MS = 1_000;
+
+type Deliver = (mail: Omit<AcceptedMail, "at">) => Promise<void>;
+
+/**
+ * smtp-server holds every new connection for a hard-coded 100 ms before its
+ * greeting, to catch spam bots that talk too early. For a local test server
+ * that is pure latency on every connection, which would dominate the delivery
+ * times the benchmark measures, so connections to the servers in this set
+ * greet at once. Should a future smtp-server change these internals, the
+ * servers fall back to the stock behaviour (slower, still correct).
+ */
+const greetAtOnce = new WeakSet<SMTPServer>();
+const stockInit = SMTPConnection.prototype.init;
+if (
+  typeof SMTPConnection.prototype._setListeners === "function" &&
+  typeof SMTPConnection.prototype.connectionReady === "function"
+) {
+  SMTPConnection.prototype.init = function init(this: SMTPConnection): void {
+    if (!greetAtOnce.has(this._server)) {
+      stockInit.call(this);
+      return;
+    }
+    this._setListeners(() => this.connectionReady());
+  };
+}
+
+/**
+ * An SMTP server for the code under test to send through (no TLS, any or no
+ * AUTH) that hands every message to Dovecot over LMTP, so recipients find it
+ * in their IMAP INBOX. The client gets its 250 only after LMTP delivery
+ * succeeded; a failed delivery is answered with 451.
+ */
+export async function startSmtpRelay(opts: SmtpRelayOptions): Promise<SmtpRelay> {
+  const lmtp = createTransport({
+    host: opts.lmtpHost,
+    port: opts.lmtpPort,
+    lmtp: true,
+    ignoreTLS: true,
+    logger: false,
+  });
+  const deliver: Deliver = async ({ from, to, raw }) => {
+    const info = await lmtp.sendMail({ envelope: { from, to }, raw });
+    // LMTP answers per recipient; nodemailer reports partial rejection as success.
+    const rejected = [...(info.rejected ?? []), ...(info.pending ?? [])];
+    if (rejected.length > 0) {
+      const reasons = (info.rejectedErrors as Error[] | undefined)?.map((e) => e.message).join("; ");
+      const delivered = info.accepted?.length ? ` (delivered to ${info.accepted.join(", ")})` : "";
+      throw new Error(`LMTP rejected ${rejected.join(", ")}${delivered}${reasons ? `: ${reasons}` : ""}`);
+    }
+  };
+  const server = await listen(deliver);
+  return { ...server, stop: () => server.stop().finally(() => lmtp.close()) };
+}
+
+/** The same SMTP server, but it only records mails; for measuring the sender without Dovecot in the loop. */
+export function startSmtpSink(): Promise<SmtpSink> {
+  return listen(undefined);
+}
+
+async function listen(deliver: Deliver | undefined): Promise<SmtpSink> {
+  const accepted: AcceptedMail[] = [];
+  const listeners = new Set<AcceptedListener>();
+
+  const onData = async (
+    stream: Readable & { sizeExceeded?: boolean },
+    session: SMTPServerSession,
+    callback: (err?: Error | null, message?: string) => void,
+  ): Promise<void> => {
+    let mail: AcceptedMail;
+    try {
+      const raw = await readAll(stream);
+      if (stream.sizeExceeded) {
+        callback(smtpError(552, `message exceeds ${MAX_MESSAGE_BYTES} bytes`));
+        return;
+      }
+      const { mailFrom, rcptTo } = session.envelope;
+      const envelope = { from: mailFrom ? mailFrom.address : "", to: rcptTo.map((r) => r.address), raw };
+      if (deliver) await deliver(envelope);
+      mail = { ...envelope, at: Date.now() };
+    } catch (err) {
+      callback(smtpError(451, `delivery failed: ${(err as Error).message}`));
+      return;
+    }
+    accepted.push(mail);
+    callback(null, deliver ? "Delivered" : "Accepted");
+    // After the reply on purpose: a throwing listener surfaces as an unhandled
+    // rejection (a failing test) instead of an SMTP error the sender might retry.
+    for (const listener of listeners) listener(mail);
+  };
+
+  const server = new SMTPServer({
+    logger: false,
+    banner: deliver ? "Ticketpost test relay" : "Ticketpost test sink",
+    disabledCommands: ["STARTTLS"],
+    authOptional: true,
+    allowInsecureAuth: true,
+    size: MAX_MESSAGE_BYTES,
+    closeTimeout: CLOSE_TIMEOUT_MS,
+    disableReverseLookup: true,
+    onAuth(auth, _session, callback) {
+      callback(null, { user: auth.username ?? "anonymous" });
+    },
+    onData(stream, session, callback) {
+      void onData(stream, session, callback);
+    },
+  });
+
+  greetAtOnce.add(server);
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once("error", onError);
+    server.listen(0, HOST, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+  // Errors after startup (a client resetting its socket) are not the relay's failure.
+  server.on("error", () => {});
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port: (server.server.address() as AddressInfo).port,
+    host: HOST,
+    accepted,
+    onAccepted(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    stop() {
+      stopping ??= new Promise<void>((resolve) => server.close(() => resolve()));
+      return stopping;
+    },
+  };
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function smtpError(responseCode: number, message: string): Error & { responseCode: number } {
+  return Object.assign(new Error(message), { responseCode });
+}
