@@ -1,5 +1,7 @@
 import "reflect-metadata";
 import { parseArgs } from "node:util";
+import cron from "node-cron";
+import { notifyOverdue } from "../tickets/workflow/overdue.js";
 import { loadConfig } from "../config/load.js";
 import type { TicketpostConfig } from "../config/schema.js";
 import { openDatabase } from "../db/data-source.js";
@@ -21,7 +23,7 @@ Commands:
   start            run the gateway: IMAP IDLE + scheduled polls + outbox sender (stop with SIGTERM/SIGINT)
   poll-once        process the mailbox and the outbox once, then exit (for cron and tests)
   migrate          create or upgrade the database schema
-  tickets list     list tickets            (--status S, --json)
+  tickets list     list tickets (--status S --department D --assignee A --overdue --queue --json)
   tickets show ID  one ticket with its history (ID: 42, T-42 or [#T-42]; --json)
   failed list      mails that could not be processed, with the reason (--json)
 
@@ -45,8 +47,11 @@ run stopped early (mailbox or database unreachable), 2 on a usage or configurati
 
 Applies pending database migrations (SQLite file or PostgreSQL database from the configuration).
 `,
-  tickets: `ticketpost tickets list [--status new|in_progress|waiting|resolved] [--json] [--config FILE]
+  tickets: `ticketpost tickets list [filters] [--queue] [--json] [--config FILE]
 ticketpost tickets show ID [--json] [--config FILE]
+
+Filters: --status new|in_progress|waiting|resolved, --department ID, --assignee ADDRESS, --overdue.
+--queue sorts by work order: urgency, then priority, then due date, then age (see the README).
 `,
   failed: `ticketpost failed list [--json] [--config FILE]
 
@@ -85,6 +90,10 @@ export async function main(argv: string[]): Promise<number> {
       help: { type: "boolean", short: "h" },
       json: { type: "boolean" },
       status: { type: "string" },
+      department: { type: "string" },
+      assignee: { type: "string" },
+      overdue: { type: "boolean" },
+      queue: { type: "boolean" },
     },
   });
   const [command, sub, arg] = positionals;
@@ -111,7 +120,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case "tickets": {
       if (sub === "list") {
-        const list = await withDb(config, (db) => listTickets(db, { prefix: config.referencePrefix }, { status: values.status }));
+        const list = await withDb(config, (db) => listTickets(db, { prefix: config.referencePrefix }, { status: values.status, department: values.department, assignee: values.assignee, overdue: values.overdue, order: values.queue ? "work" : "id" }));
         process.stdout.write(values.json ? JSON.stringify(list, null, 2) + "\n" : printTicketList(list));
         return 0;
       }
@@ -142,8 +151,9 @@ export async function main(argv: string[]): Promise<number> {
         } finally {
           await mb.close();
         }
+        const overdue = await notifyOverdue(ctx.db, ctx, config.overdue.repeatHours);
         const sent = await sender.runOnce();
-        const result = { mails: summary.processed + summary.failed, byOutcome: summary.byOutcome, failed: summary.failed, outbox: sent, stoppedBy: summary.stoppedBy ? { code: summary.stoppedBy.code, message: summary.stoppedBy.message } : null };
+        const result = { mails: summary.processed + summary.failed, byOutcome: summary.byOutcome, failed: summary.failed, overdueNotices: overdue, outbox: sent, stoppedBy: summary.stoppedBy ? { code: summary.stoppedBy.code, message: summary.stoppedBy.message } : null };
         process.stdout.write(values.json ? JSON.stringify(result) + "\n"
           : `poll-once: ${result.mails} mail(s) ${JSON.stringify(summary.byOutcome)}, ${summary.failed} to Failed; outbox: ${sent.sent} sent, ${sent.deferred} deferred, ${sent.failed} failed\n`);
         return summary.stoppedBy ? 1 : 0;
@@ -156,10 +166,22 @@ export async function main(argv: string[]): Promise<number> {
       const ctx = await openGateway(config, logger);
       const sender = createSender(config, ctx);
       const poller = new MailboxPoller({ imap: config.imap, deps: drainDeps(ctx, () => sender.wake()), logger: logger.child({ component: "mailbox" }) });
+      const overdueTask = cron.schedule(config.overdue.schedule, async () => {
+        try {
+          const n = await notifyOverdue(ctx.db, ctx, config.overdue.repeatHours);
+          if (n) {
+            logger.info("overdue notices queued", { tickets: n });
+            sender.wake();
+          }
+        } catch (err) {
+          logger.error("overdue check failed", { error: (err as Error).message });
+        }
+      }, { name: "overdue", noOverlap: true });
       let stopping: Promise<void> | null = null;
       const stop = (signal: string) => {
         stopping ??= (async () => {
           logger.info("stopping", { signal });
+          await overdueTask.stop();
           await poller.stop();
           await sender.stop();
           await closeDb(ctx.db);

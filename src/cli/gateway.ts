@@ -15,6 +15,8 @@ import type { DrainDeps } from "../mailbox/drain.js";
 import type { GatewayContext } from "../tickets/context.js";
 import { processMail, recordFailure } from "../tickets/pipeline.js";
 import { In } from "typeorm";
+import { trustFromAddress } from "../tickets/agent-auth.js";
+import { Directory } from "../tickets/directory.js";
 
 /** The composition root: the only place that creates the database, SMTP and clock objects. */
 
@@ -26,9 +28,14 @@ export function checkTemplates(templates: TemplateSet, languages: string[]): voi
   }
 }
 
+export function directoryOf(config: TicketpostConfig): Directory {
+  return new Directory(config.departments, config.defaultDepartment, config.agents, config.languages, config.language, config.supportAddress);
+}
+
 export async function openGateway(config: TicketpostConfig, logger: Logger, opts: { clock?: Clock; migrate?: boolean } = {}): Promise<GatewayContext> {
   const templates = new TemplateSet(config.templatesDir, config.language);
-  checkTemplates(templates, [config.language]);
+  const directory = directoryOf(config);
+  checkTemplates(templates, directory.languagesInUse());
   const db = await openDatabase(config.database, { migrate: opts.migrate ?? false });
   return {
     db,
@@ -39,10 +46,13 @@ export async function openGateway(config: TicketpostConfig, logger: Logger, opts
     tagFormat: { prefix: config.referencePrefix },
     gatewayName: config.name,
     supportAddress: config.supportAddress,
-    ownAddresses: [config.supportAddress, config.imap.user.toLowerCase()].filter((a) => a.includes("@")),
+    ownAddresses: [...directory.ownAddresses(), config.imap.user.toLowerCase()].filter((a) => a.includes("@")),
     messageIdDomain: config.messageIdDomain,
     language: config.language,
     maxMessageBytes: config.maxMessageBytes,
+    directory,
+    reopenDays: config.reopenDays,
+    verifyAgent: trustFromAddress,
   };
 }
 

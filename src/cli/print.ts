@@ -8,20 +8,30 @@ function pad(s: string, n: number): string {
 
 export function printTicketList(list: TicketSummary[]): string {
   if (list.length === 0) return "no tickets\n";
-  const lines = [`${pad("TICKET", 10)} ${pad("STATUS", 12)} ${pad("REQUESTER", 28)} ${pad("MSGS", 4)} TITLE`];
-  for (const t of list) lines.push(`${pad(t.reference, 10)} ${pad(t.status, 12)} ${pad(t.requester, 28)} ${pad(String(t.messages), 4)} ${t.title}`);
+  const lines = [`${pad("TICKET", 8)} ${pad("STATUS", 11)} ${pad("DEPT", 10)} ${pad("URGENCY", 14)} ${pad("PRIO", 8)} ${pad("DUE", 11)} ${pad("ASSIGNEE", 22)} ${pad("REQUESTER", 24)} TITLE`];
+  for (const t of list) {
+    const due = t.dueDate ? (t.overdue ? `${t.dueDate}!` : t.dueDate) : "-";
+    lines.push(`${pad(t.reference, 8)} ${pad(t.status, 11)} ${pad(t.department ?? "-", 10)} ${pad(t.urgency, 14)} ${pad(t.priority, 8)} ${pad(due, 11)} ${pad(t.assignee ?? "-", 22)} ${pad(t.requester, 24)} ${t.title}`);
+  }
   return lines.join("\n") + `\n${list.length} ticket(s)\n`;
 }
 
 export function printTicket(t: NonNullable<Awaited<ReturnType<typeof showTicket>>>): string {
   const out = [
     `${t.reference}  ${t.title}`,
-    `status:       ${t.status}`,
+    `status:       ${t.status}${t.resolution ? ` (resolution: ${t.resolution.split("\n")[0]})` : ""}`,
+    `department:   ${t.department ?? "-"}   assignee: ${t.assignee ?? "-"}`,
+    `priority:     ${t.priority}   urgency: ${t.urgency}   due: ${t.dueDate ?? "-"}${t.relatedTicket ? `   refers to: ${t.relatedTicket}` : ""}`,
     `requester:    ${t.requester.name ? `${t.requester.name} <${t.requester.address}>` : t.requester.address}`,
     `participants: ${t.participants.map((p) => `${p.address} (${p.role})`).join(", ") || "-"}`,
     `created:      ${t.createdAt}   updated: ${t.updatedAt}`,
     "",
   ];
+  if (t.events.length) {
+    out.push("events:");
+    for (const e of t.events) out.push(`  ${e.at} ${e.actor ?? "gateway"}: ${e.action} ${e.detail}`);
+    out.push("");
+  }
   for (const m of t.messages) {
     const arrow = m.direction === "inbound" ? `from ${m.from}` : `to ${m.to.join(", ")}`;
     const delivery = m.delivery ? `  [${m.delivery.status}${m.delivery.lastError ? `: ${m.delivery.lastError}` : ""}]` : "";

@@ -3,6 +3,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import cron from "node-cron";
 import { TicketpostError } from "../shared/errors.js";
+import { parseDepartments } from "./departments.js";
+import { address, fail, Reader, type Json } from "./reader.js";
 import type { TicketpostConfig } from "./schema.js";
 
 /** The only module that reads process.env: everything else gets a validated config object. */
@@ -16,70 +18,6 @@ export const ENV = {
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const DEFAULT_TEMPLATES_DIR = path.join(PROJECT_ROOT, "templates");
-
-type Json = Record<string, unknown>;
-
-function fail(key: string, problem: string): never {
-  throw new TicketpostError("ECONFIG", `config: ${key} ${problem}`);
-}
-
-class Reader {
-  constructor(private readonly obj: Json, private readonly prefix: string) {}
-  private key(k: string) {
-    return this.prefix ? `${this.prefix}.${k}` : k;
-  }
-  private raw(k: string): unknown {
-    return this.obj[k];
-  }
-  section(k: string): Reader {
-    const v = this.raw(k);
-    if (v === undefined || v === null) return new Reader({}, this.key(k));
-    if (typeof v !== "object" || Array.isArray(v)) fail(this.key(k), "must be an object");
-    return new Reader(v as Json, this.key(k));
-  }
-  string(k: string, def?: string): string {
-    const v = this.raw(k);
-    if (v === undefined || v === null) {
-      if (def === undefined) fail(this.key(k), "is required");
-      return def;
-    }
-    if (typeof v !== "string" || v.trim() === "") fail(this.key(k), "must be a non-empty string");
-    return v;
-  }
-  optionalString(k: string): string | null {
-    const v = this.raw(k);
-    if (v === undefined || v === null || v === "") return null;
-    if (typeof v !== "string") fail(this.key(k), "must be a string");
-    return v;
-  }
-  int(k: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-    const v = this.raw(k);
-    if (v === undefined || v === null) return def;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-      fail(this.key(k), `must be a whole number from ${min} to ${max}`);
-    }
-    return v;
-  }
-  bool(k: string, def: boolean): boolean {
-    const v = this.raw(k);
-    if (v === undefined || v === null) return def;
-    if (typeof v !== "boolean") fail(this.key(k), "must be true or false");
-    return v;
-  }
-  unknownKeys(known: string[]): void {
-    for (const k of Object.keys(this.obj)) {
-      if (!known.includes(k)) fail(this.key(k), `is not a known setting (known: ${known.join(", ")})`);
-    }
-  }
-}
-
-const ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
-
-function address(r: Reader, k: string, def?: string): string {
-  const v = r.string(k, def).trim().toLowerCase();
-  if (!ADDRESS.test(v)) fail(k, `must be a mail address like support@example.com (got "${v}")`);
-  return v;
-}
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
@@ -95,7 +33,7 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
     throw new TicketpostError("ECONFIG", "config: the file must hold one JSON object");
   }
   const root = new Reader(input as Json, "");
-  root.unknownKeys(["name", "supportAddress", "messageIdDomain", "referencePrefix", "language", "dataDir", "database", "imap", "smtp", "outbox", "templatesDir", "maxMessageBytes", "log"]);
+  root.unknownKeys(["name", "supportAddress", "messageIdDomain", "referencePrefix", "language", "dataDir", "database", "imap", "smtp", "outbox", "templatesDir", "maxMessageBytes", "log", "departments", "defaultDepartment", "agents", "languages", "reopenDays", "overdue"]);
   const supportAddress = address(root, "supportAddress");
   const dataDir = path.resolve(baseDir, root.string("dataDir", "./data"));
 
@@ -138,7 +76,16 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
     return v;
   };
 
+  const people = parseDepartments(root, supportAddress);
+  const overdue = root.section("overdue");
+  overdue.unknownKeys(["schedule", "repeatHours"]);
+  const overdueSchedule = overdue.string("schedule", "*/15 * * * *");
+  if (!cron.validate(overdueSchedule)) fail("overdue.schedule", `is not a valid cron expression ("${overdueSchedule}")`);
+
   return {
+    ...people,
+    reopenDays: root.int("reopenDays", 14, 0, 3650),
+    overdue: { schedule: overdueSchedule, repeatHours: overdue.int("repeatHours", 24, 1, 24 * 365) },
     name: root.string("name", "Ticketpost"),
     supportAddress,
     messageIdDomain: root.string("messageIdDomain", supportAddress.split("@")[1]).toLowerCase(),

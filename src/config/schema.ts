@@ -1,4 +1,27 @@
 import type { LogLevel } from "../shared/logger.js";
+import type { Urgency } from "../tickets/levels.js";
+
+export interface DepartmentConfig {
+  /** Short id, also the plus-address tag (support+web@) and what `#assign web` names. */
+  id: string;
+  name: string;
+  /** Name per language, e.g. { "de": "Webentwicklung" }. */
+  names: Record<string, string>;
+  /** Dedicated addresses and alias addresses that route mail here. */
+  addresses: string[];
+  /** Other short names for the plus-address tag, `Department:` lines and `#assign`. */
+  aliases: string[];
+  /** Agents of this department (addresses). */
+  members: string[];
+  defaultUrgency: Urgency;
+  /** Language of this department's members and of requesters who write to it. */
+  language: string | null;
+}
+
+export interface AgentConfig {
+  address: string;
+  name: string | null;
+}
 
 export interface TlsConfig {
   /** Verify the server certificate. On by default; turn off only for a lab server. */
@@ -62,4 +85,14 @@ export interface TicketpostConfig {
   /** Mails above this size (bytes) are not processed; they go to Failed. */
   maxMessageBytes: number;
   log: { level: LogLevel };
+  departments: DepartmentConfig[];
+  /** Department for mail to the general support address; null only when none are configured. */
+  defaultDepartment: string | null;
+  /** Names of agents (members are agents whether listed here or not). */
+  agents: AgentConfig[];
+  /** Language per address, overriding the department's and the default. */
+  languages: Record<string, string>;
+  /** A requester's reply within this many days of the resolution reopens the ticket. */
+  reopenDays: number;
+  overdue: { schedule: string; repeatHours: number };
 }

@@ -5,8 +5,9 @@ import { DataSource } from "typeorm";
 import { TicketpostError } from "../shared/errors.js";
 import { ENTITIES } from "./entities.js";
 import { Initial1764172800000 } from "./migrations/0001-initial.js";
+import { Workflow1764259200000 } from "./migrations/0002-workflow.js";
 
-export const MIGRATIONS = [Initial1764172800000];
+export const MIGRATIONS = [Initial1764172800000, Workflow1764259200000];
 
 export interface DatabaseOptions {
   /** postgres://… selects PostgreSQL; null means SQLite at sqlitePath. */

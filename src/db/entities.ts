@@ -27,6 +27,29 @@ export class Ticket {
   @Column({ type: "varchar", length: 8 }) language!: string;
   @Column({ type: Date }) createdAt!: Date;
   @Column({ type: Date }) updatedAt!: Date;
+  @Column({ type: "varchar", length: 32, nullable: true }) departmentId!: string | null;
+  @Column({ type: "varchar", length: 16, default: "normal" }) priority!: string;
+  @Column({ type: "varchar", length: 32, default: "impaired" }) urgency!: string;
+  /** Calendar date YYYY-MM-DD: a due date is a day, not an instant. */
+  @Column({ type: "varchar", length: 10, nullable: true }) dueDate!: string | null;
+  @Column({ type: "varchar", length: 320, nullable: true }) assigneeAddress!: string | null;
+  @Column({ type: Date, nullable: true }) resolvedAt!: Date | null;
+  @Column({ type: "text", nullable: true }) resolution!: string | null;
+  /** The closed ticket a late reply referred to. */
+  @Column({ type: "integer", nullable: true }) relatedTicketId!: number | null;
+  @Column({ type: Date, nullable: true }) lastOverdueNoticeAt!: Date | null;
+}
+
+/** What happened to a ticket, by whom: status changes, assignments, field changes. */
+@Entity("ticket_event")
+@Index("idx_ticket_event_ticket", ["ticketId"])
+export class TicketEvent {
+  @PrimaryGeneratedColumn({ type: "integer" }) id!: number;
+  @Column({ type: "integer" }) ticketId!: number;
+  @Column({ type: Date }) at!: Date;
+  @Column({ type: "varchar", length: 320, nullable: true }) actor!: string | null;
+  @Column({ type: "varchar", length: 32 }) action!: string;
+  @Column({ type: "text" }) detail!: string;
 }
 
 export type ParticipantRole = "requester" | "to" | "cc";
@@ -153,4 +176,4 @@ export class OutboxMail {
   @Column({ type: Date, nullable: true }) sentAt!: Date | null;
 }
 
-export const ENTITIES = [Ticket, Participant, Message, Attachment, MailReceipt, TrailEntry, OutboxMail];
+export const ENTITIES = [Ticket, TicketEvent, Participant, Message, Attachment, MailReceipt, TrailEntry, OutboxMail];

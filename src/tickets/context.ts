@@ -4,6 +4,7 @@ import type { TicketTagFormat } from "../mail/subject.js";
 import type { TemplateSet } from "../notify/templates.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
+import type { Directory } from "./directory.js";
 
 /** What the workflow needs from the outside, built once in cli/ (the composition root). */
 export interface GatewayContext {
@@ -20,10 +21,16 @@ export interface GatewayContext {
   messageIdDomain: string;
   language: string;
   maxMessageBytes: number;
+  directory: Directory;
+  reopenDays: number;
+  /** The check that an agent's mail really comes from that agent (see agent-auth.ts). */
+  verifyAgent: AgentVerifier;
 }
 
+export type AgentVerifier = (msg: import("../mail/types.js").InboundMessage, agentAddress: string) => { ok: boolean; reason: string };
+
 export interface TrailStep {
-  stage: "receive" | "parse" | "classify" | "dedup" | "thread" | "apply" | "notify";
+  stage: "receive" | "parse" | "classify" | "dedup" | "thread" | "route" | "fields" | "commands" | "apply" | "notify";
   verdict: string;
   detail: string;
 }

@@ -4,7 +4,8 @@ import { classifyMail } from "../mail/classify.js";
 import { parseMail } from "../mail/parse.js";
 import type { InboundMessage } from "../mail/types.js";
 import { asTicketpostError, TicketpostError } from "../shared/errors.js";
-import { addReplyToTicket, createTicketFromMail } from "./apply.js";
+import { addMailToTicket } from "./workflow/reply.js";
+import { createTicketFromMail } from "./workflow/new-ticket.js";
 import type { GatewayContext, TrailStep } from "./context.js";
 import { findReceipt, threadLookup } from "./repository.js";
 import { resolveThread } from "./thread.js";
@@ -133,9 +134,9 @@ export async function processMail(ctx: GatewayContext, pos: MailPosition, raw: B
 
       const applied = thread.ticketId === null
         ? await createTicketFromMail(em, ctx, msg, { acknowledge: !verdict.automatic })
-        : await addReplyToTicket(em, ctx, thread.ticketId, msg);
+        : await addMailToTicket(em, ctx, thread.ticketId, msg, { automatic: verdict.automatic });
       const steps = [...trail, ...applied.trail];
-      const outcome: ReceiptOutcome = thread.ticketId === null ? "ticket_created" : "reply_added";
+      const outcome: ReceiptOutcome = applied.created ? "ticket_created" : "reply_added";
       const r = await writeReceipt(em, ctx, pos, { ...describe(msg), outcome, ticketId: applied.ticket.id, messageRowId: applied.message.id }, steps);
       return { outcome, receiptId: r.id, ticketId: applied.ticket.id, alreadyDone: false, errorCode: null, reason: null, trail: steps } satisfies ProcessResult;
     });

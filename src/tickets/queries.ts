@@ -1,7 +1,9 @@
 import type { DataSource } from "typeorm";
-import { Attachment, MailReceipt, Message, OutboxMail, Participant, Ticket, TrailEntry } from "../db/entities.js";
+import { Attachment, MailReceipt, Message, OutboxMail, Participant, Ticket, TicketEvent, TrailEntry } from "../db/entities.js";
 import { formatReference, type TicketTagFormat } from "../mail/subject.js";
 import { In } from "typeorm";
+import { compareWorkOrder } from "./queue-order.js";
+import { localDate } from "./workflow/overdue.js";
 
 /** Read-only views for the CLI (and later the HTTP side): plain JSON-able objects. */
 
@@ -10,14 +12,38 @@ export interface TicketSummary {
   reference: string;
   title: string;
   status: string;
+  department: string | null;
+  assignee: string | null;
+  priority: string;
+  urgency: string;
+  dueDate: string | null;
+  overdue: boolean;
   requester: string;
   messages: number;
   createdAt: string;
   updatedAt: string;
 }
 
-export async function listTickets(db: DataSource, format: TicketTagFormat, filter: { status?: string; limit?: number } = {}): Promise<TicketSummary[]> {
-  const tickets = await db.getRepository(Ticket).find({ where: filter.status ? { status: filter.status as Ticket["status"] } : {}, order: { id: "ASC" }, take: filter.limit });
+export interface TicketFilter {
+  status?: string;
+  department?: string;
+  assignee?: string;
+  overdue?: boolean;
+  /** "id" (default) or "work": the agent's work order (urgency, priority, due date, age). */
+  order?: "id" | "work";
+  today?: string;
+}
+
+export async function listTickets(db: DataSource, format: TicketTagFormat, filter: TicketFilter = {}): Promise<TicketSummary[]> {
+  const where: Record<string, unknown> = {};
+  if (filter.status) where.status = filter.status;
+  if (filter.department) where.departmentId = filter.department.toLowerCase();
+  if (filter.assignee) where.assigneeAddress = filter.assignee.toLowerCase();
+  const today = filter.today ?? localDate(new Date());
+  let tickets = await db.getRepository(Ticket).find({ where, order: { id: "ASC" } });
+  const isOverdue = (t: Ticket) => t.status !== "resolved" && !!t.dueDate && t.dueDate < today;
+  if (filter.overdue) tickets = tickets.filter(isOverdue);
+  if (filter.order === "work") tickets.sort(compareWorkOrder);
   const counts = new Map<number, number>();
   if (tickets.length) {
     const rows: Array<{ ticketId: number; n: string | number }> = await db.getRepository(Message)
@@ -30,6 +56,12 @@ export async function listTickets(db: DataSource, format: TicketTagFormat, filte
     reference: formatReference(format, t.id),
     title: t.title,
     status: t.status,
+    department: t.departmentId,
+    assignee: t.assigneeAddress,
+    priority: t.priority,
+    urgency: t.urgency,
+    dueDate: t.dueDate,
+    overdue: isOverdue(t),
     requester: t.requesterAddress,
     messages: counts.get(t.id) ?? 0,
     createdAt: t.createdAt.toISOString(),
@@ -49,6 +81,14 @@ export async function showTicket(db: DataSource, format: TicketTagFormat, id: nu
     reference: formatReference(format, ticket.id),
     title: ticket.title,
     status: ticket.status,
+    department: ticket.departmentId,
+    assignee: ticket.assigneeAddress,
+    priority: ticket.priority,
+    urgency: ticket.urgency,
+    dueDate: ticket.dueDate,
+    resolution: ticket.resolution,
+    relatedTicket: ticket.relatedTicketId ? formatReference(format, ticket.relatedTicketId) : null,
+    events: (await db.getRepository(TicketEvent).find({ where: { ticketId: id }, order: { id: "ASC" } })).map((e) => ({ at: e.at.toISOString(), actor: e.actor, action: e.action, detail: e.detail })),
     requester: { address: ticket.requesterAddress, name: ticket.requesterName },
     description: ticket.description,
     createdAt: ticket.createdAt.toISOString(),

@@ -36,7 +36,7 @@ for (const engine of ENGINES) {
       const db = await openDatabase(tdb.options, { migrate: true });
       try {
         const rows = await db.query(`SELECT name FROM ticketpost_migrations`);
-        expect(rows).to.have.length(1);
+        expect(rows).to.have.length(2);
       } finally {
         await db.destroy();
       }

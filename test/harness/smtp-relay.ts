@@ -32,6 +32,11 @@ export type SmtpRelay = SmtpSink;
 export interface SmtpRelayOptions {
   lmtpHost: string;
   lmtpPort: number;
+  /**
+   * Virtual aliases, as a mail server's alias table: mail to a key is delivered to the value's
+   * mailbox (e.g. a department address into the shared support mailbox).
+   */
+  aliases?: Record<string, string>;
 }
 
 const HOST = "127.0.0.1";
@@ -78,8 +83,10 @@ export async function startSmtpRelay(opts: SmtpRelayOptions): Promise<SmtpRelay>
     ignoreTLS: true,
     logger: false,
   });
+  const aliases = new Map(Object.entries(opts.aliases ?? {}).map(([k, v]) => [k.toLowerCase(), v.toLowerCase()]));
   const deliver: Deliver = async ({ from, to, raw }) => {
-    const info = await lmtp.sendMail({ envelope: { from, to }, raw });
+    const mailboxes = [...new Set(to.map((r) => aliases.get(r.toLowerCase()) ?? r))];
+    const info = await lmtp.sendMail({ envelope: { from, to: mailboxes }, raw });
     // LMTP answers per recipient; nodemailer reports partial rejection as success.
     const rejected = [...(info.rejected ?? []), ...(info.pending ?? [])];
     if (rejected.length > 0) {

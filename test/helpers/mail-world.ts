@@ -55,10 +55,10 @@ export class MailWorld {
   }
 
   /** engine "postgres" gives the gateway its own fresh PostgreSQL database; default is SQLite in the data folder. */
-  static async start(people: string[], extraConfig: Record<string, unknown> = {}, engine: Engine = "sqlite"): Promise<MailWorld> {
+  static async start(people: string[], extraConfig: Record<string, unknown> = {}, engine: Engine = "sqlite", aliases: Record<string, string> = {}): Promise<MailWorld> {
     // A password no log line could contain by accident, so tests can check it never appears.
     const dovecot = await startDovecot({ users: [SUPPORT, ...people], password: `pw-${randomBytes(8).toString("hex")}` });
-    const relay = await startSmtpRelay({ lmtpHost: dovecot.host, lmtpPort: dovecot.lmtpPort });
+    const relay = await startSmtpRelay({ lmtpHost: dovecot.host, lmtpPort: dovecot.lmtpPort, aliases });
     const database = engine === "postgres" ? await createTestDatabase("postgres") : null;
     return new MailWorld(dovecot, relay, database, extraConfig);
   }

@@ -9,6 +9,7 @@ import { SmtpTransport } from "../../src/notify/smtp-transport.js";
 import { silentLogger } from "../../src/shared/logger.js";
 import type { Clock } from "../../src/shared/clock.js";
 import { createTestGateway, type TestGateway } from "../helpers/context.js";
+import { sampleTemplateData } from "../helpers/template-data.js";
 
 /** A real SMTP server whose answer to RCPT TO the test decides. */
 async function smtpServer(decide: (rcpt: string) => null | { code: number; message: string }) {
@@ -52,7 +53,7 @@ describe("outbox sender against a real SMTP server (sqlite)", () => {
   async function queue(to: string): Promise<OutboxMail> {
     return gw.ctx.db.transaction(async (em) => {
       const ticket = await em.save(em.create(Ticket, { title: "Printer", description: "jam", status: "new", requesterAddress: to, requesterName: null, language: "en", createdAt: now, updatedAt: now }));
-      return queueNotification(em, gw.ctx, { ticket, event: "received", to: { address: to, name: "Carla" }, language: "en", data: { ticket: { tag: `[#T-${ticket.id}]`, reference: `T-${ticket.id}`, title: "Printer" }, requester: { name: "Carla", address: to }, gateway: { name: "ACME Support" } }, inReplyTo: "orig@customer.test", references: ["older@customer.test"] });
+      return queueNotification(em, gw.ctx, { ticket, event: "received", to: { address: to, name: "Carla" }, language: "en", data: sampleTemplateData({ id: ticket.id, title: "Printer", recipient: { address: to, name: "Carla" } }), inReplyTo: "orig@customer.test", references: ["older@customer.test"] });
     });
   }
 

@@ -6,24 +6,14 @@ import { formatReference, formatTag } from "../../src/mail/subject.js";
 import { NOTIFICATION_EVENTS } from "../../src/notify/events/index.js";
 import { TemplateSet } from "../../src/notify/templates.js";
 import { TicketpostError } from "../../src/shared/errors.js";
+import { sampleTemplateData } from "../helpers/template-data.js";
 
 const TEMPLATES = path.resolve("templates");
 const FORMAT = { prefix: "T" };
 
 /** Data as apply.ts hands it to a notification, for ticket 1042. */
 function sampleData(title = "Printer on floor 3 is jammed", requesterName: string | null = "Anna Berg") {
-  return {
-    ticket: {
-      id: 1042,
-      reference: formatReference(FORMAT, 1042),
-      tag: formatTag(FORMAT, 1042),
-      title,
-      description: "The printer shows error E-17.",
-      status: "new",
-    },
-    requester: { address: "anna@customer.example.org", name: requesterName },
-    gateway: { name: "ACME Support", address: "support@example.net" },
-  };
+  return sampleTemplateData({ title, requesterName });
 }
 
 function templateFiles(): Array<{ event: string; lang: string; file: string }> {
@@ -155,7 +145,7 @@ describe("notify/templates", () => {
       return dir;
     }
 
-    const good = "Subject: {{ticket.tag}} ok\n\nHello {{requester.address}}\n";
+    const good = "Subject: {{ticket.tag}} ok\n\nHello {{ticket.requester.address}}\n";
     const broken: Array<{ name: string; files: Record<string, string>; names: string }> = [
       { name: "an unclosed block in the body", files: { "received.en.hbs": good, "closed.en.hbs": "Subject: {{ticket.tag}} x\n\n{{#if ticket.title}}never closed\n" }, names: "closed.en.hbs" },
       { name: "an unclosed mustache in the subject", files: { "received.en.hbs": "Subject: {{ticket.tag x\n\nbody\n" }, names: "received.en.hbs" },

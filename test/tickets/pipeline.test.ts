@@ -28,7 +28,7 @@ for (const engine of ENGINES) {
       const receipt = await gw.ctx.db.getRepository(MailReceipt).findOneByOrFail({ id: res.receiptId });
       expect([receipt.mailbox, receipt.uidValidity, receipt.uid]).to.deep.equal([pos.mailbox, pos.uidValidity, pos.uid]);
       const trail = await gw.ctx.db.getRepository(TrailEntry).find({ where: { receiptId: res.receiptId }, order: { seq: "ASC" } });
-      expect(trail.map((t) => t.stage)).to.deep.equal(["receive", "parse", "classify", "dedup", "thread", "apply", "notify"]);
+      expect(trail.map((t) => t.stage)).to.deep.equal(["receive", "parse", "classify", "dedup", "thread", "fields", "route", "apply", "notify"]);
       const out = await gw.ctx.db.getRepository(OutboxMail).findOneByOrFail({ ticketId: ticket.id });
       expect(out.toAddress).to.equal("carla@customer.test");
       expect(out.subject).to.equal(`[#T-${ticket.id}] We received your request: Printer on floor 2 is jammed`);

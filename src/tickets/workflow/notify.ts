@@ -1,0 +1,94 @@
+import type { EntityManager } from "typeorm";
+import { Message, type Ticket } from "../../db/entities.js";
+import { formatReference, formatTag } from "../../mail/subject.js";
+import { describeChange } from "../../notify/change-text.js";
+import { queueNotification } from "../../notify/outbox.js";
+import { PRIORITY_LABELS, STATUS_LABELS, URGENCY_LABELS, type Priority, type TicketStatusName, type Urgency } from "../levels.js";
+import { COMMAND_HELP } from "../../mail/commands.js";
+import type { GatewayContext } from "../context.js";
+import type { Person } from "../directory.js";
+import { assignee, requester } from "./rules.js";
+import type { Change } from "./types.js";
+
+export interface SendOptions {
+  event: string;
+  to: Person[];
+  /** Not mailed to: the person whose action this is (nobody gets mail about their own step). */
+  actor: Person | null;
+  text?: string | null;
+  withHistory?: boolean;
+  changes?: Change[];
+  errors?: string[];
+  /** Thread the notification under this mail (the inbound mail that caused it). */
+  inReplyTo: string | null;
+  references: string[];
+  /** Send even to the actor (confirmations and errors go to exactly them). */
+  toActor?: boolean;
+}
+
+function label<T extends string>(table: Record<string, Record<T, string>>, lang: string, v: string): string {
+  return (table[lang] ?? table.en)[v as T] ?? v;
+}
+
+async function history(em: EntityManager, ticketId: number) {
+  const msgs = await em.find(Message, { where: { ticketId, direction: "inbound" }, order: { id: "ASC" }, take: 50 });
+  return msgs.map((m) => ({ at: m.createdAt.toISOString().slice(0, 16).replace("T", " "), from: m.fromAddress, visibility: m.visibility, direction: m.direction, text: m.text }));
+}
+
+/** The data every template gets (see the contract in templates/README or the event files). */
+export function templateData(ctx: GatewayContext, t: Ticket, lang: string, recipient: Person, extra: { actor: Person | null; text: string | null; history: unknown[]; changes: string[]; errors: string[]; commandHelp: string[] }) {
+  const dir = ctx.directory;
+  const dept = dir.department(t.departmentId);
+  return {
+    lang,
+    gateway: { name: ctx.gatewayName, address: ctx.supportAddress },
+    recipient,
+    ticket: {
+      id: t.id,
+      reference: formatReference(ctx.tagFormat, t.id),
+      tag: formatTag(ctx.tagFormat, t.id),
+      title: t.title,
+      description: t.description,
+      status: t.status,
+      statusLabel: label<TicketStatusName>(STATUS_LABELS, lang, t.status),
+      priority: t.priority,
+      priorityLabel: label<Priority>(PRIORITY_LABELS, lang, t.priority),
+      urgency: t.urgency,
+      urgencyLabel: label<Urgency>(URGENCY_LABELS, lang, t.urgency),
+      dueDate: t.dueDate,
+      department: dept ? { id: dept.id, name: dir.departmentName(dept.id, lang)! } : null,
+      assignee: assignee(dir, t),
+      requester: requester(t),
+      createdAt: t.createdAt.toISOString(),
+      relatedReference: t.relatedTicketId ? formatReference(ctx.tagFormat, t.relatedTicketId) : null,
+      reopenDays: ctx.reopenDays,
+    },
+    ...extra,
+  };
+}
+
+/** Queues one event to each recipient, in each recipient's language, in the caller's transaction. */
+export async function sendEvent(em: EntityManager, ctx: GatewayContext, t: Ticket, o: SendOptions): Promise<string[]> {
+  const seen = new Set<string>();
+  const hist = o.withHistory ? await history(em, t.id) : [];
+  const sentTo: string[] = [];
+  for (const person of o.to) {
+    const address = person.address.toLowerCase();
+    if (seen.has(address) || ctx.directory.ownAddresses().includes(address)) continue;
+    if (!o.toActor && o.actor && address === o.actor.address) continue;
+    seen.add(address);
+    const lang = ctx.directory.languageFor(address, t.departmentId);
+    const deptName = (id: string) => ctx.directory.departmentName(id, lang) ?? id;
+    const data = templateData(ctx, t, lang, person, {
+      actor: o.actor,
+      text: o.text ?? null,
+      history: hist,
+      changes: (o.changes ?? []).map((c) => describeChange(c, lang, deptName)),
+      errors: o.errors ?? [],
+      commandHelp: COMMAND_HELP.map((h) => `${[...(lang === "de" ? h.de : h.en)].join(" / ")} ${h.args}`.trim() + ` — ${h.description}`),
+    });
+    await queueNotification(em, ctx, { ticket: t, event: o.event, to: { address, name: person.name }, language: lang, data, inReplyTo: o.inReplyTo, references: o.references });
+    sentTo.push(`${o.event}→${address}`);
+  }
+  return sentTo;
+}

@@ -1,0 +1,116 @@
+import type { EntityManager } from "typeorm";
+import { Ticket, TicketEvent } from "../../db/entities.js";
+import { parseCommands } from "../../mail/commands.js";
+import { stripQuotedHistory } from "../../mail/quoted-history.js";
+import type { InboundMessage } from "../../mail/types.js";
+import { formatReference } from "../../mail/subject.js";
+import { addParticipants, storeInbound, type ApplyResult } from "../apply.js";
+import type { GatewayContext, TrailStep } from "../context.js";
+import { personOf, type Person } from "../directory.js";
+import { runCommands } from "./commands/index.js";
+import { createTicketFromMail } from "./new-ticket.js";
+import { sendEvent } from "./notify.js";
+import { requester, setStatus, workers } from "./rules.js";
+import { emptyEffects, type Effects } from "./types.js";
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** A mail that threads into a ticket: an agent's reply (with or without commands) or the requester's. */
+export async function addMailToTicket(em: EntityManager, ctx: GatewayContext, ticketId: number, msg: InboundMessage, opts: { automatic: boolean }): Promise<ApplyResult> {
+  const ticket = await em.findOneOrFail(Ticket, { where: { id: ticketId } });
+  const sender = msg.from ? personOf(msg.from) : null;
+  if (sender && ctx.directory.isAgent(sender.address)) return agentReply(em, ctx, ticket, msg, sender);
+  return requesterReply(em, ctx, ticket, msg, opts);
+}
+
+async function saveEvents(em: EntityManager, ticketId: number, fx: Effects, actor: string | null, at: Date): Promise<void> {
+  for (const e of fx.events) await em.save(em.create(TicketEvent, { ticketId, at, actor, action: e.action, detail: e.detail }));
+}
+
+async function agentReply(em: EntityManager, ctx: GatewayContext, ticket: Ticket, msg: InboundMessage, agent: Person): Promise<ApplyResult> {
+  const now = ctx.clock.now();
+  const ref = formatReference(ctx.tagFormat, ticket.id);
+  const thread = { inReplyTo: msg.messageId, references: msg.references };
+  const parsed = parseCommands(stripQuotedHistory(msg.text), now);
+  const trail: TrailStep[] = [];
+  const isCommandMail = parsed.commands.length > 0 || parsed.errors.length > 0;
+
+  let errors = [...parsed.errors];
+  if (isCommandMail) {
+    const auth = ctx.verifyAgent(msg, agent.address);
+    trail.push({ stage: "commands", verdict: auth.ok ? "agent" : "unverified", detail: `${parsed.commands.map((c) => c.source).join(", ") || "-"}; ${auth.reason}` });
+    if (!auth.ok) errors = [`commands ignored: ${auth.reason}`];
+  }
+
+  // Commands run on a copy: any error discards every change of the mail.
+  const work = em.create(Ticket, { ...ticket });
+  const fx = emptyEffects();
+  if (isCommandMail && errors.length === 0) errors = runCommands(work, parsed.commands, { dir: ctx.directory, actor: agent, now, text: parsed.rest, isNew: false }, fx);
+
+  if (errors.length > 0) {
+    const message = await storeInbound(em, ctx, ticket.id, msg, parsed.rest, "internal");
+    const sent = await sendEvent(em, ctx, ticket, { event: "command-error", to: [agent], actor: agent, toActor: true, errors, ...thread });
+    trail.push({ stage: "apply", verdict: "command-error", detail: `nothing changed on ${ref}: ${errors.join("; ")}` }, { stage: "notify", verdict: "queued", detail: sent.join(", ") });
+    return { ticket, message, created: false, trail };
+  }
+
+  const kinds = new Set(parsed.commands.map((c) => c.kind));
+  const text = parsed.rest.trim();
+  let visibility: "public" | "internal" = "internal";
+  if (kinds.has("note")) {
+    fx.notifications.push({ event: "note", to: [...workers(ctx.directory, work), ...ctx.directory.members(work.departmentId)], text });
+  } else if (kinds.has("ask") || kinds.has("resolve") || kinds.has("done")) {
+    visibility = "public";
+  } else if (text) {
+    // A plain answer (no command, or only field commands): it goes to the requester.
+    visibility = "public";
+    fx.changes.push({ kind: "answer", to: work.requesterAddress });
+    fx.notifications.push({ event: "agent-reply", to: [requester(work)], text });
+  }
+  work.updatedAt = now;
+  await em.save(work);
+  await saveEvents(em, work.id, fx, agent.address, now);
+  const message = await storeInbound(em, ctx, work.id, msg, parsed.rest, visibility);
+  const sent: string[] = [];
+  for (const n of fx.notifications) sent.push(...(await sendEvent(em, ctx, work, { event: n.event, to: n.to, actor: agent, text: n.text, withHistory: n.withHistory, ...thread })));
+  if (isCommandMail) sent.push(...(await sendEvent(em, ctx, work, { event: "command-confirmation", to: [agent], actor: agent, toActor: true, changes: fx.changes, ...thread })));
+  trail.push({ stage: "apply", verdict: isCommandMail ? "commands-applied" : "agent-answer", detail: `${ref}: ${fx.events.map((e) => `${e.action} ${e.detail}`).join("; ") || (visibility === "public" ? "public answer" : "stored")}` });
+  trail.push({ stage: "notify", verdict: sent.length ? "queued" : "none", detail: sent.join(", ") || "-" });
+  return { ticket: work, message, created: false, trail };
+}
+
+async function requesterReply(em: EntityManager, ctx: GatewayContext, ticket: Ticket, msg: InboundMessage, opts: { automatic: boolean }): Promise<ApplyResult> {
+  const now = ctx.clock.now();
+  const ref = formatReference(ctx.tagFormat, ticket.id);
+  const thread = { inReplyTo: msg.messageId, references: msg.references };
+  const trail: TrailStep[] = [];
+  const fx = emptyEffects();
+  let event = "answer-received";
+
+  if (ticket.status === "resolved") {
+    const since = now.getTime() - (ticket.resolvedAt ?? ticket.updatedAt).getTime();
+    if (since > ctx.reopenDays * DAY_MS) {
+      trail.push({ stage: "apply", verdict: "late-reply", detail: `${ref} was resolved ${Math.floor(since / DAY_MS)} days ago (window ${ctx.reopenDays}): a new ticket refers to it` });
+      const created = await createTicketFromMail(em, ctx, msg, { acknowledge: !opts.automatic, relatedTicketId: ticket.id });
+      return { ...created, trail: [...trail, ...created.trail] };
+    }
+    if (!opts.automatic) {
+      setStatus(ticket, ticket.assigneeAddress ? "in_progress" : "new", fx, now);
+      ticket.resolution = null;
+      event = "reopened";
+    }
+  } else if (ticket.status === "waiting" && !opts.automatic) {
+    setStatus(ticket, "in_progress", fx, now);
+  }
+
+  const text = stripQuotedHistory(msg.text);
+  ticket.updatedAt = now;
+  await em.save(ticket);
+  await saveEvents(em, ticket.id, fx, msg.from?.address ?? null, now);
+  const message = await storeInbound(em, ctx, ticket.id, msg, text, "public");
+  if (msg.from) await addParticipants(em, ctx, ticket.id, [{ who: msg.from, role: "cc" }]);
+  const sent = await sendEvent(em, ctx, ticket, { event, to: workers(ctx.directory, ticket), actor: msg.from ? personOf(msg.from) : null, text, ...thread });
+  trail.push({ stage: "apply", verdict: event === "reopened" ? "reopened" : "reply-added", detail: `message from ${msg.from?.address ?? "?"} added to ${ref}${fx.events.length ? `; ${fx.events.map((e) => e.detail).join("; ")}` : ""}` });
+  trail.push({ stage: "notify", verdict: sent.length ? "queued" : "none", detail: sent.join(", ") || "-" });
+  return { ticket, message, created: false, trail };
+}
