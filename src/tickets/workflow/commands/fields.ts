@@ -1,37 +1,24 @@
-import type { CommandHandler } from "../types.js";
+import type { Ticket } from "../../../db/entities.js";
+import type { CommandEnv, CommandHandler, Effects } from "../types.js";
 import { mayWork } from "../rules.js";
 
-/** #priority, #urgency and #due: set one field each. */
-export const priority: CommandHandler<"priority"> = (t, cmd, env, fx) => {
-  const denied = mayWork(env.dir, t, env.actor);
-  if (denied) return denied;
-  if (t.priority !== cmd.value) {
-    fx.events.push({ action: "priority", detail: `${t.priority} → ${cmd.value}` });
-    t.priority = cmd.value;
-  }
-  fx.changes.push({ kind: "priority", to: cmd.value });
-  return null;
-};
+type FieldKind = "priority" | "urgency" | "due";
+const COLUMN: Record<FieldKind, "priority" | "urgency" | "dueDate"> = { priority: "priority", urgency: "urgency", due: "dueDate" };
 
-export const urgency: CommandHandler<"urgency"> = (t, cmd, env, fx) => {
+/** #priority, #urgency and #due each set one field; a new due date also restarts overdue notices. */
+function setField(kind: FieldKind, t: Ticket, value: string, env: CommandEnv, fx: Effects): string | null {
   const denied = mayWork(env.dir, t, env.actor);
   if (denied) return denied;
-  if (t.urgency !== cmd.value) {
-    fx.events.push({ action: "urgency", detail: `${t.urgency} → ${cmd.value}` });
-    t.urgency = cmd.value;
+  const column = COLUMN[kind];
+  if (t[column] !== value) {
+    fx.events.push({ action: kind, detail: `${t[column] ?? "-"} → ${value}` });
+    t[column] = value;
+    if (kind === "due") t.lastOverdueNoticeAt = null;
   }
-  fx.changes.push({ kind: "urgency", to: cmd.value });
+  fx.changes.push({ kind, to: value });
   return null;
-};
+}
 
-export const due: CommandHandler<"due"> = (t, cmd, env, fx) => {
-  const denied = mayWork(env.dir, t, env.actor);
-  if (denied) return denied;
-  if (t.dueDate !== cmd.value) {
-    fx.events.push({ action: "due", detail: `${t.dueDate ?? "-"} → ${cmd.value}` });
-    t.dueDate = cmd.value;
-    t.lastOverdueNoticeAt = null;
-  }
-  fx.changes.push({ kind: "due", to: cmd.value });
-  return null;
-};
+export const priority: CommandHandler<"priority"> = (t, cmd, env, fx) => setField("priority", t, cmd.value, env, fx);
+export const urgency: CommandHandler<"urgency"> = (t, cmd, env, fx) => setField("urgency", t, cmd.value, env, fx);
+export const due: CommandHandler<"due"> = (t, cmd, env, fx) => setField("due", t, cmd.value, env, fx);
