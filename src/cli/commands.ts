@@ -1,17 +1,19 @@
 import "reflect-metadata";
 import { parseArgs } from "node:util";
-import cron from "node-cron";
 import { notifyOverdue } from "../tickets/workflow/overdue.js";
 import { loadConfig } from "../config/load.js";
 import type { TicketpostConfig } from "../config/schema.js";
 import { openDatabase } from "../db/data-source.js";
 import { drainMailbox } from "../mailbox/drain.js";
 import { ImapMailbox } from "../mailbox/imap-mailbox.js";
-import { MailboxPoller } from "../mailbox/poller.js";
 import { asTicketpostError, TicketpostError } from "../shared/errors.js";
 import { createLogger } from "../shared/logger.js";
 import { listFailedMails, listTickets, showTicket } from "../tickets/queries.js";
 import { closeDb, createSender, drainDeps, openGateway } from "./gateway.js";
+import { runDaemon } from "./daemon.js";
+import { runIngest } from "./ingest.js";
+import { gatherStatus, printChecks, printStatus, runChecks } from "./ops-commands.js";
+import { liveInstancesOfOtherVersions } from "../ops/instance.js";
 import { printFailed, printTicket, printTicketList } from "./print.js";
 
 const HELP: Record<string, string> = {
@@ -23,6 +25,10 @@ Commands:
   start            run the gateway: IMAP IDLE + scheduled polls + outbox sender (stop with SIGTERM/SIGINT)
   poll-once        process the mailbox and the outbox once, then exit (for cron and tests)
   migrate          create or upgrade the database schema
+  ingest           read one mail from standard input (for a mail server's pipe alias)
+  status           mailbox, database, outbox and last poll at a glance (--json)
+  check            validate the configuration and try every connection
+  backup FILE      copy the SQLite database online to FILE
   tickets list     list tickets (--status S --department D --assignee A --overdue --queue --json)
   tickets show ID  one ticket with its history (ID: 42, T-42 or [#T-42]; --json)
   failed list      mails that could not be processed, with the reason (--json)
@@ -43,9 +49,36 @@ Processes every mail in the mailbox, sends the queued notifications, prints a su
 Exit code 0 when everything was handled (mails that went to Failed count as handled), 1 when the
 run stopped early (mailbox or database unreachable), 2 on a usage or configuration error.
 `,
-  migrate: `ticketpost migrate [--config FILE]
+  migrate: `ticketpost migrate [--force] [--config FILE]
 
 Applies pending database migrations (SQLite file or PostgreSQL database from the configuration).
+Refuses while a gateway process of another version is running on the same database (stop it
+first, or --force).
+`,
+  ingest: `ticketpost ingest [--send | --no-send] [--config FILE] < mail.eml
+
+Reads one mail from standard input and processes it like a mail from the mailbox. For a mail
+server's pipe alias, e.g. in /etc/aliases:  support: "|/usr/bin/ticketpost ingest --config /etc/ticketpost.json"
+Exit codes (sysexits): 0 accepted, 65 rejected for good (reason on stderr), 75 try again later
+(database unreachable). Notifications are sent at once unless a running daemon will send them.
+`,
+  status: `ticketpost status [--json] [--config FILE]
+
+Is the mailbox reachable, how many mails wait in it and in Failed, how deep is the outbox and how
+old its oldest row, when did the last poll run, which migrations are applied. Exit 1 when the
+mailbox or the database cannot be reached.
+`,
+  check: `ticketpost check [--config FILE]
+
+Validates the configuration and the templates, logs in to IMAP (and looks at the folders), greets
+and authenticates at SMTP, and opens the database. One line per check, with a fix for each failure.
+Exit 0 when all pass, 1 otherwise.
+`,
+  backup: `ticketpost backup FILE [--config FILE]
+
+Copies the SQLite database to FILE while the gateway keeps running (SQLite online backup). For
+PostgreSQL use pg_dump. The stored mails and attachments are files under dataDir/blobs: copy
+them with any file backup (they are never changed once written).
 `,
   tickets: `ticketpost tickets list [filters] [--queue] [--json] [--config FILE]
 ticketpost tickets show ID [--json] [--config FILE]
@@ -94,6 +127,9 @@ export async function main(argv: string[]): Promise<number> {
       assignee: { type: "string" },
       overdue: { type: "boolean" },
       queue: { type: "boolean" },
+      force: { type: "boolean" },
+      send: { type: "boolean" },
+      "no-send": { type: "boolean" },
     },
   });
   const [command, sub, arg] = positionals;
@@ -108,10 +144,21 @@ export async function main(argv: string[]): Promise<number> {
   if (!HELP[command] || command === "main") usage(`unknown command "${command}"; see ticketpost --help`);
 
   const config = loadConfig(values.config);
-  const logger = createLogger(config.log.level, { service: "ticketpost" });
+  // JSON lines for a log collector; readable lines when a person watches a terminal.
+  const logger = createLogger(config.log.level, { service: "ticketpost" }, undefined, process.stderr.isTTY === true);
 
   switch (command) {
     case "migrate": {
+      const probe = await openDatabase(config.database, { allowPending: true });
+      try {
+        const hasInstances = (await probe.query(`SELECT COUNT(*) AS n FROM ticketpost_migrations WHERE name = 'Instances1764345600000'`).catch(() => [{ n: 0 }]))[0];
+        const others = Number(hasInstances?.n ?? 0) > 0 ? await liveInstancesOfOtherVersions(probe) : [];
+        if (others.length && !values.force) {
+          throw new TicketpostError("EUSAGE", `refusing to migrate: ${others.map((o) => `${o.id} (version ${o.version})`).join(", ")} is running on this database; stop it first (or --force)`);
+        }
+      } finally {
+        await closeDb(probe);
+      }
       const db = await openDatabase(config.database, { migrate: true });
       const applied = await db.query(`SELECT name FROM ticketpost_migrations ORDER BY id`);
       await closeDb(db);
@@ -162,40 +209,31 @@ export async function main(argv: string[]): Promise<number> {
         await closeDb(ctx.db);
       }
     }
-    case "start": {
-      const ctx = await openGateway(config, logger);
-      const sender = createSender(config, ctx);
-      const poller = new MailboxPoller({ imap: config.imap, deps: drainDeps(ctx, () => sender.wake()), logger: logger.child({ component: "mailbox" }) });
-      const overdueTask = cron.schedule(config.overdue.schedule, async () => {
-        try {
-          const n = await notifyOverdue(ctx.db, ctx, config.overdue.repeatHours);
-          if (n) {
-            logger.info("overdue notices queued", { tickets: n });
-            sender.wake();
-          }
-        } catch (err) {
-          logger.error("overdue check failed", { error: (err as Error).message });
-        }
-      }, { name: "overdue", noOverlap: true });
-      let stopping: Promise<void> | null = null;
-      const stop = (signal: string) => {
-        stopping ??= (async () => {
-          logger.info("stopping", { signal });
-          await overdueTask.stop();
-          await poller.stop();
-          await sender.stop();
-          await closeDb(ctx.db);
-          logger.info("stopped");
-        })();
-        return stopping;
-      };
-      const done = new Promise<void>((resolve) => {
-        for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => void stop(sig).then(resolve));
-      });
-      logger.info("ticketpost started", { mailbox: config.imap.mailbox, schedule: config.imap.schedule, idle: config.imap.idle });
-      sender.start();
-      await poller.start();
-      await done;
+    case "start":
+      return runDaemon(config, logger);
+    case "ingest":
+      return runIngest(config, logger, { send: values.send ? true : values["no-send"] ? false : null });
+    case "status": {
+      const s = await gatherStatus(config);
+      process.stdout.write(values.json ? JSON.stringify(s, null, 2) + "\n" : printStatus(s));
+      return s.ok ? 0 : 1;
+    }
+    case "check": {
+      const lines = await runChecks(config);
+      process.stdout.write(printChecks(lines));
+      return lines.every((l) => l.ok) ? 0 : 1;
+    }
+    case "backup": {
+      if (!sub) usage("ticketpost backup needs a target FILE");
+      if (config.database.url) usage("backup copies the SQLite database; for PostgreSQL use pg_dump");
+      const db = await openDatabase(config.database, { allowPending: true });
+      try {
+        const conn = (db.driver as unknown as { databaseConnection: { backup(file: string): Promise<{ totalPages: number }> } }).databaseConnection;
+        const r = await conn.backup(sub);
+        process.stdout.write(`backed up ${config.database.sqlitePath} to ${sub} (${r.totalPages} pages)\n`);
+      } finally {
+        await closeDb(db);
+      }
       return 0;
     }
   }

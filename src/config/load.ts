@@ -33,7 +33,7 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
     throw new TicketpostError("ECONFIG", "config: the file must hold one JSON object");
   }
   const root = new Reader(input as Json, "");
-  root.unknownKeys(["name", "supportAddress", "messageIdDomain", "referencePrefix", "language", "dataDir", "database", "imap", "smtp", "outbox", "templatesDir", "maxMessageBytes", "log", "departments", "defaultDepartment", "agents", "languages", "reopenDays", "overdue"]);
+  root.unknownKeys(["name", "supportAddress", "messageIdDomain", "referencePrefix", "language", "dataDir", "database", "imap", "smtp", "outbox", "templatesDir", "maxMessageBytes", "log", "departments", "defaultDepartment", "agents", "languages", "reopenDays", "overdue", "http"]);
   const supportAddress = address(root, "supportAddress");
   const dataDir = path.resolve(baseDir, root.string("dataDir", "./data"));
 
@@ -82,8 +82,12 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
   const overdueSchedule = overdue.string("schedule", "*/15 * * * *");
   if (!cron.validate(overdueSchedule)) fail("overdue.schedule", `is not a valid cron expression ("${overdueSchedule}")`);
 
+  const http = root.section("http");
+  http.unknownKeys(["enabled", "host", "port"]);
+
   return {
     ...people,
+    http: { enabled: http.bool("enabled", false), host: http.string("host", "127.0.0.1"), port: http.int("port", 9464, 0, 65535) },
     reopenDays: root.int("reopenDays", 14, 0, 3650),
     overdue: { schedule: overdueSchedule, repeatHours: overdue.int("repeatHours", 24, 1, 24 * 365) },
     name: root.string("name", "Ticketpost"),

@@ -95,4 +95,6 @@ export interface TicketpostConfig {
   /** A requester's reply within this many days of the resolution reopens the ticket. */
   reopenDays: number;
   overdue: { schedule: string; repeatHours: number };
+  /** Optional health and metrics endpoint; off by default, loopback by default. */
+  http: { enabled: boolean; host: string; port: number };
 }

@@ -6,8 +6,9 @@ import { TicketpostError } from "../shared/errors.js";
 import { ENTITIES } from "./entities.js";
 import { Initial1764172800000 } from "./migrations/0001-initial.js";
 import { Workflow1764259200000 } from "./migrations/0002-workflow.js";
+import { Instances1764345600000 } from "./migrations/0003-instances.js";
 
-export const MIGRATIONS = [Initial1764172800000, Workflow1764259200000];
+export const MIGRATIONS = [Initial1764172800000, Workflow1764259200000, Instances1764345600000];
 
 export interface DatabaseOptions {
   /** postgres://… selects PostgreSQL; null means SQLite at sqlitePath. */
@@ -45,7 +46,7 @@ export function createDataSource(options: DatabaseOptions): DataSource {
   });
 }
 
-export async function openDatabase(options: DatabaseOptions, { migrate = false } = {}): Promise<DataSource> {
+export async function openDatabase(options: DatabaseOptions, { migrate = false, allowPending = false } = {}): Promise<DataSource> {
   const ds = createDataSource(options);
   try {
     await ds.initialize();
@@ -53,7 +54,7 @@ export async function openDatabase(options: DatabaseOptions, { migrate = false }
     throw new TicketpostError("EDB", `database: cannot open ${options.url ? "PostgreSQL" : options.sqlitePath}: ${(err as Error).message}`, { cause: err });
   }
   if (migrate) await ds.runMigrations({ transaction: "each" });
-  else if (await ds.showMigrations()) {
+  else if (!allowPending && (await ds.showMigrations())) {
     await ds.destroy();
     throw new TicketpostError("EDB", "database: migrations are pending; run `ticketpost migrate` first", { retryable: false });
   }

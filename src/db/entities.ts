@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from "typeorm";
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, Unique } from "typeorm";
 
 /*
  * Every column names its type, so the schema does not depend on decorator metadata, and only
@@ -176,4 +176,20 @@ export class OutboxMail {
   @Column({ type: Date, nullable: true }) sentAt!: Date | null;
 }
 
-export const ENTITIES = [Ticket, TicketEvent, Participant, Message, Attachment, MailReceipt, TrailEntry, OutboxMail];
+/**
+ * One row per running gateway process: its version and how its last poll went. `status` and the
+ * health endpoint read it; `migrate` refuses while a process of another version is alive.
+ */
+@Entity("gateway_instance")
+export class GatewayInstance {
+  @PrimaryColumn({ type: "varchar", length: 128 }) id!: string;
+  @Column({ type: "varchar", length: 32 }) version!: string;
+  @Column({ type: Date }) startedAt!: Date;
+  @Column({ type: Date }) heartbeatAt!: Date;
+  @Column({ type: Date, nullable: true }) lastPollAt!: Date | null;
+  @Column({ type: "text", nullable: true }) lastPollError!: string | null;
+  @Column({ type: "boolean" }) idleConnected!: boolean;
+  @Column({ type: Date, nullable: true }) stoppedAt!: Date | null;
+}
+
+export const ENTITIES = [GatewayInstance, Ticket, TicketEvent, Participant, Message, Attachment, MailReceipt, TrailEntry, OutboxMail];

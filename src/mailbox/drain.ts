@@ -12,6 +12,8 @@ export interface DrainDeps {
   markMoved(receiptIds: number[], folder: string): Promise<void>;
   /** Told after each committed batch, e.g. to wake the outbox sender. */
   afterBatch?(): void;
+  /** Told what became of each mail (metrics). */
+  onResult?(result: ProcessResult): void;
   logger: Logger;
 }
 
@@ -63,6 +65,7 @@ export async function drainMailbox(source: MailSource, cfg: Pick<ImapConfig, "ba
           }
         }
         if (!result) break;
+        deps.onResult?.(result);
         summary.byOutcome[result.outcome] = (summary.byOutcome[result.outcome] ?? 0) + 1;
         if (result.outcome === "failed") {
           toFailed.push({ uid: mail.position.uid, receipt: result.receiptId });

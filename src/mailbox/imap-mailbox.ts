@@ -129,3 +129,45 @@ export class ImapMailbox implements MailSource {
     }
   }
 }
+
+export interface MailboxProbe {
+  ok: boolean;
+  error: string | null;
+  code: string | null;
+  /** Messages per folder; null when the folder does not exist. */
+  folders: Record<string, number | null>;
+}
+
+/** Logs in and counts the mails in the given folders, changing nothing (for status and check). */
+export async function probeMailbox(cfg: ImapConfig, folders: string[]): Promise<MailboxProbe> {
+  const client = new ImapFlow({
+    host: cfg.host,
+    port: cfg.port,
+    secure: cfg.secure,
+    auth: { user: cfg.user, pass: cfg.password },
+    tls: { rejectUnauthorized: cfg.tls.rejectUnauthorized },
+    logger: false,
+    connectionTimeout: 10_000,
+  });
+  try {
+    await client.connect();
+  } catch (err) {
+    const e = imapError(err, `IMAP connect to ${cfg.host}:${cfg.port}`);
+    return { ok: false, error: e.message, code: e.code, folders: {} };
+  }
+  try {
+    const existing = new Set((await client.list()).map((f) => f.path));
+    const counts: Record<string, number | null> = {};
+    for (const f of folders) {
+      const st = existing.has(f) ? await client.status(f, { messages: true }) : false;
+      counts[f] = st === false ? null : (st.messages ?? 0);
+    }
+    return { ok: true, error: null, code: null, folders: counts };
+  } catch (err) {
+    const e = imapError(err, "IMAP status");
+    return { ok: false, error: e.message, code: e.code, folders: {} };
+  } finally {
+    await client.logout().catch(() => undefined);
+    client.close();
+  }
+}

@@ -10,6 +10,8 @@ export interface PollerOptions {
   imap: ImapConfig;
   deps: DrainDeps;
   logger: Logger;
+  /** Told after every run (heartbeat, metrics). */
+  onRun?(run: { at: Date; durationMs: number; summary: DrainSummary | null; error: string | null; idleConnected: boolean }): void;
   /** Reconnect backoff bounds (ms). */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
@@ -78,9 +80,19 @@ export class MailboxPoller {
     this.reconnectTimer.unref();
   }
 
+  get idleConnected(): boolean {
+    return this.opts.imap.idle && !!this.mailbox?.connected;
+  }
+
   private async runOnce(): Promise<DrainSummary | null> {
     if (this.stopping) return null;
     const at = new Date();
+    const result = await this.drainOnce(at);
+    this.opts.onRun?.({ at, durationMs: Date.now() - at.getTime(), summary: result, error: this.lastRun?.error ?? null, idleConnected: this.idleConnected });
+    return result;
+  }
+
+  private async drainOnce(at: Date): Promise<DrainSummary | null> {
     try {
       const mb = await this.ensureConnected();
       const summary = await drainMailbox(mb, this.opts.imap, this.opts.deps);

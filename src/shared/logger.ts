@@ -24,22 +24,31 @@ export function redact(fields: Record<string, unknown>): Record<string, unknown>
   return out;
 }
 
+/** "12:00:01 warn  mail moved to Failed uid=7 code=EPARSE": for a person at a terminal. */
+export function prettyLine(entry: Record<string, unknown>): string {
+  const { time, level, msg, ...rest } = entry;
+  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === "string" ? (/\s/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v)}`);
+  return `${String(time).slice(11, 19)} ${String(level).padEnd(5)} ${msg}${fields.length ? " " + fields.join(" ") : ""}`;
+}
+
 export function createLogger(
   level: LogLevel = "info",
   base: Record<string, unknown> = {},
   write: (line: string) => void = (line) => process.stderr.write(line + "\n"),
+  pretty = false,
 ): Logger {
   const min = LEVELS[level];
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (LEVELS[lvl] < min) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...redact({ ...base, ...fields }) }));
+    const entry = { time: new Date().toISOString(), level: lvl, msg, ...redact({ ...base, ...fields }) };
+    write(pretty ? prettyLine(entry) : JSON.stringify(entry));
   };
   return {
     debug: (m, f) => emit("debug", m, f),
     info: (m, f) => emit("info", m, f),
     warn: (m, f) => emit("warn", m, f),
     error: (m, f) => emit("error", m, f),
-    child: (fields) => createLogger(level, { ...base, ...fields }, write),
+    child: (fields) => createLogger(level, { ...base, ...fields }, write, pretty),
   };
 }
 

@@ -106,11 +106,17 @@ export class Directory {
     return list.map((m) => ({ address: m, name: this.agentNames.get(m) ?? null }));
   }
 
-  /** Per-address override, then the department's language, then the default. */
+  /**
+   * Per-address override, then a department's language, then the default. For an agent that is
+   * their own department (the ticket's when they are a member of it): a department's language is
+   * its members' language, and an agent writing to another department's ticket does not read it.
+   * For anyone else it is the ticket's department, the one they wrote to.
+   */
   languageFor(address: string, departmentId?: string | null): string {
     const a = address.toLowerCase();
     if (this.languages[a]) return this.languages[a];
-    const dept = this.department(departmentId) ?? (this.isAgent(a) ? this.departmentsOf(a)[0] : null);
+    const ticketDept = this.department(departmentId);
+    const dept = this.isAgent(a) ? (ticketDept?.members.includes(a) ? ticketDept : (this.departmentsOf(a)[0] ?? null)) : ticketDept;
     return dept?.language ?? this.defaultLanguage;
   }
 

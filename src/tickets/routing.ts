@@ -11,9 +11,10 @@ export interface RouteVerdict {
  * Which department a new mail belongs to. The address it was sent to decides (To, then Cc, then
  * X-Original-To and Delivered-To, which name the envelope recipient when the headers do not);
  * the first department address found wins, so a mail to two departments makes one ticket. Mail
- * that reached only the general address goes to the `Department:` field line, else the default.
+ * that reached only the general address goes to the `Department:` field line, else (for a late
+ * reply to a closed ticket) the closed ticket's department, else the default.
  */
-export function routeMail(msg: InboundMessage, dir: Directory, fieldDepartment?: string | null): RouteVerdict {
+export function routeMail(msg: InboundMessage, dir: Directory, fieldDepartment?: string | null, relatedDepartment?: string | null): RouteVerdict {
   const reasons: string[] = [];
   const candidates = [...msg.to.map((a) => a.address), ...msg.cc.map((a) => a.address), ...msg.deliveredTo];
   const matched: DepartmentConfig[] = [];
@@ -33,6 +34,10 @@ export function routeMail(msg: InboundMessage, dir: Directory, fieldDepartment?:
     const d = dir.department(fieldDepartment);
     if (d) return { department: d, reasons: [...reasons, `Department: ${fieldDepartment} field line names ${d.id}`] };
     reasons.push(`Department: ${fieldDepartment} names no department`);
+  }
+  if (relatedDepartment) {
+    const d = dir.department(relatedDepartment);
+    if (d) return { department: d, reasons: [...reasons, `late reply to a closed ticket of ${d.id}: the new ticket stays there`] };
   }
   const def = dir.defaultDepartment;
   reasons.push(def ? `general address: default department ${def.id}` : "no departments configured");

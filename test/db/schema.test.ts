@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { openDatabase } from "../../src/db/data-source.js";
+import { DataSource } from "typeorm";
+import { createDataSource, MIGRATIONS, openDatabase } from "../../src/db/data-source.js";
 import { createTestDatabase, ENGINES, type TestDatabase } from "../helpers/databases.js";
 
 for (const engine of ENGINES) {
@@ -36,7 +37,31 @@ for (const engine of ENGINES) {
       const db = await openDatabase(tdb.options, { migrate: true });
       try {
         const rows = await db.query(`SELECT name FROM ticketpost_migrations`);
-        expect(rows).to.have.length(2);
+        expect(rows).to.have.length(MIGRATIONS.length);
+      } finally {
+        await db.destroy();
+      }
+    });
+  });
+
+  describe(`upgrading an existing database (${engine})`, () => {
+    let tdb: TestDatabase;
+    before(async () => {
+      tdb = await createTestDatabase(engine);
+    });
+    after(async () => tdb?.drop());
+
+    it("keeps the tickets of a database made by the first release, with defaults for the new fields", async () => {
+      const first = createDataSource(tdb.options);
+      const old = new DataSource({ ...first.options, migrations: [MIGRATIONS[0]] } as never);
+      await old.initialize();
+      await old.runMigrations();
+      await old.query(`INSERT INTO ticket (title, description, status, "requesterAddress", "requesterName", language, "createdAt", "updatedAt") VALUES ('Old printer', 'jam', 'new', 'carla@customer.test', NULL, 'en', '2026-01-01 10:00:00', '2026-01-01 10:00:00')`);
+      await old.destroy();
+      const db = await openDatabase(tdb.options, { migrate: true });
+      try {
+        const rows = await db.query(`SELECT title, priority, urgency, "departmentId" FROM ticket`);
+        expect(rows).to.deep.equal([{ title: "Old printer", priority: "normal", urgency: "impaired", departmentId: null }]);
       } finally {
         await db.destroy();
       }

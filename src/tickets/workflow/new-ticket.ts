@@ -21,6 +21,11 @@ export interface NewTicketOptions {
   acknowledge: boolean;
   /** A late reply to this closed ticket opens the new one. */
   relatedTicketId?: number;
+  /**
+   * The closed ticket's department. Replies go to the general address (our mails come from it),
+   * so without this every late reply would land in the default department.
+   */
+  relatedDepartmentId?: string | null;
 }
 
 /**
@@ -57,7 +62,7 @@ export async function createTicketFromMail(em: EntityManager, ctx: GatewayContex
   const fields = parseFieldLines(text, now);
   text = fields.rest;
   trail.push({ stage: "fields", verdict: Object.keys(fields.fields).length ? "set" : "none", detail: [JSON.stringify(fields.fields), ...fields.problems].join("; ") });
-  const route = routeMail(msg, dir, fields.fields.department);
+  const route = routeMail(msg, dir, fields.fields.department, opts.relatedDepartmentId);
   trail.push({ stage: "route", verdict: route.department?.id ?? "none", detail: route.reasons.join("; ") });
 
   const lang = dir.languageFor(who.address, route.department?.id);
@@ -88,9 +93,17 @@ export async function createTicketFromMail(em: EntityManager, ctx: GatewayContex
     ...msg.cc.map((a) => ({ who: a, role: "cc" as const })),
   ]);
 
-  const fx = emptyEffects();
+  let fx = emptyEffects();
   if (commands.length && sender && commandErrors.length === 0) {
-    commandErrors = runCommands(ticket, commands, { dir, actor: sender, now, text, isNew: true }, fx);
+    // On a copy, as for a reply: a failing command must leave no half-applied change behind,
+    // neither in the row nor in what the new-ticket and acknowledgement mails say.
+    const work = em.create(Ticket, { ...ticket });
+    const trial = emptyEffects();
+    commandErrors = runCommands(work, commands, { dir, actor: sender, now, text, isNew: true }, trial);
+    if (commandErrors.length === 0) {
+      Object.assign(ticket, work);
+      fx = trial;
+    }
   }
   const applied = commands.length > 0 && commandErrors.length === 0;
   const visibility = applied && commands.some((c) => c.kind === "note") ? "internal" : "public";

@@ -77,7 +77,9 @@ export async function sendEvent(em: EntityManager, ctx: GatewayContext, t: Ticke
     if (seen.has(address) || ctx.directory.ownAddresses().includes(address)) continue;
     if (!o.toActor && o.actor && address === o.actor.address) continue;
     seen.add(address);
-    const lang = ctx.directory.languageFor(address, t.departmentId);
+    // The requester keeps the language their ticket was opened in, also after it moved to a
+    // department that writes another one.
+    const lang = address === t.requesterAddress.toLowerCase() ? t.language : ctx.directory.languageFor(address, t.departmentId);
     const deptName = (id: string) => ctx.directory.departmentName(id, lang) ?? id;
     const data = templateData(ctx, t, lang, person, {
       actor: o.actor,

@@ -61,8 +61,11 @@ async function agentReply(em: EntityManager, ctx: GatewayContext, ticket: Ticket
     fx.notifications.push({ event: "note", to: [...workers(ctx.directory, work), ...ctx.directory.members(work.departmentId)], text });
   } else if (kinds.has("ask") || kinds.has("resolve") || kinds.has("done")) {
     visibility = "public";
+  } else if (kinds.has("assign")) {
+    // The text below #assign is the handover message for the new assignee (it rides in the
+    // "assigned" mail); mailing it to the requester as an answer leaked internal words.
   } else if (text) {
-    // A plain answer (no command, or only field commands): it goes to the requester.
+    // A plain answer (no command, or only #take, #reopen and field commands): it goes to the requester.
     visibility = "public";
     fx.changes.push({ kind: "answer", to: work.requesterAddress });
     fx.notifications.push({ event: "agent-reply", to: [requester(work)], text });
@@ -91,7 +94,7 @@ async function requesterReply(em: EntityManager, ctx: GatewayContext, ticket: Ti
     const since = now.getTime() - (ticket.resolvedAt ?? ticket.updatedAt).getTime();
     if (since > ctx.reopenDays * DAY_MS) {
       trail.push({ stage: "apply", verdict: "late-reply", detail: `${ref} was resolved ${Math.floor(since / DAY_MS)} days ago (window ${ctx.reopenDays}): a new ticket refers to it` });
-      const created = await createTicketFromMail(em, ctx, msg, { acknowledge: !opts.automatic, relatedTicketId: ticket.id });
+      const created = await createTicketFromMail(em, ctx, msg, { acknowledge: !opts.automatic, relatedTicketId: ticket.id, relatedDepartmentId: ticket.departmentId });
       return { ...created, trail: [...trail, ...created.trail] };
     }
     if (!opts.automatic) {
