@@ -12,6 +12,8 @@ import { listFailedMails, listTickets, showTicket } from "../tickets/queries.js"
 import { closeDb, createSender, drainDeps, openGateway } from "./gateway.js";
 import { runDaemon } from "./daemon.js";
 import { runIngest } from "./ingest.js";
+import { formatImportSummary, runImport, terminalProgress } from "./import.js";
+import { runTicketAction, TICKET_ACTIONS } from "./ticket-actions.js";
 import { gatherStatus, printChecks, printStatus, runChecks } from "./ops-commands.js";
 import { liveInstancesOfOtherVersions } from "../ops/instance.js";
 import { printFailed, printTicket, printTicketList } from "./print.js";
@@ -26,11 +28,14 @@ Commands:
   poll-once        process the mailbox and the outbox once, then exit (for cron and tests)
   migrate          create or upgrade the database schema
   ingest           read one mail from standard input (for a mail server's pipe alias)
+  import PATH...   import mail from .eml files, Maildir folders and mbox files (migration, backlog)
   status           mailbox, database, outbox and last poll at a glance (--json)
   check            validate the configuration and try every connection
   backup FILE      copy the SQLite database online to FILE
   tickets list     list tickets (--status S --department D --assignee A --overdue --queue --json)
   tickets show ID  one ticket with its history (ID: 42, T-42 or [#T-42]; --json)
+  tickets ACTION ID --as AGENT   take, ask, assign, note, priority, urgency, due, resolve, reopen
+                   (the mail commands, from the terminal; see "ticketpost tickets --help")
   failed list      mails that could not be processed, with the reason (--json)
 
 Options for every command:
@@ -62,6 +67,21 @@ server's pipe alias, e.g. in /etc/aliases:  support: "|/usr/bin/ticketpost inges
 Exit codes (sysexits): 0 accepted, 65 rejected for good (reason on stderr), 75 try again later
 (database unreachable). Notifications are sent at once unless a running daemon will send them.
 `,
+  import: `ticketpost import PATH... [--notify] [--json] [--config FILE]
+
+Imports mail from files through the same pipeline as IMAP mail, in the order given:
+  FILE.eml     one message (any file that does not start with an mbox "From " line)
+  FOLDER       a Maildir (new/ and cur/ in delivery order, never tmp/; Maildir++ subfolders
+               such as .Sent are not descended into: name one to import it), or a folder of .eml files
+  FILE.mbox    an mbox file (first line "From "), read as a stream; mboxrd ">From " lines unquoted
+Importing the same files again changes nothing: a mail is known by its bytes, wherever it lies;
+the same Message-ID in other bytes is skipped as a duplicate.
+No notifications are sent for imported mail (a backlog must not mail every old customer);
+--notify queues them as for mail from the mailbox.
+Prints a summary and one line per mail that failed (--json: the summary as JSON).
+Exit code 0 when nothing failed, 1 when some mails failed or the import stopped early (run it
+again to continue; imported mails are skipped), 2 on a usage or configuration error.
+`,
   status: `ticketpost status [--json] [--config FILE]
 
 Is the mailbox reachable, how many mails wait in it and in Failed, how deep is the outbox and how
@@ -85,6 +105,18 @@ ticketpost tickets show ID [--json] [--config FILE]
 
 Filters: --status new|in_progress|waiting|resolved, --department ID, --assignee ADDRESS, --overdue.
 --queue sorts by work order: urgency, then priority, then due date, then age (see the README).
+
+Working a ticket from the terminal, as agent AGENT (the same code as the mail commands; the
+requester and colleagues get the same mails; the confirmation is printed):
+  ticketpost tickets take ID --as AGENT
+  ticketpost tickets ask ID --as AGENT --text "Which model is it?"
+  ticketpost tickets assign ID COLLEAGUE|DEPARTMENT --as AGENT [--text "handover note"]
+  ticketpost tickets note ID --as AGENT --text "internal note"
+  ticketpost tickets priority ID low|normal|high|critical --as AGENT
+  ticketpost tickets urgency ID 1-5|change-request|minor|impaired|blocked|system-down --as AGENT
+  ticketpost tickets due ID 2026-12-03 --as AGENT
+  ticketpost tickets resolve ID --as AGENT [--text "resolution"]
+  ticketpost tickets reopen ID --as AGENT
 `,
   failed: `ticketpost failed list [--json] [--config FILE]
 
@@ -128,8 +160,11 @@ export async function main(argv: string[]): Promise<number> {
       overdue: { type: "boolean" },
       queue: { type: "boolean" },
       force: { type: "boolean" },
+      as: { type: "string" },
+      text: { type: "string" },
       send: { type: "boolean" },
       "no-send": { type: "boolean" },
+      notify: { type: "boolean" },
     },
   });
   const [command, sub, arg] = positionals;
@@ -178,7 +213,10 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(values.json ? JSON.stringify(t, null, 2) + "\n" : printTicket(t));
         return 0;
       }
-      usage(`ticketpost tickets: expected "list" or "show ID"`);
+      if (sub && TICKET_ACTIONS[sub]) {
+        return runTicketAction(config, logger, sub, parseTicketId(arg, config.referencePrefix), positionals[3], { as: values.as, text: values.text, send: values.send ? true : values["no-send"] ? false : null });
+      }
+      usage(`ticketpost tickets: expected "list", "show ID" or an action (${Object.keys(TICKET_ACTIONS).join(", ")})`);
     }
     // falls through: usage() never returns
     case "failed": {
@@ -211,6 +249,22 @@ export async function main(argv: string[]): Promise<number> {
     }
     case "start":
       return runDaemon(config, logger);
+    case "import": {
+      const paths = positionals.slice(1);
+      if (paths.length === 0) usage("ticketpost import: name at least one .eml file, Maildir folder or mbox file");
+      const ctx = await openGateway(config, logger);
+      ctx.quiet = !values.notify;
+      const progress = values.json ? undefined : terminalProgress(process.stderr);
+      try {
+        const summary = await runImport(ctx, paths, { progress });
+        progress?.finish();
+        process.stdout.write(values.json ? JSON.stringify(summary) + "\n" : formatImportSummary(summary));
+        return summary.failed.length > 0 || summary.stoppedBy ? 1 : 0;
+      } finally {
+        progress?.finish();
+        await closeDb(ctx.db);
+      }
+    }
     case "ingest":
       return runIngest(config, logger, { send: values.send ? true : values["no-send"] ? false : null });
     case "status": {

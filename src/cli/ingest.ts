@@ -5,7 +5,7 @@ import { asTicketpostError, TicketpostError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { processMail } from "../tickets/pipeline.js";
 import { closeDb, createSender, openGateway } from "./gateway.js";
-import { contentPosition } from "./ops-commands.js";
+import { importPosition } from "../mailbox/file-sources.js";
 
 /** sysexits.h, as mail servers read a delivery program's exit code. */
 export const EX_OK = 0;
@@ -45,7 +45,7 @@ export async function runIngest(config: TicketpostConfig, logger: Logger, opts: 
   try {
     let result;
     try {
-      result = await processMail(ctx, contentPosition("(stdin)", raw), raw);
+      result = await processMail(ctx, importPosition(raw, "(stdin)"), raw);
     } catch (err) {
       const e = asTicketpostError(err, "EDB");
       process.stderr.write(`ticketpost ingest: ${e.code}: ${e.message}\n`);

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import nodemailer from "nodemailer";
 import type { DataSource } from "typeorm";
 import type { TicketpostConfig } from "../config/schema.js";
@@ -123,10 +122,4 @@ export async function runChecks(config: TicketpostConfig): Promise<CheckLine[]> 
 
 export function printChecks(lines: CheckLine[]): string {
   return lines.map((l) => `${l.ok ? "ok  " : "FAIL"}  ${l.name.padEnd(9)} ${l.detail}${l.fix ? `\n                → fix: ${l.fix}` : ""}`).join("\n") + "\n";
-}
-
-/** A stable position for mail that comes from no mailbox (a pipe, a file): the same bytes, the same position. */
-export function contentPosition(mailbox: string, raw: Buffer) {
-  const digest = createHash("sha256").update(raw).digest();
-  return { mailbox, uidValidity: 0, uid: digest.readUIntBE(0, 6) };
 }

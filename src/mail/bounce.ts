@@ -154,11 +154,22 @@ const REPLY_STATUS_RE = /(?<![\d.])([245]\d\d)[ -]+#?([245]\.\d{1,3}\.\d{1,3})(?
 // A reply code where servers write one: at the start of a line or after "said:", "reason:", "#", ...
 const REPLY_RE = /(?:^|[\s(:;#<\[]|said:?\s*|error:?\s*|reason:?\s*)([245][0-5]\d)(?=[ -]\S|\s*$|[.:,)\]])(?![\d.]*\.\d+\.\d+\.\d)/m;
 
+/*
+ * Servers often give a vague code first and the telling one later ("554 4.4.7 Message expired
+ * <421 4.4.2 Connection timed out>"), and reporting MTAs often put a vaguer Status field over the
+ * remote server's own reply: prefer the most specific code. x.0.0 says only "failed", 4.4.7 only
+ * "gave up after retrying", x.y.0 names the subject (address, mailbox, ...) but not the problem.
+ */
+function vagueness(status: string): number {
+  if (/^\d\.0\.0$/.test(status) || status === "4.4.7") return 2;
+  return /^\d\.\d+\.0$/.test(status) ? 1 : 0;
+}
+
 function findStatus(text: string): string | null {
-  const pair = REPLY_STATUS_RE.exec(text);
-  if (pair) return pair[2];
-  const m = STATUS_RE.exec(text);
-  return m ? `${m[1]}.${m[2]}.${m[3]}` : null;
+  const all = [...text.matchAll(new RegExp(STATUS_RE.source, "g"))].map((m) => `${m[1]}.${m[2]}.${m[3]}`);
+  if (all.length === 0) return null;
+  const best = Math.min(...all.map(vagueness));
+  return all.find((s) => vagueness(s) === best) ?? null;
 }
 
 function findReplyCode(text: string): string | null {
@@ -168,11 +179,18 @@ function findReplyCode(text: string): string | null {
   return m ? m[1] : null;
 }
 
-/** A specific status beats the class-only x.0.0 a server writes when it knows no better. */
-function betterStatus(declared: string | null, diagnostic: string | null): string | null {
-  if (!declared) return diagnostic;
-  if (diagnostic && /^\d\.0\.0$/.test(declared) && diagnostic[0] === declared[0] && diagnostic !== declared) return diagnostic;
-  return declared;
+/**
+ * The Status field against the status in the Diagnostic-Code (the remote server's own words).
+ * The more specific one wins; at equal rank the diagnostic, because the Status field is the
+ * reporting MTA's translation of it; 5.3.x ("mail system") and x.5.x ("protocol") only say where it
+ * failed. When the two disagree on the class, the reply code decides.
+ */
+function betterStatus(declared: string | null, diagnostic: string | null, replyCode: string | null = null): string | null {
+  if (!declared || !diagnostic || declared === diagnostic) return declared ?? diagnostic;
+  if (declared[0] !== diagnostic[0]) return replyCode?.[0] === diagnostic[0] ? diagnostic : declared;
+  const [d, g] = [vagueness(declared), vagueness(diagnostic)];
+  if (d !== g) return g < d ? diagnostic : declared;
+  return diagnostic;
 }
 
 const PERMANENT_WORDS = /permanent(ly)?\b|fatal error|given up|giving up|gave up|not be delivered|could not be delivered|unknown user|user unknown|no such user|does not exist/i;
@@ -188,25 +206,51 @@ function permanence(status: string | null, replyCode: string | null, wording: st
   return null;
 }
 
+/** The SMTP command a failure answered, where the report says so (Postfix, Exim, qmail, Sendmail, ...). */
+type Command = "connect" | "mail" | "rcpt" | "data";
+
+const COMMANDS: Array<[RegExp, (m: RegExpExecArray) => string]> = [
+  [/in reply to (?:the )?(RCPT TO|MAIL FROM|end of DATA|DATA|HELO|EHLO|initial connection)/i, (m) => m[1]],
+  [/after (RCPT TO|MAIL FROM|end of data|DATA|initial connection|HELO|EHLO)/i, (m) => m[1]],
+  [/did not like our (final DATA|DATA|RCPT TO|MAIL FROM)/i, (m) => m[1]],
+  [/^>>>\s*(RCPT TO|MAIL FROM|DATA|\.)[^\n]*\n<<<\s*[45]\d\d/im, (m) => m[1]],
+  [/does not like (recipient|sender)|(failed after I sent the message)|most progress was (RCPT TO|MAIL FROM|DATA)/i, (m) => m[1] ?? m[2] ?? m[3]],
+  [/\[(RCPT_TO|MAIL_FROM|DATA)\]/, (m) => m[1]],
+];
+
+function commandOf(text: string): Command | null {
+  for (const [re, pick] of COMMANDS) {
+    const m = re.exec(text);
+    if (!m) continue;
+    const c = pick(m).toLowerCase();
+    if (/rcpt|recipient/.test(c)) return "rcpt";
+    if (/mail|sender/.test(c)) return "mail";
+    if (/data|\.|sent the message/.test(c)) return "data";
+    return "connect";
+  }
+  return null;
+}
+
 /*
- * What kind of failure the words describe. Only the distinction "the address is bad" against
- * "this message was refused" matters here (hardBounce), but it needs the wording: servers answer
- * "550 5.1.1" to a full mailbox and "550 5.7.1" to an unknown user.
+ * What kind of failure the words describe. Only "the address is bad" against "this message was
+ * refused" matters here (hardBounce), and it needs the words: servers answer "550 5.1.1" to a full
+ * mailbox and "550 5.7.1" to an unknown user. First match wins, so the order matters.
  */
 type Wording = "address" | "host" | "moved" | "no-mail" | "refused" | "mailer" | null;
 
 const WORDING: Array<[Exclude<Wording, null>, RegExp]> = [
-  ["refused", /mailbox (is )?full|over ?quota|quota (exceeded|exceed)|exceeded (the )?(storage|quota)|mailbox size limit|insufficient (system )?storage|mail ?box has exceeded|storage (space|allocation)|disk full|is full\b/i],
-  ["refused", /(account|mailbox|user|recipient)( is)? (has been )?(temporarily )?(disabled|suspended|inactive|deactivated|expired|locked|blocked)|not (an )?active (user|account)|no longer active/i],
-  ["moved", /has moved|moved permanently|no longer (with|at|valid|in use|available)|address (has )?changed|\b5\.1\.6\b/i],
-  ["no-mail", /does not accept (e-?)?mail|accepts no mail|null mx|\b5\.1\.10\b|\b5\.7\.27\b/i],
-  ["host", /host (or domain name )?(not found|unknown)|unknown host|domain (name )?(not found|does not exist|unknown)|unknown domain|no such domain|name or service not known|nxdomain|unrouteable (mail )?domain|no mx|no (valid )?(mx|a) record|bad destination system|domain (is )?(invalid|not valid)|dns lookup fail|non-existent (domain|host)|\b5\.1\.2\b/i],
+  ["refused", /mailbox (is )?full|over ?quota|quota (exceeded|exceed)|exceeded (the )?(storage|quota)|mailbox size limit|insufficient (system )?storage|mail ?box has exceeded|storage (space|allocation)|disk (space|full)|is full\b/i],
+  ["refused", /(account|mailbox|user|recipient)( is)? (has been )?(temporarily )?(disabled|suspended|inactive|deactivated|expired|locked|blocked)|not (an )?active (user|account)|no longer active|temporar(il)?y (locked|disabled|suspended)|\b(is|been|was) (disabled|inactive|suspended|deactivated|locked)\b/i],
+  ["refused", /too many (recipients|messages|connections)|rate limit|recipient preferences/i],
+  ["moved", /has moved|moved permanently|no longer (with|at|valid|in use|available)|address (has )?changed/i],
+  ["no-mail", /does not accept (e-?)?mail|accepts no mail|null mx|not accepting network messages|couldn'?t find a mail exchanger|name service error|no mail exchanger|mx (record )?(lookup )?(failure|failed)/i],
+  ["host", /host (or domain name )?(not found|unknown)|unknown host|domain (name )?(not found|does not exist|unknown|is not reachable|not reachable)|unknown domain|no such domain|name or service not known|nxdomain|unrouteable (mail )?domain|no (valid )?(mx|a) record|bad destination system|domain (is )?(invalid|not valid)|invalid domain|dns lookup fail|non-existent (domain|host)/i],
   [
     "address",
-    /user(name)? (is )?unknown|unknown (user|recipient|mailbox|address|local part|account)|no such (user|mailbox|recipient|address|account|local user|person|list)|(user|mailbox|recipient|address|account|addressee)( name)? (does not|doesn'?t|did not) exist|(user|mailbox|recipient|address|account)( is)? not (found|known|exist|recogni[sz]ed|listed|valid)|(invalid|bad|unknown|non-?existent) (recipient|mailbox|user|address|e-?mail address|destination mailbox)|recipient (address )?rejected|mailbox (unavailable|not available)|no mailbox here|not a valid (mailbox|user|recipient)|recipnotfound|name is not recogni[sz]ed|couldn'?t be found|could not be found|address (is )?not (valid|found)|unrouteable address|undeliverable address|no longer exists|is not a known user|user not local|unknown or illegal alias|not our customer|address lookup failed|\b5\.1\.1\b/i,
+    /user(name)? (is )?unknown|unknown (user|recipient|mailbox|address|local part|account)|no such (user|mailbox|recipient|address|account|local user|person|list)|(user|mailbox|recipient|address|account|addressee)( name)? (does not|doesn'?t|did not) exist|(user|mailbox|recipient|address|account)( is)? not (found|known|exist|recogni[sz]ed|listed|valid)|(invalid|bad|unknown|non-?existent) (recipient|mailbox|user|address|e-?mail address|destination mailbox)|mailbox (unavailable|not available)|no mailbox here|not a valid (mailbox|user|recipient)|recipnotfound|name is not recogni[sz]ed|couldn'?t be found|could not be found|address (is )?not (valid|found)|unrouteable address|undeliverable address|no longer exists|is not a known user|user not local|unknown or illegal alias|not our customer|address lookup failed|doesn'?t have an? [\w.-]+ account|recipient address rejected: access denied|recipient address rejected\.?\s*$/im,
   ],
   ["mailer", /command output|procmail|pipe to |mailer error|local delivery failed/i],
-  ["refused", /spam|blacklist|blocklist|block list|black list|policy|dmarc|\bspf\b|dkim|reverse dns|\bptr\b|\brbl\b|reputation|virus|malware|content (rejected|filter)|message (is )?too (big|large)|size limit|relay(ing)? (access )?denied|not permitted to relay|rate limit|too many|timed? ?out|expired|connection refused|unauthenticated|authentication required|\btls\b|try again later|not (yet )?been delivered/i],
+  ["refused", /spam|blacklist|blocklist|block list|black list|policy|dmarc|\bspf\b|dkim|reverse dns|\bptr\b|\brbl\b|reputation|virus|malware|content (rejected|filter)|message (is )?too (big|large)|size limit|relay(ing)? (access )?denied|not permitted to relay|too many|timed? ?out|expired|connection refused|\brefused\b|unauthenticated|authentication required|\btls\b|try again later|not (yet )?been delivered/i],
 ];
 
 function wordingOf(text: string): Wording {
@@ -214,18 +258,35 @@ function wordingOf(text: string): Wording {
   return null;
 }
 
-function isHardBounce(status: string | null, permanent: boolean | null, text: string, diagnosticType: string | null): boolean {
+// Statuses about the address (RFC 3463 §3.2): bad mailbox, bad system, bad syntax, moved, null MX.
+const BAD_ADDRESS_STATUS = /^5\.1\.(0|1|2|3|6|10)$/;
+
+const SENDER_REFUSED = /sender (address )?(rejected|refused|denied|blocked)|rejected sender|sender verify failed/i;
+
+function isHardBounce(status: string | null, permanent: boolean | null, reason: string, context: string, general: string, diagnosticType: string | null): boolean {
   if (permanent === false) return false;
   // Local delivery programs (procmail, a full disk) fail for reasons that say nothing about the address.
   if (diagnosticType === "x-unix") return false;
-  const words = wordingOf(text);
-  if (words !== null) return words === "address" || words === "host" || words === "moved" || (words === "no-mail" && permanent === true);
-  return status !== null && /^5\.1\.(1|2|3|6|10)$/.test(status);
+  // The sender's address was refused (MAIL FROM, 5.1.7/5.1.8): nothing is known about the recipient.
+  const command = commandOf(squash(`${reason}\n${context}`)) ?? commandOf(general);
+  if (command === "mail" || SENDER_REFUSED.test(reason) || (status !== null && /^5\.1\.[78]$/.test(status))) return false;
+  const words = wordingOf(reason) ?? wordingOf(context);
+  if (words === "address" || words === "host") {
+    // The server took the address at RCPT TO and refused the message after DATA: "user unknown" is
+    // then a content filter's cover story (common at Japanese carriers), unless the status says 5.1.x.
+    return !(command === "data" && !(status ?? "").startsWith("5.1."));
+  }
+  if (words !== null) return words === "moved" || (words === "no-mail" && permanent === true);
+  return status !== null && BAD_ADDRESS_STATUS.test(status);
 }
 
-function recipient(address: string, status: string | null, replyCode: string | null, reason: string, wording: string, diagnosticType: string | null = null): BounceRecipient {
-  const permanent = permanence(status, replyCode, wording);
-  return { address, status, replyCode, reason: clip(squash(reason)), permanent, hardBounce: isHardBounce(status, permanent, `${reason}\n${wording}`, diagnosticType) };
+/**
+ * reason: the diagnostic or explaining line; context: the rest of the report about this recipient;
+ * general: the whole report, whose "this is a permanent error" may be all there is to go on.
+ */
+function recipient(address: string, status: string | null, replyCode: string | null, reason: string, context: string, general: string, diagnosticType: string | null = null): BounceRecipient {
+  const permanent = permanence(status, replyCode, `${reason}\n${context}\n${general}`);
+  return { address, status, replyCode, reason: clip(squash(reason)), permanent, hardBounce: isHardBounce(status, permanent, reason, context, general, diagnosticType) };
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -297,18 +358,20 @@ function dsnRecipients(blocks: Fields[], humanText: string): Array<{ outcome: Ou
       return m ? `${m[1]}.${m[2]}.${m[3]}` : null;
     })();
     const diagnostic = typedText(field(b, "diagnostic-code"));
-    const status = betterStatus(declared, findStatus(diagnostic.text));
-    const replyCode = findReplyCode(diagnostic.text);
-    const reason = diagnostic.text || humanLine(humanText, address) || `Action: ${action ?? "?"}; Status: ${status ?? "?"}`;
-    const wording = diagnostic.text || humanText;
-    out.push({ outcome: outcomeOf(action, status), recipient: recipient(address, status, replyCode, reason, wording, diagnostic.type) });
+    // OpenSMTPD and others leave the Diagnostic-Code out and say it in the text.
+    const human = humanLine(humanText, address) ?? "";
+    const replyCode = findReplyCode(diagnostic.text) ?? findReplyCode(human);
+    const status = betterStatus(declared, findStatus(diagnostic.text) ?? findStatus(human), replyCode);
+    const reason = diagnostic.text || human || `Action: ${action ?? "?"}; Status: ${status ?? "?"}`;
+    const context = human;
+    out.push({ outcome: outcomeOf(action, status), recipient: recipient(address, status, replyCode, reason, context, reportRegion(humanText), diagnostic.type) });
   }
   return out;
 }
 
 /** The line of the human-readable part that talks about this address, if any. */
 function humanLine(text: string, address: string): string | null {
-  const lines = text.split("\n");
+  const lines = reportRegion(text).split("\n");
   const i = lines.findIndex((l) => l.toLowerCase().includes(address));
   if (i < 0) return null;
   const here = lines.slice(i, i + 3).join(" ");
@@ -353,7 +416,9 @@ interface SesNotification {
   Message?: string;
 }
 
-function sesJson(text: string): SesNotification | null {
+function sesJson(body: string): SesNotification | null {
+  // Sendmail breaks lines longer than 990 characters with "!", a line end and a space.
+  const text = body.replace(/!\r?\n /g, "");
   const start = text.indexOf("{");
   if (start < 0 || !/"(notificationType|eventType|Message)"/.test(text)) return null;
   // The JSON is followed by SNS's unsubscribe footer: try the longest candidate that parses.
@@ -381,14 +446,13 @@ function fromSes(msg: InboundMessage): BounceReport | null {
   }
   if (type === "delivery") {
     const response = n.delivery?.smtpResponse ?? "";
-    return { ...base, kind: "delivered", recipients: (n.delivery?.recipients ?? []).map((a) => recipient(a.toLowerCase(), findStatus(response), findReplyCode(response), response, response)) };
+    return { ...base, kind: "delivered", recipients: (n.delivery?.recipients ?? []).map((a) => recipient(a.toLowerCase(), findStatus(response), findReplyCode(response), response, "", "")) };
   }
   const transient = /^transient$/i.test(n.bounce?.bounceType ?? "");
   const recipients = (n.bounce?.bouncedRecipients ?? []).map((r) => {
     const diagnostic = typedText(r.diagnosticCode ?? "");
-    const status = betterStatus(findStatus(r.status ?? ""), findStatus(diagnostic.text));
-    const wording = `${diagnostic.text} ${transient ? "temporary" : ""}`;
-    return recipient((r.emailAddress ?? "").toLowerCase(), status, findReplyCode(diagnostic.text), diagnostic.text || (n.bounce?.bounceType ?? ""), wording, diagnostic.type);
+    const status = betterStatus(findStatus(r.status ?? ""), findStatus(diagnostic.text), findReplyCode(diagnostic.text));
+    return recipient((r.emailAddress ?? "").toLowerCase(), status, findReplyCode(diagnostic.text), diagnostic.text || (n.bounce?.bounceType ?? ""), "", transient ? "temporary" : "", diagnostic.type);
   });
   return { ...base, kind: transient && recipients.every((r) => r.permanent !== true) ? "delayed" : "failure", recipients };
 }
@@ -521,8 +585,7 @@ function fromText(msg: InboundMessage, signals: Signals, excluded: Set<string>):
     const status = findStatus(own) ?? findStatus(region);
     const replyCode = findReplyCode(own) ?? findReplyCode(region);
     const reason = explainingLine(own || region, address);
-    const wording = `${own}\n${delayed ? "temporary" : region}`;
-    return recipient(address, status, replyCode, reason, wording);
+    return recipient(address, status, replyCode, reason, own, delayed ? "temporary" : region);
   });
   const reasons: string[] = [];
   if (signals.failedHeader.length > 0) reasons.push(`X-Failed-Recipients: ${signals.failedHeader.join(", ")}`);

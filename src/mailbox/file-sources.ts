@@ -32,9 +32,9 @@ const { mboxReader } = createRequire(import.meta.url)("mbox-reader") as {
  * the same position however they are named or wherever they lie. 48 bits make a collision
  * unlikely but not impossible in a very large import; runImport checks the stored hash.
  */
-export function importPosition(raw: Buffer): MailPosition {
+export function importPosition(raw: Buffer, mailbox = IMPORT_MAILBOX): MailPosition {
   const uid = createHash("sha256").update(raw).digest().readUIntBE(0, 6);
-  return { mailbox: IMPORT_MAILBOX, uidValidity: 0, uid };
+  return { mailbox, uidValidity: 0, uid };
 }
 
 function readError(err: unknown): string {

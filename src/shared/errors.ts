@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   ESMTP_TEMP: { retryable: true, summary: "SMTP server refused the mail for now" },
   ESMTP_PERM: { retryable: false, summary: "SMTP server rejected the mail for good" },
   ENOTFOUND: { retryable: false, summary: "no such object" },
+  EREAD: { retryable: false, summary: "a file to import could not be read" },
   EUSAGE: { retryable: false, summary: "command-line usage error" },
   EINTERNAL: { retryable: false, summary: "unexpected internal error" },
 } as const;

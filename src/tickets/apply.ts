@@ -2,6 +2,7 @@ import type { EntityManager } from "typeorm";
 import { Attachment, Message, Participant, type MessageVisibility, type ParticipantRole, type Ticket } from "../db/entities.js";
 import type { InboundMessage, MailAddress } from "../mail/types.js";
 import type { GatewayContext, TrailStep } from "./context.js";
+import type { Change } from "./workflow/types.js";
 
 /*
  * The only code that changes tickets. Each function runs inside the caller's transaction,
@@ -15,6 +16,11 @@ export interface ApplyResult {
   /** A new ticket was made (also when a late reply to a closed ticket opens a new one). */
   created: boolean;
   trail: TrailStep[];
+  /** For an agent's commands: what changed, or why nothing did. */
+  changes?: Change[];
+  commandErrors?: string[];
+  /** event→address of every notification queued. */
+  notified?: string[];
 }
 
 /** Stores an inbound mail as a message of the ticket: `text` is what people wrote (quotes and commands removed); the raw mail is kept whole. */
@@ -52,7 +58,7 @@ export async function storeInbound(em: EntityManager, ctx: GatewayContext, ticke
 export async function addParticipants(em: EntityManager, ctx: GatewayContext, ticketId: number, people: Array<{ who: MailAddress; role: ParticipantRole }>): Promise<void> {
   const existing = new Set((await em.find(Participant, { where: { ticketId } })).map((p) => p.address));
   for (const { who, role } of people) {
-    if (existing.has(who.address) || ctx.ownAddresses.includes(who.address)) continue;
+    if (existing.has(who.address) || ctx.ownAddresses.includes(who.address) || ctx.directory.isOwn(who.address)) continue;
     // Agents who are copied in work the ticket; they are not its customers.
     if (role !== "requester" && ctx.directory.isAgent(who.address)) continue;
     existing.add(who.address);

@@ -25,6 +25,8 @@ export interface GatewayContext {
   reopenDays: number;
   /** The check that an agent's mail really comes from that agent (see agent-auth.ts). */
   verifyAgent: AgentVerifier;
+  /** Queue no notifications at all (importing a backlog must not mail every old customer). */
+  quiet?: boolean;
 }
 
 export type AgentVerifier = (msg: import("../mail/types.js").InboundMessage, agentAddress: string) => { ok: boolean; reason: string };

@@ -73,6 +73,11 @@ export class Directory {
     return null;
   }
 
+  /** Our own address in any form: support, a department's, or a plus-address of either. */
+  isOwn(address: string): boolean {
+    return this.departmentForAddress(address) !== null;
+  }
+
   isAgent(address: string | null | undefined): boolean {
     return !!address && this.agentNames.has(address.toLowerCase());
   }

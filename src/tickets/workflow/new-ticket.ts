@@ -41,7 +41,8 @@ export async function createTicketFromMail(em: EntityManager, ctx: GatewayContex
   const trail: TrailStep[] = [];
   let text = opts.relatedTicketId ? stripQuotedHistory(msg.text) : msg.text;
 
-  const sender = msg.from ? personOf(msg.from) : null;
+  const from = msg.from ? personOf(msg.from) : null;
+  const sender = from && dir.isAgent(from.address) ? { address: from.address, name: dir.agent(from.address)?.name ?? from.name } : from;
   let commands: Command[] = [];
   let commandErrors: string[] = [];
   if (sender && dir.isAgent(sender.address)) {

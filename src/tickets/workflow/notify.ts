@@ -69,6 +69,7 @@ export function templateData(ctx: GatewayContext, t: Ticket, lang: string, recip
 
 /** Queues one event to each recipient, in each recipient's language, in the caller's transaction. */
 export async function sendEvent(em: EntityManager, ctx: GatewayContext, t: Ticket, o: SendOptions): Promise<string[]> {
+  if (ctx.quiet) return [];
   const seen = new Set<string>();
   const hist = o.withHistory ? await history(em, t.id) : [];
   const sentTo: string[] = [];

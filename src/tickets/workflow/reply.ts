@@ -16,10 +16,23 @@ import { emptyEffects, type Effects } from "./types.js";
 const DAY_MS = 24 * 3600 * 1000;
 
 /** A mail that threads into a ticket: an agent's reply (with or without commands) or the requester's. */
-export async function addMailToTicket(em: EntityManager, ctx: GatewayContext, ticketId: number, msg: InboundMessage, opts: { automatic: boolean }): Promise<ApplyResult> {
+export interface ReplyOptions {
+  automatic: boolean;
+  /**
+   * Set when the command comes from the terminal (`ticketpost tickets take …`): the operator is
+   * trusted as the agent, and the outcome is printed instead of mailed back as a confirmation.
+   */
+  terminal?: boolean;
+}
+
+export async function addMailToTicket(em: EntityManager, ctx: GatewayContext, ticketId: number, msg: InboundMessage, opts: ReplyOptions): Promise<ApplyResult> {
   const ticket = await em.findOneOrFail(Ticket, { where: { id: ticketId } });
   const sender = msg.from ? personOf(msg.from) : null;
-  if (sender && ctx.directory.isAgent(sender.address)) return agentReply(em, ctx, ticket, msg, sender);
+  if (sender && ctx.directory.isAgent(sender.address)) {
+    // The configured name, not whatever the From header says: every mail names the agent alike.
+    const agent = { address: sender.address, name: ctx.directory.agent(sender.address)?.name ?? sender.name };
+    return agentReply(em, ctx, ticket, msg, agent, opts.terminal === true);
+  }
   return requesterReply(em, ctx, ticket, msg, opts);
 }
 
@@ -27,7 +40,7 @@ async function saveEvents(em: EntityManager, ticketId: number, fx: Effects, acto
   for (const e of fx.events) await em.save(em.create(TicketEvent, { ticketId, at, actor, action: e.action, detail: e.detail }));
 }
 
-async function agentReply(em: EntityManager, ctx: GatewayContext, ticket: Ticket, msg: InboundMessage, agent: Person): Promise<ApplyResult> {
+async function agentReply(em: EntityManager, ctx: GatewayContext, ticket: Ticket, msg: InboundMessage, agent: Person, terminal: boolean): Promise<ApplyResult> {
   const now = ctx.clock.now();
   const ref = formatReference(ctx.tagFormat, ticket.id);
   const thread = { inReplyTo: msg.messageId, references: msg.references };
@@ -37,7 +50,7 @@ async function agentReply(em: EntityManager, ctx: GatewayContext, ticket: Ticket
 
   let errors = [...parsed.errors];
   if (isCommandMail) {
-    const auth = ctx.verifyAgent(msg, agent.address);
+    const auth = terminal ? { ok: true, reason: "given at the terminal by the operator" } : ctx.verifyAgent(msg, agent.address);
     trail.push({ stage: "commands", verdict: auth.ok ? "agent" : "unverified", detail: `${parsed.commands.map((c) => c.source).join(", ") || "-"}; ${auth.reason}` });
     if (!auth.ok) errors = [`commands ignored: ${auth.reason}`];
   }
@@ -48,17 +61,20 @@ async function agentReply(em: EntityManager, ctx: GatewayContext, ticket: Ticket
   if (isCommandMail && errors.length === 0) errors = runCommands(work, parsed.commands, { dir: ctx.directory, actor: agent, now, text: parsed.rest, isNew: false }, fx);
 
   if (errors.length > 0) {
+    if (terminal) return { ticket, message: null as never, created: false, trail, commandErrors: errors };
     const message = await storeInbound(em, ctx, ticket.id, msg, parsed.rest, "internal");
     const sent = await sendEvent(em, ctx, ticket, { event: "command-error", to: [agent], actor: agent, toActor: true, errors, ...thread });
     trail.push({ stage: "apply", verdict: "command-error", detail: `nothing changed on ${ref}: ${errors.join("; ")}` }, { stage: "notify", verdict: "queued", detail: sent.join(", ") });
-    return { ticket, message, created: false, trail };
+    return { ticket, message, created: false, trail, commandErrors: errors };
   }
 
   const kinds = new Set(parsed.commands.map((c) => c.kind));
   const text = parsed.rest.trim();
   let visibility: "public" | "internal" = "internal";
   if (kinds.has("note")) {
-    fx.notifications.push({ event: "note", to: [...workers(ctx.directory, work), ...ctx.directory.members(work.departmentId)], text });
+    // The assignee reads notes; while nobody has the ticket (or the assignee wrote it), the department does.
+    const readers = workers(ctx.directory, work).filter((p) => p.address !== agent.address);
+    fx.notifications.push({ event: "note", to: readers.length ? readers : ctx.directory.members(work.departmentId), text });
   } else if (kinds.has("ask") || kinds.has("resolve") || kinds.has("done")) {
     visibility = "public";
   } else if (kinds.has("assign")) {
@@ -76,10 +92,10 @@ async function agentReply(em: EntityManager, ctx: GatewayContext, ticket: Ticket
   const message = await storeInbound(em, ctx, work.id, msg, parsed.rest, visibility);
   const sent: string[] = [];
   for (const n of fx.notifications) sent.push(...(await sendEvent(em, ctx, work, { event: n.event, to: n.to, actor: agent, text: n.text, withHistory: n.withHistory, ...thread })));
-  if (isCommandMail) sent.push(...(await sendEvent(em, ctx, work, { event: "command-confirmation", to: [agent], actor: agent, toActor: true, changes: fx.changes, ...thread })));
+  if (isCommandMail && !terminal) sent.push(...(await sendEvent(em, ctx, work, { event: "command-confirmation", to: [agent], actor: agent, toActor: true, changes: fx.changes, ...thread })));
   trail.push({ stage: "apply", verdict: isCommandMail ? "commands-applied" : "agent-answer", detail: `${ref}: ${fx.events.map((e) => `${e.action} ${e.detail}`).join("; ") || (visibility === "public" ? "public answer" : "stored")}` });
   trail.push({ stage: "notify", verdict: sent.length ? "queued" : "none", detail: sent.join(", ") || "-" });
-  return { ticket: work, message, created: false, trail };
+  return { ticket: work, message, created: false, trail, changes: fx.changes, notified: sent };
 }
 
 async function requesterReply(em: EntityManager, ctx: GatewayContext, ticket: Ticket, msg: InboundMessage, opts: { automatic: boolean }): Promise<ApplyResult> {

@@ -9,6 +9,7 @@ import { mayWork, setAssignee, setDepartment, setStatus } from "../rules.js";
 export const assign: CommandHandler<"assign"> = (t, cmd, env, fx) => {
   const denied = mayWork(env.dir, t, env.actor);
   if (denied) return denied;
+  if (t.status === "resolved") return "the ticket is resolved; #reopen it first";
   const agent = env.dir.findAgent(cmd.target);
   if (agent) {
     if (!env.dir.isMember(agent.address, t.departmentId)) {
@@ -16,7 +17,7 @@ export const assign: CommandHandler<"assign"> = (t, cmd, env, fx) => {
       if (theirs) setDepartment(t, theirs.id, fx);
     }
     setAssignee(t, agent, fx);
-    if (t.status === "new" || t.status === "resolved") setStatus(t, "in_progress", fx, env.now);
+    if (t.status === "new") setStatus(t, "in_progress", fx, env.now);
     if (agent.address !== env.actor.address) fx.notifications.push({ event: "assigned", to: [agent], text: env.text || null, withHistory: true });
     return null;
   }
