@@ -12,6 +12,7 @@ import { listFailedMails, listTickets, showTicket } from "../tickets/queries.js"
 import { closeDb, createSender, drainDeps, openGateway } from "./gateway.js";
 import { runDaemon } from "./daemon.js";
 import { runIngest } from "./ingest.js";
+import { printInspection, runAddresses, runFailedRetry, runInspect } from "./hygiene-commands.js";
 import { formatImportSummary, runImport, terminalProgress } from "./import.js";
 import { runTicketAction, TICKET_ACTIONS } from "./ticket-actions.js";
 import { gatherStatus, printChecks, printStatus, runChecks } from "./ops-commands.js";
@@ -37,6 +38,9 @@ Commands:
   tickets ACTION ID --as AGENT   take, ask, assign, note, priority, urgency, due, resolve, reopen
                    (the mail commands, from the terminal; see "ticketpost tickets --help")
   failed list      mails that could not be processed, with the reason (--json)
+  failed retry ID|--all   process failed mails again (after a fix or a config change)
+  inspect FILE|-   what the gateway would do with a mail, changing nothing (--json)
+  addresses list|clear ADDRESS   addresses that bounced; lift a block
 
 Options for every command:
   --config FILE    configuration file (default: $TICKETPOST_CONFIG, then ./config/ticketpost.json)
@@ -119,9 +123,25 @@ requester and colleagues get the same mails; the confirmation is printed):
   ticketpost tickets reopen ID --as AGENT
 `,
   failed: `ticketpost failed list [--json] [--config FILE]
+ticketpost failed retry ID... | --all [--config FILE]
 
-Lists the mails that went to the Failed folder, with the error code, the reason and what each
-stage decided.
+list: the mails that went to the Failed folder, with the error code, the reason and what each
+stage decided. retry: processes them again from the bytes kept when they failed (after a fix or
+a configuration change); a mail that now succeeds is moved from Failed to Processed.
+Exit 1 when a retried mail failed again.
+`,
+  inspect: `ticketpost inspect FILE.eml | - [--json] [--config FILE]
+
+Shows what the gateway would do with a mail, changing nothing: the verdict (new-ticket, reply,
+command, bounce, report, auto-reply, loop, duplicate, stranger, rejected) with every reason on
+the trail, the parsed fields (title, requester, department, priority, urgency, due date,
+commands, attachments) and, for a bounce, the failed recipients with status and reason.
+`,
+  addresses: `ticketpost addresses list [--json] [--config FILE]
+ticketpost addresses clear ADDRESS [--config FILE]
+
+Addresses whose mail bounced. A permanent failure blocks all mail to the address until the flag
+is cleared; a temporary one is only recorded.
 `,
 };
 
@@ -131,7 +151,7 @@ function usage(message: string): never {
 
 function parseTicketId(arg: string | undefined, prefix: string): number {
   if (!arg) usage("tickets show needs a ticket ID");
-  const m = new RegExp(`^(?:\\[#)?(?:${prefix}-)?(\\d+)\\]?$`, "i").exec(arg.trim());
+  const m = new RegExp(`^(?:\\[#)?(?:${prefix}-)?(\\d+)(?:-[0-9a-z]{5})?\\]?$`, "i").exec(arg.trim());
   if (!m) usage(`"${arg}" is not a ticket ID (use 42, ${prefix}-42 or [#${prefix}-42])`);
   return Number(m[1]);
 }
@@ -165,6 +185,7 @@ export async function main(argv: string[]): Promise<number> {
       send: { type: "boolean" },
       "no-send": { type: "boolean" },
       notify: { type: "boolean" },
+      all: { type: "boolean" },
     },
   });
   const [command, sub, arg] = positionals;
@@ -219,8 +240,23 @@ export async function main(argv: string[]): Promise<number> {
       usage(`ticketpost tickets: expected "list", "show ID" or an action (${Object.keys(TICKET_ACTIONS).join(", ")})`);
     }
     // falls through: usage() never returns
+    case "inspect": {
+      if (!sub) usage("ticketpost inspect needs a FILE (or - for standard input)");
+      const i = await runInspect(config, logger, sub);
+      process.stdout.write(values.json ? JSON.stringify(i, null, 2) + "\n" : printInspection(i));
+      return 0;
+    }
+    case "addresses":
+      return runAddresses(config, logger, sub, arg, values.json === true);
     case "failed": {
-      if (sub !== "list") usage(`ticketpost failed: expected "list"`);
+      if (sub === "retry") {
+        const ids = values.all ? ("all" as const) : positionals.slice(2).map((x) => Number(x.replace(/^#/, "")));
+        if (ids !== "all" && (ids.length === 0 || ids.some((n) => !Number.isInteger(n)))) usage("ticketpost failed retry needs receipt IDs (from ticketpost failed list) or --all");
+        const r = await runFailedRetry(config, logger, ids);
+        process.stdout.write(r.lines.join("\n") + "\n");
+        return r.stillFailed ? 1 : 0;
+      }
+      if (sub !== "list") usage(`ticketpost failed: expected "list" or "retry"`);
       const list = await withDb(config, (db) => listFailedMails(db));
       process.stdout.write(values.json ? JSON.stringify(list, null, 2) + "\n" : printFailed(list));
       return 0;

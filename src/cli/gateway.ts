@@ -2,7 +2,8 @@ import path from "node:path";
 import type { DataSource } from "typeorm";
 import type { TicketpostConfig } from "../config/schema.js";
 import { BlobStore } from "../db/blob-store.js";
-import { MailReceipt } from "../db/entities.js";
+import { randomBytes } from "node:crypto";
+import { GatewaySetting, MailReceipt } from "../db/entities.js";
 import { openDatabase } from "../db/data-source.js";
 import { TemplateSet } from "../notify/templates.js";
 import { OutboxSender } from "../notify/sender.js";
@@ -15,7 +16,7 @@ import type { DrainDeps } from "../mailbox/drain.js";
 import type { GatewayContext } from "../tickets/context.js";
 import { processMail, recordFailure } from "../tickets/pipeline.js";
 import { In } from "typeorm";
-import { trustFromAddress } from "../tickets/agent-auth.js";
+import { agentVerifierFor } from "../tickets/agent-auth.js";
 import { Directory } from "../tickets/directory.js";
 
 /** The composition root: the only place that creates the database, SMTP and clock objects. */
@@ -28,6 +29,19 @@ export function checkTemplates(templates: TemplateSet, languages: string[]): voi
   }
 }
 
+/** A value every instance must share, made by whichever instance needs it first. */
+export async function sharedSetting(db: DataSource, key: string, make: () => string): Promise<string> {
+  const repo = db.getRepository(GatewaySetting);
+  const found = await repo.findOne({ where: { key } });
+  if (found) return found.value;
+  try {
+    await repo.insert({ key, value: make() });
+  } catch {
+    // Another instance made it at the same moment: theirs stands.
+  }
+  return (await repo.findOneOrFail({ where: { key } })).value;
+}
+
 export function directoryOf(config: TicketpostConfig): Directory {
   return new Directory(config.departments, config.defaultDepartment, config.agents, config.languages, config.language, config.supportAddress);
 }
@@ -37,13 +51,15 @@ export async function openGateway(config: TicketpostConfig, logger: Logger, opts
   const directory = directoryOf(config);
   checkTemplates(templates, directory.languagesInUse());
   const db = await openDatabase(config.database, { migrate: opts.migrate ?? false });
+  const blobs = new BlobStore(path.join(config.dataDir, "blobs"));
+  const secret = config.referenceSecret ?? (await sharedSetting(db, "reference-secret", () => randomBytes(32).toString("base64url")));
   return {
     db,
-    blobs: new BlobStore(path.join(config.dataDir, "blobs")),
+    blobs,
     templates,
     clock: opts.clock ?? systemClock,
     logger,
-    tagFormat: { prefix: config.referencePrefix },
+    tagFormat: { prefix: config.referencePrefix, secret },
     gatewayName: config.name,
     supportAddress: config.supportAddress,
     ownAddresses: [...directory.ownAddresses(), config.imap.user.toLowerCase()].filter((a) => a.includes("@")),
@@ -52,7 +68,14 @@ export async function openGateway(config: TicketpostConfig, logger: Logger, opts
     maxMessageBytes: config.maxMessageBytes,
     directory,
     reopenDays: config.reopenDays,
-    verifyAgent: trustFromAddress,
+    verifyAgent: agentVerifierFor(config, (msg) => blobs.get(msg.rawSha256)),
+    safety: {
+      strangerPolicy: config.strangerPolicy,
+      autoReplyPerAddress: config.autoReplyLimit.perAddress,
+      autoReplyWindowMinutes: config.autoReplyLimit.windowMinutes,
+      maxParticipants: config.limits.maxParticipants,
+      maxAttachments: config.limits.maxAttachments,
+    },
   };
 }
 

@@ -14,6 +14,7 @@ export const ENV = {
   smtpPassword: "TICKETPOST_SMTP_PASSWORD",
   databaseUrl: "TICKETPOST_DATABASE_URL",
   logLevel: "TICKETPOST_LOG_LEVEL",
+  referenceSecret: "TICKETPOST_REFERENCE_SECRET",
 } as const;
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -33,7 +34,7 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
     throw new TicketpostError("ECONFIG", "config: the file must hold one JSON object");
   }
   const root = new Reader(input as Json, "");
-  root.unknownKeys(["name", "supportAddress", "messageIdDomain", "referencePrefix", "language", "dataDir", "database", "imap", "smtp", "outbox", "templatesDir", "maxMessageBytes", "log", "departments", "defaultDepartment", "agents", "languages", "reopenDays", "overdue", "http"]);
+  root.unknownKeys(["name", "supportAddress", "messageIdDomain", "referencePrefix", "language", "dataDir", "database", "imap", "smtp", "outbox", "templatesDir", "maxMessageBytes", "log", "departments", "defaultDepartment", "agents", "languages", "reopenDays", "overdue", "http", "referenceSecret", "agentAuth", "strangerPolicy", "autoReplyLimit", "limits"]);
   const supportAddress = address(root, "supportAddress");
   const dataDir = path.resolve(baseDir, root.string("dataDir", "./data"));
 
@@ -82,11 +83,28 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
   const overdueSchedule = overdue.string("schedule", "*/15 * * * *");
   if (!cron.validate(overdueSchedule)) fail("overdue.schedule", `is not a valid cron expression ("${overdueSchedule}")`);
 
+  const agentAuth = root.section("agentAuth");
+  agentAuth.unknownKeys(["mode", "trustedAuthservIds"]);
+  const authMode = agentAuth.string("mode", "authentication-results");
+  if (!["authentication-results", "dkim", "trust-from"].includes(authMode)) fail("agentAuth.mode", "must be authentication-results, dkim or trust-from");
+  const strangerPolicy = root.string("strangerPolicy", "internal");
+  if (!["internal", "public", "new-ticket"].includes(strangerPolicy)) fail("strangerPolicy", "must be internal, public or new-ticket");
+  const autoReply = root.section("autoReplyLimit");
+  autoReply.unknownKeys(["perAddress", "windowMinutes"]);
+  const limits = root.section("limits");
+  limits.unknownKeys(["maxParticipants", "maxAttachments"]);
+  const referenceSecret = env[ENV.referenceSecret] || root.optionalString("referenceSecret");
+  if (referenceSecret && referenceSecret.length < 16) fail("referenceSecret", "must be at least 16 characters");
   const http = root.section("http");
   http.unknownKeys(["enabled", "host", "port"]);
 
   return {
     ...people,
+    referenceSecret: referenceSecret || null,
+    agentAuth: { mode: authMode as TicketpostConfig["agentAuth"]["mode"], trustedAuthservIds: agentAuth.strings("trustedAuthservIds").map((s) => s.toLowerCase()) },
+    strangerPolicy: strangerPolicy as TicketpostConfig["strangerPolicy"],
+    autoReplyLimit: { perAddress: autoReply.int("perAddress", 10, 1, 10_000), windowMinutes: autoReply.int("windowMinutes", 60, 1, 7 * 24 * 60) },
+    limits: { maxParticipants: limits.int("maxParticipants", 50, 1, 10_000), maxAttachments: limits.int("maxAttachments", 100, 0, 10_000) },
     http: { enabled: http.bool("enabled", false), host: http.string("host", "127.0.0.1"), port: http.int("port", 9464, 0, 65535) },
     reopenDays: root.int("reopenDays", 14, 0, 3650),
     overdue: { schedule: overdueSchedule, repeatHours: overdue.int("repeatHours", 24, 1, 24 * 365) },

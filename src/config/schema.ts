@@ -95,6 +95,23 @@ export interface TicketpostConfig {
   /** A requester's reply within this many days of the resolution reopens the ticket. */
   reopenDays: number;
   overdue: { schedule: string; repeatHours: number };
+  /** Key of the check in ticket tags; generated and kept in the database when not given. */
+  referenceSecret: string | null;
+  agentAuth: {
+    /**
+     * How an agent's command mail is proven to come from the agent: "authentication-results"
+     * (a header from a trusted server showing dmarc=pass or dkim=pass for the From domain),
+     * "dkim" (Ticketpost verifies DKIM itself with mailauth), or "trust-from" (none: insecure).
+     */
+    mode: "authentication-results" | "dkim" | "trust-from";
+    trustedAuthservIds: string[];
+  };
+  /** A reply with a valid reference from someone who is not a participant: kept internal (default), treated as public, or made a new ticket. */
+  strangerPolicy: "internal" | "public" | "new-ticket";
+  /** Automatic mails to any one address within the window, at most. */
+  autoReplyLimit: { perAddress: number; windowMinutes: number };
+  /** Bounds for hostile mail. */
+  limits: { maxParticipants: number; maxAttachments: number };
   /** Optional health and metrics endpoint; off by default, loopback by default. */
   http: { enabled: boolean; host: string; port: number };
 }

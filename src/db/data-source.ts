@@ -7,8 +7,9 @@ import { ENTITIES } from "./entities.js";
 import { Initial1764172800000 } from "./migrations/0001-initial.js";
 import { Workflow1764259200000 } from "./migrations/0002-workflow.js";
 import { Instances1764345600000 } from "./migrations/0003-instances.js";
+import { Settings1764432000000 } from "./migrations/0004-settings.js";
 
-export const MIGRATIONS = [Initial1764172800000, Workflow1764259200000, Instances1764345600000];
+export const MIGRATIONS = [Initial1764172800000, Workflow1764259200000, Instances1764345600000, Settings1764432000000];
 
 export interface DatabaseOptions {
   /** postgres://… selects PostgreSQL; null means SQLite at sqlitePath. */

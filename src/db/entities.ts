@@ -106,7 +106,7 @@ export class Attachment {
   @Column({ type: "boolean" }) inline!: boolean;
 }
 
-export type ReceiptOutcome = "ticket_created" | "reply_added" | "duplicate" | "ignored" | "failed";
+export type ReceiptOutcome = "ticket_created" | "reply_added" | "duplicate" | "ignored" | "bounce" | "report" | "failed" | "retried";
 
 /**
  * One row per mail taken from a mailbox: its position (UIDVALIDITY + UID), what became of it,
@@ -192,4 +192,26 @@ export class GatewayInstance {
   @Column({ type: Date, nullable: true }) stoppedAt!: Date | null;
 }
 
-export const ENTITIES = [GatewayInstance, Ticket, TicketEvent, Participant, Message, Attachment, MailReceipt, TrailEntry, OutboxMail];
+/** Values the gateway makes once and every instance shares, e.g. the key of the reference check. */
+@Entity("gateway_setting")
+export class GatewaySetting {
+  @PrimaryColumn({ type: "varchar", length: 64 }) key!: string;
+  @Column({ type: "text" }) value!: string;
+}
+
+/**
+ * An address whose mail bounced. A permanent failure stops all mail to it until someone clears
+ * the flag (`ticketpost addresses clear`); a temporary one is only recorded.
+ */
+@Entity("address_flag")
+export class AddressFlag {
+  @PrimaryColumn({ type: "varchar", length: 320 }) address!: string;
+  @Column({ type: "boolean" }) permanent!: boolean;
+  @Column({ type: "varchar", length: 16, nullable: true }) status!: string | null;
+  @Column({ type: "text" }) reason!: string;
+  @Column({ type: "integer", nullable: true }) ticketId!: number | null;
+  @Column({ type: "integer" }) bounces!: number;
+  @Column({ type: Date }) flaggedAt!: Date;
+}
+
+export const ENTITIES = [GatewaySetting, AddressFlag, GatewayInstance, Ticket, TicketEvent, Participant, Message, Attachment, MailReceipt, TrailEntry, OutboxMail];

@@ -1,5 +1,7 @@
 import { simpleParser, type Attachment, type ParsedMail } from "mailparser";
 import addressparser from "nodemailer/lib/addressparser";
+import { detectAutoReply } from "./auto-reply.js";
+import { parseMail } from "./parse.js";
 import type { InboundMessage } from "./types.js";
 
 /*
@@ -166,17 +168,23 @@ function vagueness(status: string): number {
 }
 
 function findStatus(text: string): string | null {
-  const all = [...text.matchAll(new RegExp(STATUS_RE.source, "g"))].map((m) => `${m[1]}.${m[2]}.${m[3]}`);
+  const found = [...text.matchAll(new RegExp(STATUS_RE.source, "g"))].map((m) => `${m[1]}.${m[2]}.${m[3]}`);
+  // A transcript's "250 2.1.5 Ok" is not what went wrong.
+  const failures = found.filter((s) => s[0] !== "2");
+  const all = failures.length > 0 ? failures : found;
   if (all.length === 0) return null;
   const best = Math.min(...all.map(vagueness));
   return all.find((s) => vagueness(s) === best) ?? null;
 }
 
-function findReplyCode(text: string): string | null {
-  const pair = REPLY_STATUS_RE.exec(text);
-  if (pair) return pair[1];
-  const m = REPLY_RE.exec(text);
-  return m ? m[1] : null;
+/** The reply code; with failuresOnly, a 4xx/5xx one ("Size (in bytes): 222" is no reply). */
+function findReplyCode(text: string, failuresOnly = false): string | null {
+  for (const re of [REPLY_STATUS_RE, REPLY_RE]) {
+    for (const m of text.matchAll(new RegExp(re.source, `${re.flags}g`))) {
+      if (!failuresOnly || /^[45]/.test(m[1])) return m[1];
+    }
+  }
+  return null;
 }
 
 /**
@@ -214,7 +222,7 @@ const COMMANDS: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/after (RCPT TO|MAIL FROM|end of data|DATA|initial connection|HELO|EHLO)/i, (m) => m[1]],
   [/did not like our (final DATA|DATA|RCPT TO|MAIL FROM)/i, (m) => m[1]],
   [/^>>>\s*(RCPT TO|MAIL FROM|DATA|\.)[^\n]*\n<<<\s*[45]\d\d/im, (m) => m[1]],
-  [/does not like (recipient|sender)|(failed after I sent the message)|most progress was (RCPT TO|MAIL FROM|DATA)/i, (m) => m[1] ?? m[2] ?? m[3]],
+  [/does not like (recipient|sender)|(failed after I sent the message)|most progress was (RCPT TO|MAIL FROM|DATA)|but (my name) was rejected|but (sender) was rejected/i, (m) => m[1] ?? m[2] ?? m[3] ?? (m[4] ? "helo" : m[5])],
   [/\[(RCPT_TO|MAIL_FROM|DATA)\]/, (m) => m[1]],
 ];
 
@@ -242,51 +250,72 @@ const WORDING: Array<[Exclude<Wording, null>, RegExp]> = [
   ["refused", /mailbox (is )?full|over ?quota|quota (exceeded|exceed)|exceeded (the )?(storage|quota)|mailbox size limit|insufficient (system )?storage|mail ?box has exceeded|storage (space|allocation)|disk (space|full)|is full\b/i],
   ["refused", /(account|mailbox|user|recipient)( is)? (has been )?(temporarily )?(disabled|suspended|inactive|deactivated|expired|locked|blocked)|not (an )?active (user|account)|no longer active|temporar(il)?y (locked|disabled|suspended)|\b(is|been|was) (disabled|inactive|suspended|deactivated|locked)\b/i],
   ["refused", /too many (recipients|messages|connections)|rate limit|recipient preferences/i],
+  // A failed DNS lookup that the server itself calls temporary says nothing about the domain.
+  ["refused", /not found, try again|temporary failure in name resolution|try again later/i],
   ["moved", /has moved|moved permanently|no longer (with|at|valid|in use|available)|address (has )?changed/i],
-  ["no-mail", /does not accept (e-?)?mail|accepts no mail|null mx|not accepting network messages|couldn'?t find a mail exchanger|name service error|no mail exchanger|mx (record )?(lookup )?(failure|failed)/i],
-  ["host", /host (or domain name )?(not found|unknown)|unknown host|domain (name )?(not found|does not exist|unknown|is not reachable|not reachable)|unknown domain|no such domain|name or service not known|nxdomain|unrouteable (mail )?domain|no (valid )?(mx|a) record|bad destination system|domain (is )?(invalid|not valid)|invalid domain|dns lookup fail|non-existent (domain|host)/i],
+  ["no-mail", /does not accept (e-?)?mail|accepts no mail|null mx|not accepting network messages|couldn'?t find a mail exchanger|name service error|no mail exchanger|no mx found|mx (record )?(lookup )?(failure|failed)|indicated no smtp service/i],
+  ["host", /host (or domain name )?(not found|unknown)|unknown host|domain (name )?(not found|does not exist|unknown|is not reachable|not reachable)|unknown domain|no such domain|name or service not known|nxdomain|unrouteable (mail )?domain|no (valid )?(mx|a) record|bad destination system|domain (is )?(invalid|not valid)|invalid domain|illegal (host|domain)|dns lookup fail|non-existent (domain|host)|(?<![@\w.-])[a-z0-9-]+(\.[a-z0-9-]+)+\.? does not exist/i],
   [
     "address",
-    /user(name)? (is )?unknown|unknown (user|recipient|mailbox|address|local part|account)|no such (user|mailbox|recipient|address|account|local user|person|list)|(user|mailbox|recipient|address|account|addressee)( name)? (does not|doesn'?t|did not) exist|(user|mailbox|recipient|address|account)( is)? not (found|known|exist|recogni[sz]ed|listed|valid)|(invalid|bad|unknown|non-?existent) (recipient|mailbox|user|address|e-?mail address|destination mailbox)|mailbox (unavailable|not available)|no mailbox here|not a valid (mailbox|user|recipient)|recipnotfound|name is not recogni[sz]ed|couldn'?t be found|could not be found|address (is )?not (valid|found)|unrouteable address|undeliverable address|no longer exists|is not a known user|user not local|unknown or illegal alias|not our customer|address lookup failed|doesn'?t have an? [\w.-]+ account|recipient address rejected: access denied|recipient address rejected\.?\s*$/im,
+    /user(name)? (is )?unknown|unknown (user|recipient|mailbox|address|local part|account)|no such (user|mailbox|recipient|address|account|local user|person|list)|(user|mailbox|recipient|address|account|addressee)( name)? (does not|doesn'?t|did not) exist|(user|mailbox|recipient|address|account)( is)? not (found|known|exist|recogni[sz]ed|listed|valid)|(invalid|bad|unknown|non-?existent) (recipient|mailbox|user|address|e-?mail address|destination mailbox)|mailbox (unavailable|not available)|no mailbox here|not a valid (mailbox|user|recipient)|recipnotfound|name is not recogni[sz]ed|couldn'?t be found|could not be found|address (is )?not (valid|found)|unrouteable address|undeliverable address|no longer exists|is not a known user|user not local|unknown or illegal alias|not our customer|address lookup failed|doesn'?t have an? [\w.-]+ account|recipient address rejected: access denied|recipient address rejected\.?\s*$|not listed in|(invalid|unknown) (final delivery )?user ?id|@[\w.-]+>? does not exist|no valid recipients?/im,
   ],
   ["mailer", /command output|procmail|pipe to |mailer error|local delivery failed/i],
   ["refused", /spam|blacklist|blocklist|block list|black list|policy|dmarc|\bspf\b|dkim|reverse dns|\bptr\b|\brbl\b|reputation|virus|malware|content (rejected|filter)|message (is )?too (big|large)|size limit|relay(ing)? (access )?denied|not permitted to relay|too many|timed? ?out|expired|connection refused|\brefused\b|unauthenticated|authentication required|\btls\b|try again later|not (yet )?been delivered/i],
 ];
 
 function wordingOf(text: string): Wording {
-  for (const [kind, re] of WORDING) if (re.test(text)) return kind;
+  const flat = squash(text);
+  for (const [kind, re] of WORDING) if (re.test(flat)) return kind;
   return null;
 }
 
 // Statuses about the address (RFC 3463 §3.2): bad mailbox, bad system, bad syntax, moved, null MX.
 const BAD_ADDRESS_STATUS = /^5\.1\.(0|1|2|3|6|10)$/;
 
+const EXPLICIT_ADDRESS = /doesn'?t have an? [\w.-]+ account|no longer exists/i;
 const SENDER_REFUSED = /sender (address )?(rejected|refused|denied|blocked)|rejected sender|sender verify failed/i;
 
-function isHardBounce(status: string | null, permanent: boolean | null, reason: string, context: string, general: string, diagnosticType: string | null): boolean {
+/** What a report says about one recipient, before it is judged. */
+interface Evidence {
+  address: string;
+  status: string | null;
+  replyCode: string | null;
+  /** The diagnostic, or the line that explains the failure. */
+  reason: string;
+  /** What else the report says about this recipient. */
+  context?: string;
+  /** The whole report: its "this is a permanent error" may be all there is to go on. */
+  general?: string;
+  /** The report is about this recipient alone, so the SMTP command it names is this one's. */
+  alone?: boolean;
+  diagnosticType?: string | null;
+}
+
+function isHardBounce(e: Evidence, permanent: boolean | null): boolean {
+  const { status, reason } = e;
+  const context = e.context ?? "";
   if (permanent === false) return false;
   // Local delivery programs (procmail, a full disk) fail for reasons that say nothing about the address.
-  if (diagnosticType === "x-unix") return false;
+  if (e.diagnosticType === "x-unix") return false;
   // The sender's address was refused (MAIL FROM, 5.1.7/5.1.8): nothing is known about the recipient.
-  const command = commandOf(squash(`${reason}\n${context}`)) ?? commandOf(general);
+  const command = commandOf(squash(`${reason}\n${context}`)) ?? (e.alone ? commandOf(e.general ?? "") : null);
   if (command === "mail" || SENDER_REFUSED.test(reason) || (status !== null && /^5\.1\.[78]$/.test(status))) return false;
+  // Refused at the greeting or HELO: the server never heard the address.
+  if (command === "connect") return false;
   const words = wordingOf(reason) ?? wordingOf(context);
   if (words === "address" || words === "host") {
     // The server took the address at RCPT TO and refused the message after DATA: "user unknown" is
     // then a content filter's cover story (common at Japanese carriers), unless the status says 5.1.x.
-    return !(command === "data" && !(status ?? "").startsWith("5.1."));
+    // Yahoo's "This user doesn't have a yahoo.com account" after DATA is no cover story.
+    return !(command === "data" && !(status ?? "").startsWith("5.1.") && !EXPLICIT_ADDRESS.test(`${reason}\n${context}`));
   }
   if (words !== null) return words === "moved" || (words === "no-mail" && permanent === true);
   return status !== null && BAD_ADDRESS_STATUS.test(status);
 }
 
-/**
- * reason: the diagnostic or explaining line; context: the rest of the report about this recipient;
- * general: the whole report, whose "this is a permanent error" may be all there is to go on.
- */
-function recipient(address: string, status: string | null, replyCode: string | null, reason: string, context: string, general: string, diagnosticType: string | null = null): BounceRecipient {
-  const permanent = permanence(status, replyCode, `${reason}\n${context}\n${general}`);
-  return { address, status, replyCode, reason: clip(squash(reason)), permanent, hardBounce: isHardBounce(status, permanent, reason, context, general, diagnosticType) };
+function recipient(e: Evidence): BounceRecipient {
+  const permanent = permanence(e.status, e.replyCode, `${e.reason}\n${e.context ?? ""}\n${e.general ?? ""}`);
+  return { address: e.address, status: e.status, replyCode: e.replyCode, reason: clip(squash(e.reason)), permanent, hardBounce: isHardBounce(e, permanent) };
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -349,6 +378,7 @@ function outcomeOf(action: string | null, status: string | null): Outcome {
 /** Recipients of the DSN fields, with the outcome each had. Empty when there are no recipient fields. */
 function dsnRecipients(blocks: Fields[], humanText: string): Array<{ outcome: Outcome; recipient: BounceRecipient }> {
   const out: Array<{ outcome: Outcome; recipient: BounceRecipient }> = [];
+  const alone = blocks.filter((b) => b.has("final-recipient") || b.has("original-recipient")).length === 1;
   for (const b of blocks) {
     const address = typedAddress(field(b, "final-recipient")) ?? typedAddress(field(b, "original-recipient")) ?? typedAddress(field(b, "x-actual-recipient"));
     if (address === null) continue;
@@ -359,23 +389,41 @@ function dsnRecipients(blocks: Fields[], humanText: string): Array<{ outcome: Ou
     })();
     const diagnostic = typedText(field(b, "diagnostic-code"));
     // OpenSMTPD and others leave the Diagnostic-Code out and say it in the text.
-    const human = humanLine(humanText, address) ?? "";
-    const replyCode = findReplyCode(diagnostic.text) ?? findReplyCode(human);
-    const status = betterStatus(declared, findStatus(diagnostic.text) ?? findStatus(human), replyCode);
-    const reason = diagnostic.text || human || `Action: ${action ?? "?"}; Status: ${status ?? "?"}`;
-    const context = human;
-    out.push({ outcome: outcomeOf(action, status), recipient: recipient(address, status, replyCode, reason, context, reportRegion(humanText), diagnostic.type) });
+    const human = humanSection(humanText, address) ?? { line: "", section: "" };
+    const replyCode = findReplyCode(diagnostic.text) ?? findReplyCode(human.section);
+    const reported = betterStatus(declared, findStatus(diagnostic.text), replyCode);
+    // The text only fills in where the fields are silent or vague (OpenSMTPD's "Status: 5.0.0").
+    const inText = findStatus(human.section);
+    const status = inText && (!reported || (vagueness(reported) === 2 && vagueness(inText) < 2 && inText[0] === reported[0])) ? inText : reported;
+    // "Status: 5.4.4 (Illegal host/domain name found)": Oracle Messaging Server explains in a comment.
+    const comment = /\(([^)]*[A-Za-z]{3}[^)]*)\)/.exec(field(b, "status") ?? "")?.[1] ?? "";
+    const reason = diagnostic.text || comment || human.line || `Action: ${action ?? "?"}; Status: ${status ?? "?"}`;
+    const context = human.section;
+    const general = reportRegion(humanText);
+    out.push({ outcome: outcomeOf(action, status), recipient: recipient({ address, status, replyCode, reason, context, general, alone, diagnosticType: diagnostic.type }) });
   }
   return out;
 }
 
-/** The line of the human-readable part that talks about this address, if any. */
-function humanLine(text: string, address: string): string | null {
+/**
+ * What the human-readable part says about this address: from its first mention (not in a summary
+ * of the returned message's headers, "To: a@b") to the next line naming another address.
+ */
+function humanSection(text: string, address: string): { line: string; section: string } | null {
   const lines = reportRegion(text).split("\n");
-  const i = lines.findIndex((l) => l.toLowerCase().includes(address));
+  const isHeader = (l: string) => /^\s*(to|cc|bcc|from|subject|date|message-id|reply-to|sender|x-[\w-]+)\s*:/i.test(l);
+  const i = lines.findIndex((l) => l.toLowerCase().includes(address) && !isHeader(l));
   if (i < 0) return null;
-  const here = lines.slice(i, i + 3).join(" ");
-  return squash(here) || null;
+  const section = [lines[i]];
+  for (const line of lines.slice(i + 1, i + 8)) {
+    const other = (line.match(ADDRESS_RE) ?? []).some((a) => a.toLowerCase() !== address);
+    if ((other && /^\s*<?[^\s@]+@/.test(line)) || /^\s*[A-Z][\w-]*-(Recipient|MTA):/i.test(line)) break;
+    section.push(line);
+  }
+  const code = codeLine(section.join("\n"));
+  const rest = section.slice(1).find((l) => /[A-Za-z\u0080-\uffff]{3}/.test(l) && !/^\s*-{3,}/.test(l));
+  const line = code ?? (section[0].replace(/<?[^\s<>]+@[^\s<>]+>?:?/, "").trim().length > 3 ? section[0] : (rest ?? section[0]));
+  return { line: squash(line), section: section.join("\n") };
 }
 
 function fromDeliveryStatus(parts: ReportParts, msg: InboundMessage): { kind: Outcome; recipients: BounceRecipient[]; reasons: string[] } | null {
@@ -390,7 +438,8 @@ function fromDeliveryStatus(parts: ReportParts, msg: InboundMessage): { kind: Ou
   }
   if (found.length === 0) return null;
   const kind: Outcome = found.some((f) => f.outcome === "failure") ? "failure" : found.some((f) => f.outcome === "delayed") ? "delayed" : "delivered";
-  const recipients = found.filter((f) => f.outcome === kind).map((f) => f.recipient);
+  // A failure report lists the delayed recipients too: neither got the message (permanent says which).
+  const recipients = found.filter((f) => f.outcome === kind || (kind === "failure" && f.outcome === "delayed")).map((f) => f.recipient);
   const reasons = [`${where.trim()} with ${found.length} recipient field block(s); Action says ${kind}`];
   if (parts.reportType) reasons.unshift(`multipart/report; report-type=${parts.reportType}`);
   return { kind, recipients, reasons };
@@ -446,13 +495,14 @@ function fromSes(msg: InboundMessage): BounceReport | null {
   }
   if (type === "delivery") {
     const response = n.delivery?.smtpResponse ?? "";
-    return { ...base, kind: "delivered", recipients: (n.delivery?.recipients ?? []).map((a) => recipient(a.toLowerCase(), findStatus(response), findReplyCode(response), response, "", "")) };
+    return { ...base, kind: "delivered", recipients: (n.delivery?.recipients ?? []).map((a) => recipient({ address: a.toLowerCase(), status: findStatus(response), replyCode: findReplyCode(response), reason: response })) };
   }
   const transient = /^transient$/i.test(n.bounce?.bounceType ?? "");
   const recipients = (n.bounce?.bouncedRecipients ?? []).map((r) => {
     const diagnostic = typedText(r.diagnosticCode ?? "");
     const status = betterStatus(findStatus(r.status ?? ""), findStatus(diagnostic.text), findReplyCode(diagnostic.text));
-    return recipient((r.emailAddress ?? "").toLowerCase(), status, findReplyCode(diagnostic.text), diagnostic.text || (n.bounce?.bounceType ?? ""), "", transient ? "temporary" : "", diagnostic.type);
+    const reason = diagnostic.text || (n.bounce?.bounceType ?? "");
+    return recipient({ address: (r.emailAddress ?? "").toLowerCase(), status, replyCode: findReplyCode(diagnostic.text), reason, general: transient ? "temporary" : "", diagnosticType: diagnostic.type });
   });
   return { ...base, kind: transient && recipients.every((r) => r.permanent !== true) ? "delayed" : "failure", recipients };
 }
@@ -461,14 +511,15 @@ function fromSes(msg: InboundMessage): BounceReport | null {
  * Bounces without machine-readable parts: the text MTAs write for people
  * --------------------------------------------------------------------------------------------- */
 
-const DAEMON_LOCAL = /^(mailer-daemon|mailer_daemon|maildaemon|mail-daemon|postmaster|mdaemon|mmdf|smtp|bounces?|nobody|root|mail|mailadmin|mail-admin|mailerdaemon)$/i;
-const DAEMON_NAME = /mail ?delivery (sub)?system|mailer[- _]?daemon|postmaster|mail administrator|system administrator|mail delivery|delivery (status|notification)|microsoft outlook|mail ?system|mail transport|mailer|internet mail delivery/i;
+// Not "mail@" or "root@": people and shared mailboxes write from those.
+const DAEMON_LOCAL = /^(mailer-daemon|mailer_daemon|maildaemon|mail-daemon|mailerdaemon|post_?master|mdaemon|bounces?)$/i;
+const DAEMON_NAME = /mail ?delivery (sub)?system|mailer[- _]?daemon|postmaster|mail administrator|mail delivery|delivery status notification|mail ?system\b/i;
 
 const BOUNCE_SUBJECT =
   /undeliver|undelivered|not delivered|delivery (status notification|failure|failed|has failed|problem|notification|report|error|incomplete)|returned mail|returning message|mail delivery failed|delivery failed|failure notice|failed delivery|non.?deliver|could not (be )?deliver|couldn't be delivered|mail (system )?error|returned to sender|message not delivered|rejected|bounce|warning: could not send|mail failure|delayed mail|delivery delayed|delivery notification|permanent error|delivery error|no se puede|unzustellbar|nicht zustellbar|zustellung|non remis|non recapitabile|niedostarczon|недостав|不達|送信できません|配信|エラー|error/i;
 
 const FAILURE_WORDS =
-  /could ?n[o']t be (delivered|sent)|cannot be delivered|can ?not be delivered|undeliver|not (be )?delivered|delivery (to the following recipients? )?(has )?failed|failed permanently|permanent (fatal )?error|unable to deliver|(wasn'?t|was not|were not|not) able to deliver|returned to sender|did not reach|delivery (failure|problem)|failed recipient|address(es)? failed|rejected|user unknown|unknown user|no such (user|mailbox|recipient)|mailbox (unavailable|is full|full)|does not exist|not delivered|has not been delivered|could not deliver|error (occurred )?(while|during) (trying to )?deliver|non-?delivery|bounced|failed to deliver|giving up|gave up|given up|delivery (attempts? )?(will continue|has been delayed|delayed)|delivery to the following|permanent failure|temporary failure|could not be forwarded|message (was )?(rejected|refused|blocked)|error delivering|unable to (relay|route)|retry time|retry timeout|expired|has been delayed|not yet been delivered|delivery incomplete|message could not|mail could not|failed to send|konnte nicht (zugestellt|ausgeliefert)|nicht zugestellt|unzustellbar|zustellung (ist )?fehlgeschlagen|n'a pas pu (ê|e)tre (remis|distribu|livr)|non remis|impossible de (remettre|distribuer)|no (se )?(pudo|puede) (ser )?entregar|non è stato possibile|не (может быть|удалось|было) доставлен|не доставлен|недостав|届きません|送信できませんでした|配送できません|配信できません|宛先不明|存在しません|送信に失敗|不達|受信拒否/i;
+  /could ?n[o']t be (delivered|sent)|(may|might) not exist|permission to post|can(no|')t send|was aborted|malformed (recipient )?address|fatal errors?|(account|mailbox)( is| has been)? disabled|cannot be delivered|can ?not be delivered|undeliver|not (be )?delivered|delivery (to the following recipients? )?(has )?failed|failed permanently|permanent (fatal )?error|unable to deliver|(wasn'?t|was not|were not|not) able to deliver|returned to sender|did not reach|delivery (failure|problem)|failed recipient|address(es)? failed|rejected|user unknown|unknown user|no such (user|mailbox|recipient)|mailbox (unavailable|is full|full)|does not exist|not delivered|has not been delivered|could not deliver|error (occurred )?(while|during) (trying to )?deliver|non-?delivery|bounced|failed to deliver|giving up|gave up|given up|delivery (attempts? )?(will continue|has been delayed|delayed)|delivery to the following|permanent failure|temporary failure|could not be forwarded|message (was )?(rejected|refused|blocked)|error delivering|unable to (relay|route)|retry time|retry timeout|expired|has been delayed|not yet been delivered|delivery incomplete|message could not|mail could not|failed to send|konnte nicht (zugestellt|ausgeliefert)|nicht zugestellt|unzustellbar|zustellung (ist )?fehlgeschlagen|n'a pas pu (ê|e)tre (remis|distribu|livr)|non remis|impossible de (remettre|distribuer)|no (se )?(pudo|puede) (ser )?entregar|non è stato possibile|не (может быть|удалось|было) доставлен|не доставлен|недостав|届きません|送信できませんでした|配送できません|配信できません|宛先不明|存在しません|送信に失敗|不達|受信拒否/i;
 
 const DELAY_WORDS = /delay(ed)?\b|will (continue|keep) (to )?(try|retry|attempt)|will be retried|still (be )?trying|not yet been delivered|has not been delivered yet|warning: message|is still undelivered|will try (again|to deliver)|deferred/i;
 const GAVE_UP_WORDS = /give up|gave up|given up|giving up|permanent|could ?n[o']t be delivered|failed permanently|undeliverable|has failed|was not delivered|not been delivered|expired|could not deliver|returned/i;
@@ -476,7 +527,7 @@ const GAVE_UP_WORDS = /give up|gave up|given up|giving up|permanent|could ?n[o']
 // Where the copy of the returned message starts in the text.
 const RETURNED_MARKERS = [
   /^[ \t]*-+ ?(This is a copy of|Below this line is a copy of|Original message|Undelivered message|Returned message|Unsent message|The original message|Original message headers|Message headers follow|Headers? of the (original|returned) message)/im,
-  /^[ \t]*(Message headers follow|Original message headers|The original message (headers|follows|was)|Original message:|Below is a copy of the original message|The header of the original message is following|------ original message|Attached is a copy of the message|The message header is attached)/im,
+  /^[ \t]*(Message headers follow|Original message follows|Original message headers|The original message (headers|follows)|Original message:|Below is a copy of the original message|The header of the original message is following|------ original message|Attached is a copy of the message|The message header is attached)/im,
   /^[ \t]*(Return-Path|Received|DKIM-Signature|X-Received|ARC-Seal|Delivered-To|Authentication-Results|Message-ID|X-Google-Smtp-Source|Return-path):[ \t]*\S/m,
 ];
 
@@ -491,8 +542,8 @@ function reportRegion(text: string): string {
 
 const ADDRESS_RE = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+/g;
 // The address in these places is not a recipient: the sender, a message id, a link.
-const NOT_RECIPIENT_BEFORE = /(mail from|envelope-from|envelope from|return-path|sender|reply-to|message-id|in-reply-to|references|message id|^from|^\s*from|\bid|mailto|[=/?&])\s*[:=]?\s*[<("']?\s*$/i;
-const STRONG_BEFORE = /(^\s*[<("'\[]?\s*|rcpt to:?\s*<?|recipient:?\s*<?|recipients?:\s*<?|\bto:?\s*<|deliver(ing|ed)? (your (mail|message) )?to:?\s*<?|address:?\s*<?|mailbox:?\s*<?|user:?\s*<?|original-recipient:[^;]*;\s*<?|final-recipient:[^;]*;\s*<?|an?\s*)$/i;
+const NOT_RECIPIENT_BEFORE = /(mail from|envelope-from|envelope from|return-path|sender|reply-to|message-id|in-reply-to|references|message id|^from|^\s*from|\bid|mailto|generated (from|by)|[=/?&])\s*[:=]?\s*[<("']?\s*$/i;
+const STRONG_BEFORE = /(^\s*[<("'\[]?\s*|^\s*[45]\d\d[ -]<?|rcpt to:?\s*<?|recipient:?\s*<?|recipients?:\s*<?|\bto:?\s*<|deliver(ing|ed)? (your (mail|message) )?to:?\s*<?|address:?\s*<?|mailbox:?\s*<?|user:?\s*<?|original-recipient:[^;]*;\s*<?|final-recipient:[^;]*;\s*<?|an?\s*)$/i;
 
 interface Occurrence {
   address: string;
@@ -521,45 +572,116 @@ function chooseRecipients(occ: Occurrence[], failedHeader: string[]): string[] {
   return people.length > 0 ? people : pool;
 }
 
+/**
+ * Old Sendmail lists one SMTP reply per line, some naming no address ("550 example.org (smtp)...
+ * 550 Host unknown" belongs to the next recipient): a recipient's story ends where a reply with
+ * another code starts.
+ */
+function story(segment: string): string {
+  const lines = segment.split("\n");
+  const replyOf = (l: string) => /^\s*(?:<<<\s*)?([245]\d\d)[ -]/.exec(l)?.[1] ?? null;
+  const first = lines.map(replyOf).find((c) => c !== null) ?? null;
+  const end = lines.findIndex((l, i) => i > 0 && first !== null && replyOf(l) !== null && replyOf(l) !== first && replyOf(lines[0]) !== null);
+  return (end < 0 ? lines : lines.slice(0, end)).join("\n");
+}
+
 /** The text that belongs to one recipient: from each mention up to the next mention of another. */
 function recipientText(region: string, occ: Occurrence[], address: string): string {
   const pieces: string[] = [];
   occ.forEach((o, i) => {
     if (o.address !== address) return;
     const next = occ.slice(i + 1).find((n) => n.address !== address);
-    pieces.push(region.slice(o.index, next ? next.index : region.length));
+    // From the start of the line: "Unknown user: a@b" explains itself before the address.
+    const from = region.lastIndexOf("\n", o.index - 1) + 1;
+    const to = next ? region.lastIndexOf("\n", next.index - 1) + 1 : region.length;
+    pieces.push(region.slice(from, Math.max(to, o.index + address.length)));
   });
   return pieces.join("\n");
 }
 
 function codeLine(text: string): string | null {
-  for (const line of text.split("\n")) {
-    if (REPLY_STATUS_RE.test(line) || STATUS_RE.test(line) || REPLY_RE.test(line)) return line;
+  return text.split("\n").find((line) => failureCode(line) !== null) ?? null;
+}
+
+const isSeparator = (l: string) => /^\s*([-=*_#]{3,}|\.\.\.)/.test(l) || /[-=*]{5,}\s*$/.test(l);
+const isHeaderLike = (l: string) => /^\s*(to|cc|from|subject|sent|date|message-id|reply-to|[A-Za-z]+(-[A-Za-z]+)+)\s*:/i.test(l);
+const isAddressOnly = (l: string) => /^\s*[<("']?[^\s@<>]+@[^\s<>]+[>)"']?\s*:?\s*$/.test(l);
+
+/** Line i and the lines that continue it (wrapped text, "because:" and what follows). */
+function continued(lines: string[], i: number): string {
+  const out = [lines[i]];
+  // A new SMTP reply is a new story (Sendmail lists one per recipient); "550-" lines continue one.
+  const replyOf = (l: string) => /^\s*(?:<<<\s*)?([245]\d\d)[ -]/.exec(l)?.[1] ?? null;
+  const first = replyOf(lines[i]);
+  let j = i + 1;
+  if (/:\s*$/.test(lines[i])) while (j < lines.length && lines[j].trim() === "") j++;
+  for (; j < lines.length && out.length < 4; j++) {
+    const l = lines[j];
+    if (l.trim() === "" || isSeparator(l) || isHeaderLike(l) || isAddressOnly(l) || /^\s*<?[^\s@<>]+@[^\s<>]+>?:/.test(l)) break;
+    if (/^\s*(>>>|<<<)/.test(l) || (replyOf(l) !== null && replyOf(l) !== first)) break;
+    out.push(l);
+  }
+  return squash(out.join(" "));
+}
+
+/**
+ * The text that explains one recipient's failure, best first: an SMTP reply in its own part of the
+ * report; words of failure there; an SMTP reply elsewhere in the report (MailMarshal gives it
+ * before the list of recipients); any line of its own part; words of failure elsewhere (Lotus Notes
+ * names the reason above the address); the first line of the report that says anything.
+ */
+function explainingLine(own: string, region: string): string {
+  const says = (l: string) => /[A-Za-z\u0080-\uffff]{3}/.test(l) && !isSeparator(l) && !isHeaderLike(l) && !isAddressOnly(l) && !/^\s*\(?(ultimately )?generated (from|by)/i.test(l);
+  const lines = own.split("\n");
+  const all = region.split("\n");
+  const choices: Array<[string[], (l: string, n: number) => boolean]> = [
+    [lines, (l) => failureCode(l) !== null],
+    [lines, (l) => says(l) && (wordingOf(l) !== null || FAILURE_WORDS.test(l))],
+    [all, (l) => failureCode(l) !== null],
+    [lines, (l, n) => n > 0 && says(l)],
+    [all, (l) => says(l) && wordingOf(l) !== null],
+    [all, (l) => says(l) && FAILURE_WORDS.test(l)],
+    [all, (l) => says(l)],
+  ];
+  for (const [from, test] of choices) {
+    const i = from.findIndex(test);
+    if (i >= 0) return continued(from, i);
+  }
+  return squash(lines[0]);
+}
+
+/** The first 4xx/5xx reply or status code in the text: "250 2.0.0 Ok" in a transcript is no failure. */
+function failureCode(text: string): string | null {
+  for (const re of [REPLY_STATUS_RE, STATUS_RE, REPLY_RE]) {
+    for (const m of text.matchAll(new RegExp(re.source, `${re.flags.replace("g", "")}g`))) {
+      if (/^[45]/.test(m[1])) return squash(m[0]).replace(/^[^\d#]+/, "");
+    }
   }
   return null;
 }
 
-function explainingLine(text: string, address: string): string {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  const code = codeLine(text);
-  if (code) return code;
-  const afterAddress = lines.find((l) => !l.toLowerCase().includes(address) && /[A-Za-z\u0080-\uffff]{3}/.test(l));
-  return afterAddress ?? lines[0] ?? "";
-}
-
 interface Signals {
   daemonSender: boolean;
+  /** no-reply@ and the like: a machine, though not necessarily a mail system. */
+  noReplySender: boolean;
   nullSender: boolean;
   bounceSubject: boolean;
   failedHeader: string[];
   autoSubmitted: boolean;
 }
 
+/**
+ * Sent by a machine. A subject alone is not enough: people forward bounces and write "mail
+ * delivery failed" in their own subjects, and a helpdesk must read those as requests.
+ */
+const isMachine = (s: Signals) => s.daemonSender || s.noReplySender || s.nullSender || s.autoSubmitted;
+
 function signalsOf(msg: InboundMessage): Signals {
   const fromHeader = header(msg, "from") ?? "";
   const local = msg.from?.address.split("@")[0] ?? "";
   const forwarded = /^\s*(fwd?|fw|wg|tr|re|aw|sv|vs|antw)\s*:/i.test(msg.subject);
   return {
+    noReplySender: /^(no-?reply|do-?not-?reply|donotreply)([-+._].*)?$/i.test(local),
     daemonSender: DAEMON_LOCAL.test(local) || DAEMON_NAME.test(msg.from?.name ?? "") || /mailer-daemon|<>/i.test(fromHeader) || msg.from === null,
     nullSender: (msg.headers["return-path"] ?? []).some((v) => /^<\s*>$/.test(v.trim())),
     bounceSubject: !forwarded && BOUNCE_SUBJECT.test(msg.subject),
@@ -568,34 +690,64 @@ function signalsOf(msg: InboundMessage): Signals {
   };
 }
 
-function fromText(msg: InboundMessage, signals: Signals, excluded: Set<string>): { kind: Outcome; recipients: BounceRecipient[]; reasons: string[] } | null {
+interface TextContext {
+  signals: Signals;
+  /** Never recipients: the report's own From and Reply-To. */
+  excluded: Set<string>;
+  /** The original sender (the report's To, the returned message's From): recipients only if nobody else is named. */
+  senders: Set<string>;
+  /** The returned message's To and Cc: the recipients when the report names none. */
+  returnedTo: string[];
+  /** When the returned message is itself a bounce (a relay passing one on), its recipients. */
+  nested: BounceRecipient[];
+}
+
+function fromText(msg: InboundMessage, ctx: TextContext, rawBody: string): { kind: Outcome; recipients: BounceRecipient[]; reasons: string[] } | null {
+  const { signals } = ctx;
   const region = reportRegion(msg.text);
   const failure = FAILURE_WORDS.exec(region) ?? FAILURE_WORDS.exec(msg.subject);
-  const code = REPLY_STATUS_RE.exec(region) ?? STATUS_RE.exec(region);
-  const machine = signals.daemonSender || signals.nullSender || signals.autoSubmitted;
-  const evidence = failure !== null || (code !== null && /^[45]/.test(code[1]));
-  const judged = signals.failedHeader.length > 0 || (machine && evidence) || (signals.bounceSubject && failure !== null);
+  const code = failureCode(region);
+  const machine = isMachine(signals);
+  const evidence = failure !== null || code !== null;
+  const judged = signals.failedHeader.length > 0 || (machine && evidence);
   if (!judged) return null;
 
-  const occ = occurrences(region, excluded);
-  const addresses = chooseRecipients(occ, signals.failedHeader);
+  let found = textRecipients(region, ctx);
+  // A part with a malformed Content-Type can hide the report from mailparser: read the raw body.
+  if (found.length === 0 && rawBody !== msg.text) found = textRecipients(reportRegion(rawBody), ctx);
   const delayed = DELAY_WORDS.test(`${msg.subject}\n${region}`) && !GAVE_UP_WORDS.test(`${msg.subject}\n${region}`);
-  const recipients = addresses.map((address) => {
-    const own = recipientText(region, occ, address);
-    const status = findStatus(own) ?? findStatus(region);
-    const replyCode = findReplyCode(own) ?? findReplyCode(region);
-    const reason = explainingLine(own || region, address);
-    return recipient(address, status, replyCode, reason, own, delayed ? "temporary" : region);
+  if (found.length === 0 && ctx.nested.length > 0) return { kind: delayed ? "delayed" : "failure", recipients: ctx.nested, reasons: [...describe(msg, signals, failure, code), "the returned message is itself a bounce: its recipients"] };
+  if (found.length === 0) found = unique(ctx.returnedTo).map((address) => ({ address, own: "", region }));
+  const recipients = found.map(({ address, own: segment, region: where }) => {
+    const own = story(segment);
+    const status = findStatus(own) ?? findStatus(where);
+    const replyCode = findReplyCode(own, true) ?? findReplyCode(where, true) ?? findReplyCode(own);
+    const reason = explainingLine(own, where);
+    return recipient({ address, status, replyCode, reason, context: own, general: delayed ? "temporary" : where, alone: found.length === 1 });
   });
+  return { kind: delayed ? "delayed" : "failure", recipients, reasons: describe(msg, signals, failure, code) };
+}
+
+function describe(msg: InboundMessage, signals: Signals, failure: RegExpExecArray | null, code: string | null): string[] {
   const reasons: string[] = [];
   if (signals.failedHeader.length > 0) reasons.push(`X-Failed-Recipients: ${signals.failedHeader.join(", ")}`);
   if (signals.daemonSender) reasons.push(`sender ${msg.from?.address ?? "(none)"} is a mail system`);
+  if (signals.noReplySender) reasons.push(`sender ${msg.from?.address} is a no-reply address`);
   if (signals.nullSender) reasons.push("empty envelope sender (Return-Path: <>)");
   if (signals.autoSubmitted) reasons.push(`Auto-Submitted: ${header(msg, "auto-submitted")}`);
   if (signals.bounceSubject) reasons.push(`subject "${clip(msg.subject, 80)}" reads like a bounce`);
   if (failure) reasons.push(`text says "${failure[0]}"`);
-  if (code) reasons.push(`text carries SMTP code ${code[0].trim()}`);
-  return { kind: delayed ? "delayed" : "failure", recipients, reasons };
+  if (code) reasons.push(`text carries SMTP code ${code}`);
+  return reasons;
+}
+
+function textRecipients(region: string, ctx: TextContext): Array<{ address: string; own: string; region: string }> {
+  const all = occurrences(region, ctx.excluded);
+  const others = all.filter((o) => !ctx.senders.has(o.address));
+  const occ = others.length > 0 ? others : all;
+  // Nobody named: Verizon and others just return the message (it failed for whom it was sent to).
+  const addresses = chooseRecipients(occ, ctx.signals.failedHeader);
+  return addresses.map((address) => ({ address, own: recipientText(region, occ, address), region }));
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -656,6 +808,21 @@ async function returnedMessage(parts: ReportParts, msg: InboundMessage, raw: Buf
  * The entry point
  * --------------------------------------------------------------------------------------------- */
 
+/**
+ * When the boundary in the header matches none in the body (44 of the corpus mails have MIME
+ * defects, some from exactly this), mailparser finds no part and the text is empty: the raw body
+ * is then all there is to read.
+ */
+function withReadableText(msg: InboundMessage, raw: Buffer): InboundMessage {
+  return msg.text.trim() !== "" ? msg : { ...msg, text: rawBodyText(raw) };
+}
+
+function rawBodyText(raw: Buffer): string {
+  const rawText = raw.toString("utf8").replace(/\r\n?/g, "\n");
+  const bodyStart = rawText.indexOf("\n\n");
+  return bodyStart < 0 ? "" : rawText.slice(bodyStart + 2);
+}
+
 function header(msg: InboundMessage, name: string): string | null {
   return msg.headers[name]?.[0]?.trim() ?? null;
 }
@@ -671,12 +838,26 @@ function unique<T>(values: T[]): T[] {
   return [...new Set(values)];
 }
 
+async function nestedReport(content: Buffer): Promise<BounceReport | null> {
+  try {
+    const report = await detect(content, await parseMail(content), 1);
+    return report && (report.kind === "failure" || report.kind === "delayed") ? report : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Is this mail a delivery report or complaint about a mail we sent? Null for ordinary mail and for
  * out-of-office replies (see detectAutoReply for those).
  */
-export async function detectBounce(raw: Buffer, msg: InboundMessage): Promise<BounceReport | null> {
+export async function detectBounce(raw: Buffer, parsedMsg: InboundMessage): Promise<BounceReport | null> {
+  return detect(raw, parsedMsg, 0);
+}
+
+async function detect(raw: Buffer, parsedMsg: InboundMessage, depth: number): Promise<BounceReport | null> {
   const parts = await readParts(raw);
+  const msg = withReadableText(parsedMsg, raw);
   const returned = await returnedMessage(parts, msg, raw);
   const originalMessageId = returned.messageId ?? (parts.contentType === "multipart/report" ? msg.inReplyTo : null);
 
@@ -684,19 +865,21 @@ export async function detectBounce(raw: Buffer, msg: InboundMessage): Promise<Bo
   if (arf) return { ...arf, originalMessageId: arf.originalMessageId ?? originalMessageId };
 
   const signals = signalsOf(msg);
-  const machine = signals.daemonSender || signals.nullSender || signals.autoSubmitted || signals.bounceSubject || signals.failedHeader.length > 0;
+  const machine = isMachine(signals) || signals.failedHeader.length > 0;
   // A DSN part is trusted on its own; DSN fields pasted into a text body only from a mail system.
   const dsn = parts.deliveryStatus.length > 0 || machine ? fromDeliveryStatus(parts, msg) : null;
   if (dsn) return { kind: dsn.kind, format: "dsn", recipients: dsn.recipients, originalMessageId: originalMessageId ?? msg.inReplyTo, reasons: dsn.reasons };
 
-  const excluded = new Set<string>([
-    ...(msg.from ? [msg.from.address] : []),
-    ...msg.to.map((a) => a.address),
-    ...msg.cc.map((a) => a.address),
-    ...msg.replyTo.map((a) => a.address),
-    ...returned.senders,
-  ]);
-  const text = fromText(msg, signals, excluded);
+  // An out-of-office answer may well say "not delivered" or "no longer with us"; it is no bounce.
+  if (detectAutoReply(msg).kind === "auto-reply") return null;
+  const excluded = new Set<string>([...(msg.from ? [msg.from.address] : []), ...msg.replyTo.map((a) => a.address)]);
+  // A bounce goes to the original sender, so its To names the sender too.
+  const senders = new Set<string>([...msg.to.map((a) => a.address), ...msg.cc.map((a) => a.address), ...returned.senders]);
+  const nested = depth === 0 && parts.returned.length > 0 ? await nestedReport(parts.returned[0]) : null;
+  const text = fromText(msg, { signals, excluded, senders, returnedTo: returned.recipients, nested: nested?.recipients ?? [] }, rawBodyText(raw));
   if (!text) return null;
-  return { kind: text.kind, format: "heuristic", recipients: text.recipients, originalMessageId: originalMessageId ?? (signals.failedHeader.length > 0 || signals.daemonSender ? msg.inReplyTo : null), reasons: text.reasons };
+  // Passed on from a relay: the message that bounced is the one inside the inner report.
+  const inner = nested !== null && text.recipients === nested.recipients ? nested.originalMessageId : null;
+  const fallback = signals.failedHeader.length > 0 || signals.daemonSender ? msg.inReplyTo : null;
+  return { kind: text.kind, format: "heuristic", recipients: text.recipients, originalMessageId: inner ?? originalMessageId ?? fallback, reasons: text.reasons };
 }

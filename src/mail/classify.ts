@@ -1,3 +1,4 @@
+import type { BounceReport } from "./bounce.js";
 import type { InboundMessage } from "./types.js";
 
 /*
@@ -8,7 +9,18 @@ import type { InboundMessage } from "./types.js";
 
 export const LOOP_HEADER = "x-ticketpost-loop";
 
-export type MailKind = "request" | "loop";
+/**
+ * request: a person wrote (a new request or a reply); loop: our own mail came back; bounce: a
+ * delivery failure or delay report; report: another machine report (a success DSN, an abuse
+ * report) that is recorded and otherwise left alone.
+ */
+export type MailKind = "request" | "loop" | "bounce" | "report";
+
+/** What the detectors found, computed before classification (bounce.ts, auto-reply.ts). */
+export interface Signals {
+  bounce?: BounceReport | null;
+  autoReply?: { automatic: boolean; kind: string; reasons: string[] } | null;
+}
 
 export interface Classification {
   kind: MailKind;
@@ -27,7 +39,7 @@ function first(msg: InboundMessage, name: string): string | null {
   return msg.headers[name]?.[0]?.trim() ?? null;
 }
 
-export function classifyMail(msg: InboundMessage, ctx: ClassifyContext): Classification {
+export function classifyMail(msg: InboundMessage, ctx: ClassifyContext, signals: Signals = {}): Classification {
   const reasons: string[] = [];
   const loopHeader = first(msg, LOOP_HEADER);
   if (loopHeader !== null) {
@@ -39,6 +51,16 @@ export function classifyMail(msg: InboundMessage, ctx: ClassifyContext): Classif
   }
   if (msg.from && ctx.ownAddresses.includes(msg.from.address)) {
     return { kind: "loop", automatic: true, reasons: [`sender ${msg.from.address} is our own address`] };
+  }
+
+  const b = signals.bounce;
+  if (b) {
+    const kind = b.kind === "failure" || b.kind === "delayed" ? "bounce" : "report";
+    return { kind, automatic: true, reasons: [`${b.kind} report (${b.format})`, ...b.reasons] };
+  }
+  if (signals.autoReply) {
+    const a = signals.autoReply;
+    return { kind: "request", automatic: a.automatic, reasons: a.reasons.length ? a.reasons : ["no sign of an automatic sender"] };
   }
 
   let automatic = false;

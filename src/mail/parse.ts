@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { convert as htmlToText } from "html-to-text";
 import { simpleParser, type AddressObject, type ParsedMail } from "mailparser";
 import { TicketpostError } from "../shared/errors.js";
+import { safeFilename } from "./filename.js";
 import type { InboundAttachment, InboundMessage, MailAddress } from "./types.js";
 
 function sha256(data: Buffer | string): string {
@@ -88,7 +89,7 @@ export async function parseMail(raw: Buffer): Promise<InboundMessage> {
   const messageId = bareMessageId(parsed.messageId);
   const from = addresses(parsed.from)[0] ?? null;
   const attachments: InboundAttachment[] = parsed.attachments.map((a) => ({
-    filename: a.filename || "attachment",
+    filename: safeFilename(a.filename),
     contentType: a.contentType || "application/octet-stream",
     size: a.content.length,
     sha256: sha256(a.content),

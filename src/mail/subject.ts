@@ -1,3 +1,5 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+
 /*
  * Subject lines: our ticket tag, and the reply/forward prefixes mail clients add in many
  * languages. The prefix list follows what clients actually write (Outlook localisations,
@@ -29,10 +31,29 @@ export function stripReplyPrefixes(subject: string): string {
 export interface TicketTagFormat {
   /** Letters before the number, "T" in [#T-1042]. */
   prefix: string;
+  /**
+   * Key of the check in the tag ([#T-1042-k7f2q]): without it, anyone who guesses a ticket
+   * number could write into that ticket. Unset only in tests of the tag syntax itself.
+   */
+  secret?: string;
 }
 
+const CHECK_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
+
 function tagPattern(format: TicketTagFormat, flags = "i"): RegExp {
-  return new RegExp(`\\[#${format.prefix}-(\\d{1,9})\\]`, flags);
+  return new RegExp(`\\[#${format.prefix}-(\\d{1,9})(?:-([0-9a-z]{1,12}))?\\]`, flags);
+}
+
+/** Five characters of HMAC-SHA256 over the reference (25 bits: one guess in 33 million). */
+export function referenceCheck(secret: string, reference: string): string {
+  const mac = createHmac("sha256", secret).update(reference.toUpperCase()).digest();
+  let bits = mac.readUInt32BE(0);
+  let out = "";
+  for (let i = 0; i < 5; i++) {
+    out += CHECK_ALPHABET[bits & 31];
+    bits >>>= 5;
+  }
+  return out;
 }
 
 export function formatReference(format: TicketTagFormat, ticketId: number): string {
@@ -40,14 +61,34 @@ export function formatReference(format: TicketTagFormat, ticketId: number): stri
 }
 
 export function formatTag(format: TicketTagFormat, ticketId: number): string {
-  return `[#${formatReference(format, ticketId)}]`;
+  const ref = formatReference(format, ticketId);
+  return format.secret ? `[#${ref}-${referenceCheck(format.secret, ref)}]` : `[#${ref}]`;
 }
 
-/** The ticket numbers tagged in a subject, anywhere in it, in order of appearance. */
-export function findTaggedTickets(subject: string, format: TicketTagFormat): number[] {
-  const out: number[] = [];
-  for (const m of subject.matchAll(tagPattern(format, "gi"))) out.push(Number(m[1]));
+export interface FoundTag {
+  ticketId: number;
+  valid: boolean;
+  reason: string;
+}
+
+/** Every tag of ours in a subject, with whether its check is right. */
+export function inspectTags(subject: string, format: TicketTagFormat): FoundTag[] {
+  const out: FoundTag[] = [];
+  for (const m of subject.matchAll(tagPattern(format, "gi"))) {
+    const ticketId = Number(m[1]);
+    const ref = formatReference(format, ticketId);
+    if (!format.secret) out.push({ ticketId, valid: true, reason: `tag ${ref}` });
+    else if (!m[2]) out.push({ ticketId, valid: false, reason: `tag ${ref} carries no check` });
+    else if (timingSafeEqual(Buffer.from(m[2].toLowerCase()), Buffer.from(referenceCheck(format.secret, ref)).subarray(0, m[2].length)) && m[2].length === 5) {
+      out.push({ ticketId, valid: true, reason: `tag ${ref} with a valid check` });
+    } else out.push({ ticketId, valid: false, reason: `tag ${ref} with a wrong check` });
+  }
   return out;
+}
+
+/** The ticket numbers validly tagged in a subject, anywhere in it, in order of appearance. */
+export function findTaggedTickets(subject: string, format: TicketTagFormat): number[] {
+  return inspectTags(subject, format).filter((t) => t.valid).map((t) => t.ticketId);
 }
 
 /** Title for a ticket: prefixes and our tags removed, whitespace folded, never empty. */

@@ -171,3 +171,28 @@ export async function probeMailbox(cfg: ImapConfig, folders: string[]): Promise<
     client.close();
   }
 }
+
+/** Moves mails, found by Message-ID, from the Failed folder to Processed (after a successful retry). */
+export async function moveFromFailed(cfg: ImapConfig, messageIds: string[]): Promise<number> {
+  const client = new ImapFlow({ host: cfg.host, port: cfg.port, secure: cfg.secure, auth: { user: cfg.user, pass: cfg.password }, tls: { rejectUnauthorized: cfg.tls.rejectUnauthorized }, logger: false });
+  await client.connect();
+  let moved = 0;
+  try {
+    const lock = await client.getMailboxLock(cfg.failedFolder);
+    try {
+      for (const id of messageIds) {
+        const uids = await client.search({ header: { "message-id": id } }, { uid: true });
+        if (uids && uids.length) {
+          await client.messageMove(uids.join(","), cfg.processedFolder, { uid: true });
+          moved += uids.length;
+        }
+      }
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await client.logout().catch(() => undefined);
+    client.close();
+  }
+  return moved;
+}

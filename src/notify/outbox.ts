@@ -78,3 +78,30 @@ export async function queueNotification(em: EntityManager, ctx: OutboxContext, n
     sentAt: null,
   }));
 }
+
+/** A notification that belongs to no ticket (the notice about a rejected mail): an outbox row only. */
+export async function queueTicketless(em: EntityManager, ctx: OutboxContext, n: Omit<QueuedNotification, "ticket">): Promise<OutboxMail> {
+  const rendered = ctx.templates.render(n.event, n.language, n.data);
+  const now = ctx.clock.now();
+  const refs = [...n.references.filter((r) => r !== n.inReplyTo), ...(n.inReplyTo ? [n.inReplyTo] : [])].slice(-20);
+  return em.save(em.create(OutboxMail, {
+    ticketId: null,
+    event: n.event,
+    toAddress: n.to.address,
+    toName: n.to.name,
+    language: n.language,
+    subject: rendered.subject,
+    textBody: rendered.text,
+    htmlBody: rendered.html,
+    messageRowId: null,
+    messageId: newMessageId(ctx.messageIdDomain, null),
+    inReplyTo: n.inReplyTo,
+    references: refs.length ? refs.join(" ") : null,
+    status: "pending",
+    attempts: 0,
+    nextAttemptAt: now,
+    lastError: null,
+    createdAt: now,
+    sentAt: null,
+  }));
+}

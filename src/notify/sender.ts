@@ -1,6 +1,6 @@
 import { LessThanOrEqual, type DataSource } from "typeorm";
 import type { OutboxConfig } from "../config/schema.js";
-import { OutboxMail } from "../db/entities.js";
+import { AddressFlag, OutboxMail } from "../db/entities.js";
 import { SerialRunner } from "../mailbox/serial-runner.js";
 import type { Clock } from "../shared/clock.js";
 import { asTicketpostError } from "../shared/errors.js";
@@ -95,6 +95,14 @@ export class OutboxSender {
 
   private async sendRow(row: OutboxMail, summary: SenderSummary): Promise<void> {
     const repo = this.o.db.getRepository(OutboxMail);
+    // Queued before the address bounced for good: it stays unsent, with the reason.
+    const flag = await this.o.db.getRepository(AddressFlag).findOne({ where: { address: row.toAddress } });
+    if (flag?.permanent) {
+      await repo.update({ id: row.id }, { status: "failed", lastError: `EBOUNCED: ${row.toAddress} bounced permanently (${flag.status ?? "-"}); not sent` });
+      summary.failed++;
+      this.o.logger.warn("notification not sent: address bounced permanently", { outbox: row.id, ticket: row.ticketId });
+      return;
+    }
     const event = eventByName(row.event);
     const headers: Record<string, string> = {
       [LOOP_HEADER]: `${row.event}; ticket=${row.ticketId ?? "-"}`,

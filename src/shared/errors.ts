@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   ETEMPLATE: { retryable: false, summary: "notification template is missing or broken" },
   ESMTP_TEMP: { retryable: true, summary: "SMTP server refused the mail for now" },
   ESMTP_PERM: { retryable: false, summary: "SMTP server rejected the mail for good" },
+  EBOUNCED: { retryable: false, summary: "the address bounced permanently; no mail goes to it until the flag is cleared" },
   ENOTFOUND: { retryable: false, summary: "no such object" },
   EREAD: { retryable: false, summary: "a file to import could not be read" },
   EUSAGE: { retryable: false, summary: "command-line usage error" },

@@ -42,7 +42,8 @@ export async function storeInbound(em: EntityManager, ctx: GatewayContext, ticke
     rawSize: msg.rawSize,
     createdAt: ctx.clock.now(),
   }));
-  for (const a of msg.attachments) {
+  // A mail with thousands of parts is still stored whole (raw); only so many become rows.
+  for (const a of msg.attachments.slice(0, ctx.safety.maxAttachments)) {
     await em.save(em.create(Attachment, {
       messageRowId: message.id,
       filename: a.filename.slice(0, 255),
@@ -58,6 +59,8 @@ export async function storeInbound(em: EntityManager, ctx: GatewayContext, ticke
 export async function addParticipants(em: EntityManager, ctx: GatewayContext, ticketId: number, people: Array<{ who: MailAddress; role: ParticipantRole }>): Promise<void> {
   const existing = new Set((await em.find(Participant, { where: { ticketId } })).map((p) => p.address));
   for (const { who, role } of people) {
+    // A mail to thousands of recipients does not make thousands of participants.
+    if (existing.size >= ctx.safety.maxParticipants) break;
     if (existing.has(who.address) || ctx.ownAddresses.includes(who.address) || ctx.directory.isOwn(who.address)) continue;
     // Agents who are copied in work the ticket; they are not its customers.
     if (role !== "requester" && ctx.directory.isAgent(who.address)) continue;

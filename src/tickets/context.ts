@@ -27,9 +27,21 @@ export interface GatewayContext {
   verifyAgent: AgentVerifier;
   /** Queue no notifications at all (importing a backlog must not mail every old customer). */
   quiet?: boolean;
+  /** Mail safety settings (see the README's Safety section). */
+  safety: SafetySettings;
 }
 
-export type AgentVerifier = (msg: import("../mail/types.js").InboundMessage, agentAddress: string) => { ok: boolean; reason: string };
+export interface SafetySettings {
+  strangerPolicy: "internal" | "public" | "new-ticket";
+  autoReplyPerAddress: number;
+  autoReplyWindowMinutes: number;
+  maxParticipants: number;
+  maxAttachments: number;
+}
+
+export const DEFAULT_SAFETY: SafetySettings = { strangerPolicy: "internal", autoReplyPerAddress: 10, autoReplyWindowMinutes: 60, maxParticipants: 50, maxAttachments: 100 };
+
+export type AgentVerifier = (msg: import("../mail/types.js").InboundMessage, agentAddress: string) => Promise<{ ok: boolean; reason: string }> | { ok: boolean; reason: string };
 
 export interface TrailStep {
   stage: "receive" | "parse" | "classify" | "dedup" | "thread" | "route" | "fields" | "commands" | "apply" | "notify";

@@ -1,6 +1,10 @@
 import type { EntityManager } from "typeorm";
 import { MailReceipt, Message, TrailEntry, type ReceiptOutcome } from "../db/entities.js";
 import { classifyMail } from "../mail/classify.js";
+import { detectAutoReply } from "../mail/auto-reply.js";
+import { detectBounce, type BounceReport } from "../mail/bounce.js";
+import { applyBounce } from "./workflow/bounce.js";
+import { queueRejectedNotice } from "./workflow/notify.js";
 import { parseMail } from "../mail/parse.js";
 import type { InboundMessage } from "../mail/types.js";
 import { asTicketpostError, TicketpostError } from "../shared/errors.js";
@@ -70,12 +74,14 @@ function describe(msg: InboundMessage | null): Partial<MailReceipt> {
 }
 
 /** Records a mail that cannot be processed: its receipt says why, and the mail goes to Failed. */
-export async function recordFailure(ctx: GatewayContext, pos: MailPosition, err: TicketpostError, msg: InboundMessage | null, trail: TrailStep[], raw?: { sha256: string; size: number }): Promise<ProcessResult> {
+export async function recordFailure(ctx: GatewayContext, pos: MailPosition, err: TicketpostError, msg: InboundMessage | null, trail: TrailStep[], raw?: { sha256: string; size: number }, andThen?: (em: EntityManager) => Promise<TrailStep | null>): Promise<ProcessResult> {
   const steps = [...trail, { stage: "apply" as const, verdict: "failed", detail: `${err.code}: ${err.message}` }];
   try {
-    const receipt = await ctx.db.transaction((em) =>
-      writeReceipt(em, ctx, pos, { ...describe(msg), ...(raw && !msg ? { rawSha256: raw.sha256, rawSize: raw.size } : {}), outcome: "failed", errorCode: err.code, reason: err.message.slice(0, 2000) }, steps),
-    );
+    const receipt = await ctx.db.transaction(async (em) => {
+      const extra = andThen ? await andThen(em) : null;
+      if (extra) steps.push(extra);
+      return writeReceipt(em, ctx, pos, { ...describe(msg), ...(raw ? { rawSha256: raw.sha256, rawSize: raw.size } : {}), outcome: "failed", errorCode: err.code, reason: err.message.slice(0, 2000) }, steps);
+    });
     return { outcome: "failed", receiptId: receipt.id, ticketId: null, alreadyDone: false, errorCode: err.code, reason: err.message, trail: steps };
   } catch (dbErr) {
     if (isUniqueViolation(dbErr)) {
@@ -98,7 +104,9 @@ export async function processMail(ctx: GatewayContext, pos: MailPosition, raw: B
   const trail: TrailStep[] = [{ stage: "receive", verdict: "fetched", detail: `${pos.mailbox} uidvalidity ${pos.uidValidity} uid ${pos.uid}, ${raw.length} bytes` }];
   const rawSha = await ctx.blobs.put(raw);
   if (raw.length > ctx.maxMessageBytes) {
-    return recordFailure(ctx, pos, new TicketpostError("EOVERSIZE", `mail is ${raw.length} bytes; the limit is ${ctx.maxMessageBytes}`), null, trail, { sha256: rawSha, size: raw.length });
+    const err = new TicketpostError("EOVERSIZE", `mail is ${raw.length} bytes; the limit is ${ctx.maxMessageBytes}`);
+    const head = await parseHeaderOnly(raw);
+    return recordFailure(ctx, pos, err, head, trail, { sha256: rawSha, size: raw.length }, head ? (em) => noticeOversize(em, ctx, head, raw.length) : undefined);
   }
 
   let msg: InboundMessage;
@@ -110,7 +118,14 @@ export async function processMail(ctx: GatewayContext, pos: MailPosition, raw: B
   }
   trail.push({ stage: "parse", verdict: "ok", detail: `Message-ID ${msg.messageId ?? "(none)"}, from ${msg.from?.address ?? "(none)"}, ${msg.attachments.length} attachment(s)` });
 
-  const verdict = classifyMail(msg, { messageIdDomain: ctx.messageIdDomain, ownAddresses: ctx.ownAddresses });
+  let bounce: BounceReport | null = null;
+  try {
+    bounce = await detectBounce(raw, msg);
+  } catch (err) {
+    trail.push({ stage: "classify", verdict: "bounce-check-failed", detail: (err as Error).message });
+  }
+  const autoReply = detectAutoReply(msg, envelopeSender(msg));
+  const verdict = classifyMail(msg, { messageIdDomain: ctx.messageIdDomain, ownAddresses: ctx.ownAddresses }, { bounce, autoReply });
   trail.push({ stage: "classify", verdict: verdict.kind + (verdict.automatic ? "/automatic" : ""), detail: verdict.reasons.join("; ") });
 
   try {
@@ -120,6 +135,13 @@ export async function processMail(ctx: GatewayContext, pos: MailPosition, raw: B
         const steps = [...trail, { stage: "apply" as const, verdict: "ignored", detail: "our own mail came back: dropped without an answer" }];
         const r = await writeReceipt(em, ctx, pos, { ...describe(msg), outcome: "ignored", reason: verdict.reasons.join("; ") }, steps);
         return { outcome: "ignored", receiptId: r.id, ticketId: null, alreadyDone: false, errorCode: null, reason: r.reason, trail: steps } satisfies ProcessResult;
+      }
+      if ((verdict.kind === "bounce" || verdict.kind === "report") && bounce) {
+        const b = await applyBounce(em, ctx, msg, bounce);
+        const steps = [...trail, ...b.trail];
+        const outcome: ReceiptOutcome = verdict.kind === "bounce" ? "bounce" : "report";
+        const r = await writeReceipt(em, ctx, pos, { ...describe(msg), outcome, ticketId: b.ticketId, messageRowId: b.messageRowId, reason: verdict.reasons[0] ?? null }, steps);
+        return { outcome, receiptId: r.id, ticketId: b.ticketId, alreadyDone: false, errorCode: null, reason: r.reason, trail: steps } satisfies ProcessResult;
       }
       const twin = await em.findOne(Message, { where: { messageId: msg.dedupKey }, select: { id: true, ticketId: true } });
       if (twin) {
@@ -153,3 +175,32 @@ export async function processMail(ctx: GatewayContext, pos: MailPosition, raw: B
 }
 
 class AlreadyRecorded extends Error {}
+
+/** The envelope sender as the delivering server recorded it (Return-Path); "" for the null sender of bounces. */
+function envelopeSender(msg: InboundMessage): string | null {
+  const rp = msg.headers["return-path"]?.[0];
+  if (rp === undefined) return null;
+  return /<([^>]*)>/.exec(rp)?.[1] ?? rp.trim();
+}
+
+/** Headers only (a mail over the size limit is not parsed whole), enough to answer its sender. */
+async function parseHeaderOnly(raw: Buffer): Promise<InboundMessage | null> {
+  const end = raw.subarray(0, 256 * 1024).indexOf("\r\n\r\n");
+  const endLf = raw.subarray(0, 256 * 1024).indexOf("\n\n");
+  const cut = end >= 0 ? end + 4 : endLf >= 0 ? endLf + 2 : -1;
+  if (cut < 0) return null;
+  try {
+    return await parseMail(raw.subarray(0, cut));
+  } catch {
+    return null;
+  }
+}
+
+/** One polite notice to a person whose mail was too large; never to a machine, never twice in a loop. */
+async function noticeOversize(em: EntityManager, ctx: GatewayContext, head: InboundMessage, size: number): Promise<TrailStep | null> {
+  const to = head.replyTo[0] ?? head.from;
+  const auto = detectAutoReply(head, envelopeSender(head));
+  if (!to || auto.automatic || ctx.directory.isOwn(to.address)) return { stage: "notify", verdict: "none", detail: "no notice: automatic or unknown sender" };
+  const sent = await queueRejectedNotice(em, ctx, to, head, `the message is ${Math.round(size / 1048576)} MB, more than the ${Math.round(ctx.maxMessageBytes / 1048576)} MB we accept`);
+  return { stage: "notify", verdict: sent ? "queued" : "withheld", detail: sent ?? `notice to ${to.address} withheld` };
+}

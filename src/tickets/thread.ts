@@ -1,4 +1,4 @@
-import { findTaggedTickets, type TicketTagFormat } from "../mail/subject.js";
+import { inspectTags, type TicketTagFormat } from "../mail/subject.js";
 import type { InboundMessage } from "../mail/types.js";
 
 /** What threading needs to know about stored data; the database-backed one lives in repository.ts. */
@@ -20,7 +20,12 @@ export interface ThreadVerdict {
  */
 export async function resolveThread(msg: InboundMessage, format: TicketTagFormat, lookup: ThreadLookup): Promise<ThreadVerdict> {
   const reasons: string[] = [];
-  for (const id of findTaggedTickets(msg.subject, format)) {
+  for (const tag of inspectTags(msg.subject, format)) {
+    const id = tag.ticketId;
+    if (!tag.valid) {
+      reasons.push(`${tag.reason}: ignored (a guessed number is not a reference)`);
+      continue;
+    }
     if (await lookup.ticketExists(id)) {
       return { ticketId: id, via: "subject-tag", reasons: [...reasons, `subject carries the tag of ticket ${id}`] };
     }

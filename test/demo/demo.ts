@@ -52,7 +52,7 @@ async function main(): Promise<void> {
 
     say("the tickets");
     await run(world, ["tickets", "list"]);
-    const ref = /\[#(T-\d+)\]/.exec(ack.subject)![1];
+    const ref = /\[#(T-\d+)-[0-9a-z]{5}\]/.exec(ack.subject)![1];
     await run(world, ["tickets", "show", ref]);
 
     say("the support mailbox afterwards");

@@ -12,7 +12,8 @@ const CONFIG = {
   agents: [{ address: "alice@example.test", name: "Alice Admin" }, { address: "bob@example.test", name: "Bob Berger" }],
 };
 
-const normalise = (m: ReceivedMail, ref: string) => ({ subject: m.subject.replaceAll(ref, "REF"), text: m.text.replaceAll(ref, "REF") });
+const TAG = /\[#T-\d+-[0-9a-z]{5}\]/g;
+const normalise = (m: ReceivedMail, ref: string) => ({ subject: m.subject.replace(TAG, "[#TAG]").replaceAll(ref, "REF"), text: m.text.replace(TAG, "[#TAG]").replaceAll(ref, "REF") });
 
 describe("end to end: ticket commands from the terminal send what the mail commands send", function () {
   let world: MailWorld;
@@ -34,14 +35,14 @@ describe("end to end: ticket commands from the terminal send what the mail comma
   after(async () => world?.stop());
 
   async function sameMailToCarla(action: string, mailText: string, cli: string[], marker: (m: ReceivedMail) => boolean) {
-    const notice = await alice.waitForMail((m) => m.subject.includes(`[#${byMail}]`));
+    const notice = await alice.waitForMail((m) => m.subject.includes(`[#${byMail}-`));
     await alice.reply(notice, { text: mailText });
     expect((await world.cli(["poll-once"])).code).to.equal(0);
     const r = await world.cli(["tickets", action, byTerminal, ...cli, "--as", "alice@example.test"]);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.contain(`${byTerminal}: ${action} done as alice@example.test`);
-    const viaMail = await carla.waitForMail((m) => m.subject.includes(`[#${byMail}]`) && marker(m));
-    const viaTerminal = await carla.waitForMail((m) => m.subject.includes(`[#${byTerminal}]`) && marker(m));
+    const viaMail = await carla.waitForMail((m) => m.subject.includes(`[#${byMail}-`) && marker(m));
+    const viaTerminal = await carla.waitForMail((m) => m.subject.includes(`[#${byTerminal}-`) && marker(m));
     expect(normalise(viaTerminal, byTerminal)).to.deep.equal(normalise(viaMail, byMail));
   }
 

@@ -43,6 +43,7 @@ describe("end to end: the ticket workflow story, by mail alone", function () {
   let world: MailWorld;
   let carla: MailUser, alice: MailUser, bob: MailUser, wendy: MailUser;
   let ref = "";
+  let tag = "";
 
   before(async function () {
     requireDovecot(this);
@@ -66,7 +67,7 @@ describe("end to end: the ticket workflow story, by mail alone", function () {
     return JSON.parse(r.stdout).byOutcome;
   }
   const ticket = () => world.json<TicketJson>(["tickets", "show", ref]);
-  const about = (m: ReceivedMail) => m.subject.includes(`[#${ref}]`);
+  const about = (m: ReceivedMail) => m.subject.includes(tag);
   const count = async (u: MailUser, pred: (m: ReceivedMail) => boolean) => (await u.inbox()).filter(pred).length;
 
   it("1–5. a request with priority, urgency and due date is routed to IT by its address; the requester is acknowledged in German, IT's agents are told", async () => {
@@ -77,7 +78,7 @@ describe("end to end: the ticket workflow story, by mail alone", function () {
     });
     expect(await poll()).to.deep.equal({ ticket_created: 1 });
     const ack = await carla.waitForMail((m) => m.subject.includes("Drucker im 2. OG"));
-    ref = /\[#(T-\d+)\]/.exec(ack.subject)![1];
+    [tag, ref] = /\[#(T-\d+)-[0-9a-z]{5}\]/.exec(ack.subject)!;
     expect(ack.subject).to.contain("Ihre Anfrage");
     const t = await ticket();
     expect(t).to.include({ department: "it", priority: "high", urgency: "blocked", dueDate: "2026-12-03", status: "new", assignee: null });
@@ -90,7 +91,8 @@ describe("end to end: the ticket workflow story, by mail alone", function () {
   });
 
   it("6. an agent of another department cannot take it; nothing changes and she is told why", async () => {
-    await wendy.send({ to: SUPPORT, subject: `[#${ref}] Drucker`, text: "#take" });
+    // Wendy knows the full tag (a colleague forwarded her the mail).
+    await wendy.send({ to: SUPPORT, subject: `${tag} Drucker`, text: "#take" });
     expect(await poll()).to.deep.equal({ reply_added: 1 });
     const err = await wendy.waitForMail(about);
     expect(err.text).to.contain("it");
@@ -105,7 +107,7 @@ describe("end to end: the ticket workflow story, by mail alone", function () {
     const t = await ticket();
     expect(t).to.include({ assignee: "alice@example.test", status: "in_progress" });
     const taken = await carla.waitForMail((m) => about(m) && m.text.includes("Alice"));
-    expect(taken.subject).to.contain(`[#${ref}]`);
+    expect(taken.subject).to.contain(tag);
     const confirmation = await alice.waitForMail((m) => about(m) && m.uid !== notice.uid);
     expect(confirmation.text.toLowerCase()).to.contain("alice@example.test");
   });
@@ -161,7 +163,7 @@ describe("end to end: the ticket workflow story, by mail alone", function () {
     const list = await world.json<Array<{ reference: string; title: string; status: string; assignee: string }>>(["tickets", "list"]);
     const done = list.find((t) => t.title === "Server nach Stromausfall neu gestartet")!;
     expect(done).to.include({ status: "resolved", assignee: "bob@example.test" });
-    const mails = (await bob.inbox()).filter((m) => m.subject.includes(`[#${done.reference}]`));
+    const mails = (await bob.inbox()).filter((m) => m.subject.includes(`[#${done.reference}-`));
     expect(mails, "only the confirmation, no acknowledgement").to.have.length(1);
     expect(mails[0].text).to.contain(done.reference);
     expect((await alice.inbox()).length, "no new-ticket mail for a ticket that is already done").to.equal(aliceBefore);

@@ -8,6 +8,8 @@ export interface MailUserOptions {
   name?: string;
   imap: { host: string; port: number; password: string };
   smtp: { host: string; port: number };
+  /** Log in to the relay as this user (SMTP AUTH), as a mail client does; the default. */
+  authenticate?: boolean;
 }
 
 /** Bare addresses, "Name <address>" strings or nodemailer address objects. */
@@ -99,6 +101,7 @@ export class MailUser {
       secure: false,
       ignoreTLS: true,
       logger: false,
+      auth: opts.authenticate === false ? undefined : { user: opts.address, pass: opts.imap.password },
     });
   }
 
@@ -108,10 +111,12 @@ export class MailUser {
     relay: { host: string; port: number };
     address: string;
     name?: string;
+    authenticate?: boolean;
   }): MailUser {
     return new MailUser({
       address: p.address,
       name: p.name,
+      authenticate: p.authenticate,
       imap: { host: p.dovecot.host, port: p.dovecot.imapPort, password: p.dovecot.password },
       smtp: { host: p.relay.host, port: p.relay.port },
     });

@@ -37,6 +37,12 @@ export interface SmtpRelayOptions {
    * mailbox (e.g. a department address into the shared support mailbox).
    */
   aliases?: Record<string, string>;
+  /**
+   * When set, the relay acts as the organisation's authenticating border server: it removes
+   * Authentication-Results headers that claim to be its own (forgeries) and adds its verdict:
+   * dmarc=pass only when the SMTP-authenticated user is the From address.
+   */
+  authservId?: string;
 }
 
 const HOST = "127.0.0.1";
@@ -95,7 +101,7 @@ export async function startSmtpRelay(opts: SmtpRelayOptions): Promise<SmtpRelay>
       throw new Error(`LMTP rejected ${rejected.join(", ")}${delivered}${reasons ? `: ${reasons}` : ""}`);
     }
   };
-  const server = await listen(deliver);
+  const server = await listen(deliver, opts.authservId);
   return { ...server, stop: () => server.stop().finally(() => lmtp.close()) };
 }
 
@@ -104,7 +110,24 @@ export function startSmtpSink(): Promise<SmtpSink> {
   return listen(undefined);
 }
 
-async function listen(deliver: Deliver | undefined): Promise<SmtpSink> {
+/** The relay's Authentication-Results stamp, replacing any forged copy of it. */
+export function stampAuthenticationResults(raw: Buffer, authservId: string, authUser: string | null): Buffer {
+  const text = raw.toString("latin1");
+  const end = text.search(/\r?\n\r?\n/);
+  const head = end >= 0 ? text.slice(0, end) : text;
+  const body = end >= 0 ? text.slice(end) : "";
+  const lines = head.split(/\r?\n(?![ \t])/);
+  const ours = new RegExp(`^authentication-results:\\s*${authservId.replace(/[.]/g, "\\.")}\\s*;`, "i");
+  const kept = lines.filter((l) => !ours.test(l));
+  const from = kept.find((l) => /^from:/i.test(l)) ?? "";
+  const fromAddress = (/<([^>]+)>/.exec(from)?.[1] ?? from.replace(/^from:\s*/i, "")).trim().toLowerCase();
+  const domain = fromAddress.split("@")[1] ?? "unknown";
+  const pass = authUser !== null && authUser.toLowerCase() === fromAddress;
+  const stamp = `Authentication-Results: ${authservId}; auth=${authUser ? "pass" : "none"}${authUser ? ` smtp.auth=${authUser}` : ""}; dmarc=${pass ? "pass" : "fail"} header.from=${domain}`;
+  return Buffer.from([stamp, ...kept].join("\r\n") + body, "latin1");
+}
+
+async function listen(deliver: Deliver | undefined, authservId?: string): Promise<SmtpSink> {
   const accepted: AcceptedMail[] = [];
   const listeners = new Set<AcceptedListener>();
 
@@ -115,7 +138,9 @@ async function listen(deliver: Deliver | undefined): Promise<SmtpSink> {
   ): Promise<void> => {
     let mail: AcceptedMail;
     try {
-      const raw = await readAll(stream);
+      const received = await readAll(stream);
+      const user = (session.user as string | undefined) ?? null;
+      const raw = authservId ? stampAuthenticationResults(received, authservId, user === "anonymous" ? null : user) : received;
       if (stream.sizeExceeded) {
         callback(smtpError(552, `message exceeds ${MAX_MESSAGE_BYTES} bytes`));
         return;

@@ -6,7 +6,7 @@ import { openDatabase } from "../../src/db/data-source.js";
 import { TemplateSet } from "../../src/notify/templates.js";
 import { systemClock, type Clock } from "../../src/shared/clock.js";
 import { silentLogger } from "../../src/shared/logger.js";
-import type { GatewayContext } from "../../src/tickets/context.js";
+import { DEFAULT_SAFETY, type GatewayContext, type SafetySettings } from "../../src/tickets/context.js";
 import { trustFromAddress } from "../../src/tickets/agent-auth.js";
 import { Directory } from "../../src/tickets/directory.js";
 import { createTestDatabase, type Engine, type TestDatabase } from "./databases.js";
@@ -19,7 +19,7 @@ export interface TestGateway {
 }
 
 /** A GatewayContext over a fresh, migrated database of the given engine and the real templates. */
-export async function createTestGateway(engine: Engine, opts: { clock?: Clock; maxMessageBytes?: number; directory?: Directory; reopenDays?: number } = {}): Promise<TestGateway> {
+export async function createTestGateway(engine: Engine, opts: { clock?: Clock; maxMessageBytes?: number; directory?: Directory; reopenDays?: number; safety?: Partial<SafetySettings> } = {}): Promise<TestGateway> {
   const tdb = await createTestDatabase(engine);
   const db = await openDatabase(tdb.options, { migrate: true });
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "tp-data-"));
@@ -39,6 +39,7 @@ export async function createTestGateway(engine: Engine, opts: { clock?: Clock; m
     directory: opts.directory ?? Directory.empty("support@example.test", "en"),
     reopenDays: opts.reopenDays ?? 14,
     verifyAgent: trustFromAddress,
+    safety: { ...DEFAULT_SAFETY, ...opts.safety },
   };
   ctx.ownAddresses = [...new Set([...ctx.ownAddresses, ...ctx.directory.ownAddresses()])];
   return {

@@ -12,6 +12,8 @@ import { createTestDatabase, type Engine, type TestDatabase } from "./databases.
 
 export const CLI = path.resolve("dist/src/cli/main.js");
 export const SUPPORT = "support@example.test";
+/** The test relay plays the organisation's border server; the gateway trusts its verdicts. */
+export const AUTHSERV_ID = "relay.example.test";
 
 /** Skips the suite with a message when Dovecot is missing; in CI that is a failure instead. */
 export function requireDovecot(ctx: Mocha.Context): void {
@@ -49,6 +51,7 @@ export class MailWorld {
       imap: { host: dovecot.host, port: dovecot.imapPort, secure: false, user: SUPPORT, password: dovecot.password, schedule: "*/10 * * * * *" },
       smtp: { host: relay.host, port: relay.port, secure: false },
       outbox: { intervalMs: 500, backoffBaseMs: 500, backoffMaxMs: 5000, claimMs: 2000 },
+      agentAuth: { mode: "authentication-results", trustedAuthservIds: [AUTHSERV_ID] },
       ...extraConfig,
     };
     writeFileSync(this.configPath, JSON.stringify(config, null, 2));
@@ -58,7 +61,7 @@ export class MailWorld {
   static async start(people: string[], extraConfig: Record<string, unknown> = {}, engine: Engine = "sqlite", aliases: Record<string, string> = {}): Promise<MailWorld> {
     // A password no log line could contain by accident, so tests can check it never appears.
     const dovecot = await startDovecot({ users: [SUPPORT, ...people], password: `pw-${randomBytes(8).toString("hex")}` });
-    const relay = await startSmtpRelay({ lmtpHost: dovecot.host, lmtpPort: dovecot.lmtpPort, aliases });
+    const relay = await startSmtpRelay({ lmtpHost: dovecot.host, lmtpPort: dovecot.lmtpPort, aliases, authservId: AUTHSERV_ID });
     const database = engine === "postgres" ? await createTestDatabase("postgres") : null;
     return new MailWorld(dovecot, relay, database, extraConfig);
   }
@@ -71,8 +74,8 @@ export class MailWorld {
     return config;
   }
 
-  user(address: string, name?: string): MailUser {
-    return MailUser.create({ dovecot: this.dovecot, relay: this.relay, address, name });
+  user(address: string, name?: string, opts: { authenticate?: boolean } = {}): MailUser {
+    return MailUser.create({ dovecot: this.dovecot, relay: this.relay, address, name, authenticate: opts.authenticate });
   }
 
   /** Runs `ticketpost ARGS --config <world>` to the end. */

@@ -11,6 +11,8 @@ import { receivedEvent } from "./received.js";
 import { reopenedEvent } from "./reopened.js";
 import { resolvedEvent } from "./resolved.js";
 import { takenEvent } from "./taken.js";
+import { strangerReplyEvent } from "./stranger-reply.js";
+import { rejectedEvent } from "./rejected.js";
 import type { NotificationEvent } from "./types.js";
 
 export type { NotificationEvent } from "./types.js";
@@ -30,6 +32,8 @@ export const NOTIFICATION_EVENTS: readonly NotificationEvent[] = [
   overdueEvent,
   commandConfirmationEvent,
   commandErrorEvent,
+  strangerReplyEvent,
+  rejectedEvent,
 ];
 
 export function eventByName(name: string): NotificationEvent {

@@ -5,5 +5,6 @@ export const receivedEvent: NotificationEvent = {
   name: "received",
   audience: "requester",
   automatic: true,
+  answersInbound: true,
   description: "acknowledgement to the requester when a mail opens a ticket",
 };

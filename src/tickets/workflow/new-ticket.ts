@@ -48,7 +48,7 @@ export async function createTicketFromMail(em: EntityManager, ctx: GatewayContex
   if (sender && dir.isAgent(sender.address)) {
     const parsed = parseCommands(text, now);
     if (parsed.commands.length || parsed.errors.length) {
-      const auth = ctx.verifyAgent(msg, sender.address);
+      const auth = await ctx.verifyAgent(msg, sender.address);
       trail.push({ stage: "commands", verdict: auth.ok ? "agent" : "unverified", detail: `${parsed.commands.map((c) => c.source).join(", ") || "-"}; ${auth.reason}` });
       if (auth.ok) {
         commands = parsed.commands;

@@ -1,8 +1,11 @@
 import type { EntityManager } from "typeorm";
-import { Message, type Ticket } from "../../db/entities.js";
+import { In, MoreThan } from "typeorm";
+import { AddressFlag, Message, OutboxMail, type Ticket } from "../../db/entities.js";
+import { eventByName, NOTIFICATION_EVENTS } from "../../notify/events/index.js";
 import { formatReference, formatTag } from "../../mail/subject.js";
 import { describeChange } from "../../notify/change-text.js";
-import { queueNotification } from "../../notify/outbox.js";
+import { queueNotification, queueTicketless } from "../../notify/outbox.js";
+import type { InboundMessage } from "../../mail/types.js";
 import { PRIORITY_LABELS, STATUS_LABELS, URGENCY_LABELS, type Priority, type TicketStatusName, type Urgency } from "../levels.js";
 import { COMMAND_HELP } from "../../mail/commands.js";
 import type { GatewayContext } from "../context.js";
@@ -67,17 +70,38 @@ export function templateData(ctx: GatewayContext, t: Ticket, lang: string, recip
   };
 }
 
+/**
+ * Why a mail to this address must not be queued, if it must not: the address bounced for good,
+ * or it already got as many automatic mails in the window as allowed (an autoresponder that
+ * sends no RFC 3834 headers still cannot keep a loop going).
+ */
+export async function holdBack(em: EntityManager, ctx: GatewayContext, address: string, automatic: boolean): Promise<string | null> {
+  const flag = await em.findOne(AddressFlag, { where: { address } });
+  if (flag?.permanent) return `address bounced permanently (${flag.status ?? "no status"}: ${flag.reason.slice(0, 100)}); clear with ticketpost addresses clear ${address}`;
+  if (!automatic || ctx.directory.isAgent(address)) return null;
+  const since = new Date(ctx.clock.now().getTime() - ctx.safety.autoReplyWindowMinutes * 60_000);
+  const answering = NOTIFICATION_EVENTS.filter((e) => e.answersInbound).map((e) => e.name);
+  const recent = await em.count(OutboxMail, { where: { toAddress: address, createdAt: MoreThan(since), event: In(answering) } });
+  return recent >= ctx.safety.autoReplyPerAddress ? `${recent} automatic answers to this address in the last ${ctx.safety.autoReplyWindowMinutes} minutes (limit ${ctx.safety.autoReplyPerAddress})` : null;
+}
+
 /** Queues one event to each recipient, in each recipient's language, in the caller's transaction. */
 export async function sendEvent(em: EntityManager, ctx: GatewayContext, t: Ticket, o: SendOptions): Promise<string[]> {
   if (ctx.quiet) return [];
   const seen = new Set<string>();
   const hist = o.withHistory ? await history(em, t.id) : [];
   const sentTo: string[] = [];
+  const event = eventByName(o.event);
   for (const person of o.to) {
     const address = person.address.toLowerCase();
-    if (seen.has(address) || ctx.directory.ownAddresses().includes(address)) continue;
+    if (seen.has(address) || ctx.directory.isOwn(address)) continue;
     if (!o.toActor && o.actor && address === o.actor.address) continue;
     seen.add(address);
+    const held = await holdBack(em, ctx, address, event.answersInbound === true);
+    if (held) {
+      sentTo.push(`${o.event}→${address} withheld: ${held}`);
+      continue;
+    }
     // The requester keeps the language their ticket was opened in, also after it moved to a
     // department that writes another one.
     const lang = address === t.requesterAddress.toLowerCase() ? t.language : ctx.directory.languageFor(address, t.departmentId);
@@ -94,4 +118,21 @@ export async function sendEvent(em: EntityManager, ctx: GatewayContext, t: Ticke
     sentTo.push(`${o.event}→${address}`);
   }
   return sentTo;
+}
+
+/** The one-time notice about a mail that made no ticket (too large): no ticket, so no tag and no history. */
+export async function queueRejectedNotice(em: EntityManager, ctx: GatewayContext, to: Person, about: InboundMessage, reason: string): Promise<string | null> {
+  if (ctx.quiet) return null;
+  const address = to.address.toLowerCase();
+  if (await holdBack(em, ctx, address, true)) return null;
+  const lang = ctx.directory.languageFor(address);
+  const data = {
+    lang,
+    gateway: { name: ctx.gatewayName, address: ctx.supportAddress },
+    recipient: { address, name: to.name },
+    text: about.subject || null,
+    errors: [reason],
+  };
+  await queueTicketless(em, ctx, { event: "rejected", to: { address, name: to.name }, language: lang, data, inReplyTo: about.messageId, references: about.references });
+  return `rejected→${address}`;
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import { Ticket, TicketEvent } from "../../db/entities.js";
+import { Participant, Ticket, TicketEvent } from "../../db/entities.js";
 import { parseCommands } from "../../mail/commands.js";
 import { stripQuotedHistory } from "../../mail/quoted-history.js";
 import type { InboundMessage } from "../../mail/types.js";
@@ -28,12 +28,39 @@ export interface ReplyOptions {
 export async function addMailToTicket(em: EntityManager, ctx: GatewayContext, ticketId: number, msg: InboundMessage, opts: ReplyOptions): Promise<ApplyResult> {
   const ticket = await em.findOneOrFail(Ticket, { where: { id: ticketId } });
   const sender = msg.from ? personOf(msg.from) : null;
+  // An out-of-office answer to one of our mails: kept for the record, reopens and tells nobody.
+  if (opts.automatic) return keepInternal(em, ctx, ticket, msg, "automatic-reply", "automatic mail (auto-reply) kept as an internal note; it changes nothing and gets no answer", null);
   if (sender && ctx.directory.isAgent(sender.address)) {
     // The configured name, not whatever the From header says: every mail names the agent alike.
     const agent = { address: sender.address, name: ctx.directory.agent(sender.address)?.name ?? sender.name };
     return agentReply(em, ctx, ticket, msg, agent, opts.terminal === true);
   }
+  if (!(await isParticipant(em, ticket, sender?.address ?? "")) && !opts.terminal) {
+    const who = sender?.address ?? "(no sender)";
+    if (ctx.safety.strangerPolicy === "new-ticket") {
+      const created = await createTicketFromMail(em, ctx, msg, { acknowledge: true });
+      return { ...created, trail: [{ stage: "apply", verdict: "stranger", detail: `${who} is not a participant of ${formatReference(ctx.tagFormat, ticket.id)}: policy new-ticket` }, ...created.trail] };
+    }
+    if (ctx.safety.strangerPolicy === "internal") {
+      return keepInternal(em, ctx, ticket, msg, "stranger", `${who} is not a participant of ${formatReference(ctx.tagFormat, ticket.id)}: kept internal for the assignee, nothing sent to the requester (strangerPolicy internal)`, sender);
+    }
+  }
   return requesterReply(em, ctx, ticket, msg, opts);
+}
+
+async function isParticipant(em: EntityManager, ticket: Ticket, address: string): Promise<boolean> {
+  if (!address) return false;
+  if (ticket.requesterAddress === address) return true;
+  return (await em.count(Participant, { where: { ticketId: ticket.id, address } })) > 0;
+}
+
+/** Stores the mail on the ticket as internal, changing nothing else; strangers' mail is shown to the people who work the ticket. */
+async function keepInternal(em: EntityManager, ctx: GatewayContext, ticket: Ticket, msg: InboundMessage, verdict: string, detail: string, stranger: Person | null): Promise<ApplyResult> {
+  const text = stripQuotedHistory(msg.text);
+  const message = await storeInbound(em, ctx, ticket.id, msg, text, "internal");
+  await em.save(em.create(TicketEvent, { ticketId: ticket.id, at: ctx.clock.now(), actor: msg.from?.address ?? null, action: verdict, detail: detail.slice(0, 500) }));
+  const sent = stranger ? await sendEvent(em, ctx, ticket, { event: "stranger-reply", to: workers(ctx.directory, ticket), actor: stranger, text, inReplyTo: msg.messageId, references: msg.references }) : [];
+  return { ticket, message, created: false, trail: [{ stage: "apply", verdict, detail }, { stage: "notify", verdict: sent.length ? "queued" : "none", detail: sent.join(", ") || "nothing sent" }] };
 }
 
 async function saveEvents(em: EntityManager, ticketId: number, fx: Effects, actor: string | null, at: Date): Promise<void> {
@@ -50,7 +77,7 @@ async function agentReply(em: EntityManager, ctx: GatewayContext, ticket: Ticket
 
   let errors = [...parsed.errors];
   if (isCommandMail) {
-    const auth = terminal ? { ok: true, reason: "given at the terminal by the operator" } : ctx.verifyAgent(msg, agent.address);
+    const auth = terminal ? { ok: true, reason: "given at the terminal by the operator" } : await ctx.verifyAgent(msg, agent.address);
     trail.push({ stage: "commands", verdict: auth.ok ? "agent" : "unverified", detail: `${parsed.commands.map((c) => c.source).join(", ") || "-"}; ${auth.reason}` });
     if (!auth.ok) errors = [`commands ignored: ${auth.reason}`];
   }
