@@ -215,4 +215,20 @@ describe("end to end: mail hygiene and safety", function () {
     expect(r.trail.map((s: any) => s.stage)).to.include.members(["parse", "classify", "thread", "route"]);
     expect((await world.json<any[]>(["tickets", "list"])).length).to.equal(before);
   });
+
+  it("failed retry processes a failed mail again after a config change, and moves it from Failed to Processed", async () => {
+    world.updateConfig((c) => (c.maxMessageBytes = 20_000));
+    await carla.send({ to: SUPPORT, subject: "Scan of the contract", text: "attached", attachments: [{ filename: "scan.pdf", content: Buffer.alloc(40_000, 1) }] });
+    expect(await poll()).to.deep.equal({ failed: 1 });
+    const failedBefore = await world.user(SUPPORT).count("Failed");
+    const id = (await world.json<any[]>(["failed", "list"])).find((f) => f.subject === "Scan of the contract").id;
+    world.updateConfig((c) => delete c.maxMessageBytes);
+    const r = await world.cli(["failed", "retry", String(id)]);
+    expect(r.code, r.stdout + r.stderr).to.equal(0);
+    expect(r.stdout).to.contain(`#${id}: ticket_created`);
+    expect((await world.json<any[]>(["failed", "list"])).some((f) => f.id === id)).to.equal(false);
+    expect(await world.user(SUPPORT).count("Failed")).to.equal(failedBefore - 1);
+    const titles = (await world.json<any[]>(["tickets", "list"])).map((t) => t.title);
+    expect(titles).to.include("Scan of the contract");
+  });
 });
