@@ -77,6 +77,35 @@ const HEADER_SIGNS: Array<{ name: string; test: (v: string) => boolean; kind: (v
   { name: "list-unsubscribe", test: () => true, kind: () => "bulk" },
 ];
 
+type Note = (kind: AutoReplyKind, reason: string) => void;
+
+/**
+ * The report-type of a multipart/report (RFC 6522), or null. parse keeps headers as text; the
+ * media type and this one parameter are all that is read here.
+ */
+function reportType(msg: InboundMessage): string | null {
+  const contentType = first(msg, "content-type") ?? "";
+  if (!/^\s*multipart\/report\b/i.test(contentType)) return null;
+  return (/report-type\s*=\s*"?([\w-]+)/i.exec(contentType)?.[1] ?? "report").toLowerCase();
+}
+
+/** Signs in who sent it: a mail system, a no-reply address, a report. */
+function senderSigns(msg: InboundMessage, returnPath: string | null, note: Note): void {
+  const local = msg.from?.address.split("@")[0] ?? "";
+  const fromHeader = first(msg, "from");
+  // "MAILER-DAEMON" without a domain and "<>" are no addresses parse keeps: read the header too.
+  const daemon =
+    DAEMON_LOCAL.test(local) ||
+    (fromHeader !== null && /mailer-daemon|<\s*>|^\s*$|mail delivery (sub)?system/i.test(fromHeader)) ||
+    (returnPath !== null && /^\s*<?\s*(mailer-daemon|postmaster)(@[^>]*)?>?\s*$/i.test(returnPath));
+  if (daemon) note("mailer-daemon", `sender ${msg.from?.address ?? (fromHeader || "<>")} is a mail system`);
+  // Delivery reports and complaints come from mail systems; read receipts (disposition-notification,
+  // RFC 8098) are answers a mail client sent by itself.
+  const report = reportType(msg);
+  if (report) note(report === "disposition-notification" ? "auto-reply" : "mailer-daemon", `multipart/report; report-type=${report}`);
+  if (NO_REPLY_LOCAL.test(local)) note("bulk", `sender ${msg.from?.address} is a no-reply address`);
+}
+
 /**
  * Is this mail automatic? envelopeFrom is the SMTP envelope sender when the source knows it
  * ("" for the null sender); without it the Return-Path header stands in.
@@ -84,7 +113,7 @@ const HEADER_SIGNS: Array<{ name: string; test: (v: string) => boolean; kind: (v
 export function detectAutoReply(msg: InboundMessage, envelopeFrom?: string | null): AutoReplyVerdict {
   const reasons: string[] = [];
   const kinds = new Set<AutoReplyKind>();
-  const note = (kind: AutoReplyKind, reason: string) => {
+  const note: Note = (kind, reason) => {
     kinds.add(kind);
     reasons.push(reason);
   };
@@ -93,28 +122,14 @@ export function detectAutoReply(msg: InboundMessage, envelopeFrom?: string | nul
     const value = values(msg, sign.name).find(sign.test);
     if (value !== undefined) note(sign.kind(value), `${headerName(sign.name)}: ${value}`.trim());
   }
-
+  if (AUTO_SUBJECT.test(msg.subject) || AUTO_SUBJECT_ANYWHERE.test(msg.subject)) note("auto-reply", `subject "${msg.subject}" is an out-of-office subject`);
   const returnPath = envelopeFrom ?? first(msg, "return-path");
-  const nullSender = returnPath !== null && /^\s*<?\s*>?\s*$/.test(returnPath);
-  const senderLocal = msg.from?.address.split("@")[0] ?? "";
-  const fromHeader = first(msg, "from");
-  // "MAILER-DAEMON" without a domain and "<>" are not addresses parse keeps: read the header.
-  const daemonSender =
-    DAEMON_LOCAL.test(senderLocal) ||
-    (fromHeader !== null && /mailer-daemon|<\s*>|^\s*$|mail delivery (sub)?system/i.test(fromHeader)) ||
-    (returnPath !== null && /^\s*<?\s*(mailer-daemon|postmaster)(@[^>]*)?>?\s*$/i.test(returnPath));
-  const report = /^\s*multipart\/report\b/i.test(first(msg, "content-type") ?? "") ? (/report-type\s*=\s*"?([\w-]+)/i.exec(first(msg, "content-type") ?? "")?.[1] ?? "report").toLowerCase() : null;
-  const autoSubject = AUTO_SUBJECT.test(msg.subject) || AUTO_SUBJECT_ANYWHERE.test(msg.subject);
-  if (autoSubject) note("auto-reply", `subject "${msg.subject}" is an out-of-office subject`);
-  if (daemonSender) note("mailer-daemon", `sender ${msg.from?.address ?? (fromHeader || "<>")} is a mail system`);
-  // RFC 6522 reports: delivery status and complaints come from mail systems, read receipts
-  // (disposition-notification, RFC 8098) are answers a client sent by itself.
-  if (report) note(report === "disposition-notification" ? "auto-reply" : "mailer-daemon", `multipart/report; report-type=${report}`);
-  if (NO_REPLY_LOCAL.test(senderLocal)) note("bulk", `sender ${msg.from?.address} is a no-reply address`);
-  if (nullSender) {
+  senderSigns(msg, returnPath, note);
+  if (returnPath !== null && /^\s*<?\s*>?\s*$/.test(returnPath)) {
     // RFC 3834 §3.3 and RFC 5321 §4.5.5: auto-replies and delivery reports both come from the null
     // sender; without other signs it is the mail system.
-    note(kinds.has("auto-reply") ? "auto-reply" : "mailer-daemon", `empty envelope sender (${envelopeFrom !== undefined && envelopeFrom !== null ? "envelope" : "Return-Path"}: <>)`);
+    const where = envelopeFrom !== undefined && envelopeFrom !== null ? "envelope" : "Return-Path";
+    note(kinds.has("auto-reply") ? "auto-reply" : "mailer-daemon", `empty envelope sender (${where}: <>)`);
   }
 
   const kind = KIND_ORDER.find((k) => kinds.has(k)) ?? "none";

@@ -7,18 +7,21 @@ import type { InboundMessage } from "./types.js";
 /*
  * Bounce detection: is this mail a report about a mail we sent (a delivery failure, a delay, a
  * success notice, an abuse complaint), and which recipients, statuses and original Message-ID
- * does it name? Pure: bytes and the parsed message in, a report or null out.
+ * does it name? Pure and deterministic: bytes and the parsed message in, a report or null out.
  *
  * Three sources, most trustworthy first:
  *  - the machine-readable parts of a multipart/report: message/feedback-report (ARF, RFC 5965) and
  *    message/delivery-status (DSN, RFC 3464; message/global-delivery-status, RFC 6533);
  *  - the JSON notifications Amazon SES sends instead of a bounce;
- *  - the human-readable text every MTA writes (qmail, Exim, Postfix without DSN, Exchange, Gmail,
- *    Yahoo, Sendmail, ...): only when the sender or the subject says "mail system" and the text
- *    says "failure", so that an ordinary mail quoting an SMTP error is not taken for a bounce.
+ *  - the text MTAs write for people (qmail, Exim, Postfix without DSN, Exchange, Gmail, Yahoo,
+ *    old Sendmail, ...), read only when a machine sent it (MAILER-DAEMON/postmaster, the null
+ *    sender, no-reply, Auto-Submitted, X-Failed-Recipients) and the text speaks of failure: a
+ *    person who forwards a bounce or quotes "550 user unknown" is asking the helpdesk for help.
  *
  * mailparser does the MIME work. The DSN and ARF fields are RFC 822-style header fields in a part
- * body, which mailparser hands us as text; splitting them is the only parsing done here.
+ * body, which mailparser hands over as text; splitting those is the only field parsing done here.
+ * The rest is reading prose, with the corpus in ../shared/corpora/bounces as the judge (see
+ * test/mail/bounce-corpus.test.ts and its accepted differences).
  */
 
 export type BounceKind = "failure" | "delayed" | "delivered" | "abuse";
@@ -201,17 +204,25 @@ function betterStatus(declared: string | null, diagnostic: string | null, replyC
   return diagnostic;
 }
 
-const PERMANENT_WORDS = /permanent(ly)?\b|fatal error|given up|giving up|gave up|not be delivered|could not be delivered|unknown user|user unknown|no such user|does not exist/i;
-const TEMPORARY_WORDS = /temporar(y|ily)|will (be )?retr(y|ied)|still trying|will keep trying|delayed|deferred|has not yet been delivered|not yet been delivered|try again later/i;
+const PERMANENT_WORDS = /permanent(ly)?\b|fatal|gave up|given up|giving up|could ?n[o']t be delivered|undeliverable|not delivered|did not reach|rejected|refused|denied|blocked|unknown user|user unknown|no such|does not exist|not found|not listed|not recogni[sz]ed|disabled|invalid|failed/i;
+const TEMPORARY_WORDS =
+  /temporar(y|ily)|will (be )?retr(y|ied)|will (continue|keep) (to )?try|still trying|delayed|deferred|try again later|not yet been delivered|expired|retry time(out)?|timed? ?out|not reachable|unable to connect|could not connect|connection (refused|reset)|did not accept our requests to connect|not responding|failing for a long time/i;
 
-function permanence(status: string | null, replyCode: string | null, wording: string): boolean | null {
-  const cls = status?.[0] ?? replyCode?.[0];
+/**
+ * The status class decides (RFC 3463 §3.1), else the reply code's (RFC 5321 §4.2.1), else the
+ * words: this recipient's before the report's. A final failure report that says nothing either way
+ * is permanent: the MTA has given up and returned the message.
+ */
+function permanence(e: Evidence): boolean | null {
+  const cls = e.status?.[0] ?? e.replyCode?.[0];
   if (cls === "5") return true;
   if (cls === "4") return false;
   if (cls === "2") return null;
-  if (TEMPORARY_WORDS.test(wording)) return false;
-  if (PERMANENT_WORDS.test(wording)) return true;
-  return null;
+  for (const text of [`${e.reason}\n${e.context ?? ""}`, e.general ?? ""]) {
+    if (TEMPORARY_WORDS.test(text)) return false;
+    if (PERMANENT_WORDS.test(text)) return true;
+  }
+  return e.final === true ? true : null;
 }
 
 /** The SMTP command a failure answered, where the report says so (Postfix, Exim, qmail, Sendmail, ...). */
@@ -288,6 +299,8 @@ interface Evidence {
   general?: string;
   /** The report is about this recipient alone, so the SMTP command it names is this one's. */
   alone?: boolean;
+  /** The report says the MTA gave up (a failure, not a delay). */
+  final?: boolean;
   diagnosticType?: string | null;
 }
 
@@ -314,7 +327,7 @@ function isHardBounce(e: Evidence, permanent: boolean | null): boolean {
 }
 
 function recipient(e: Evidence): BounceRecipient {
-  const permanent = permanence(e.status, e.replyCode, `${e.reason}\n${e.context ?? ""}\n${e.general ?? ""}`);
+  const permanent = permanence(e);
   return { address: e.address, status: e.status, replyCode: e.replyCode, reason: clip(squash(e.reason)), permanent, hardBounce: isHardBounce(e, permanent) };
 }
 
@@ -400,7 +413,8 @@ function dsnRecipients(blocks: Fields[], humanText: string): Array<{ outcome: Ou
     const reason = diagnostic.text || comment || human.line || `Action: ${action ?? "?"}; Status: ${status ?? "?"}`;
     const context = human.section;
     const general = reportRegion(humanText);
-    out.push({ outcome: outcomeOf(action, status), recipient: recipient({ address, status, replyCode, reason, context, general, alone, diagnosticType: diagnostic.type }) });
+    const outcome = outcomeOf(action, status);
+    out.push({ outcome, recipient: recipient({ address, status, replyCode, reason, context, general, alone, final: outcome === "failure", diagnosticType: diagnostic.type }) });
   }
   return out;
 }
@@ -502,7 +516,7 @@ function fromSes(msg: InboundMessage): BounceReport | null {
     const diagnostic = typedText(r.diagnosticCode ?? "");
     const status = betterStatus(findStatus(r.status ?? ""), findStatus(diagnostic.text), findReplyCode(diagnostic.text));
     const reason = diagnostic.text || (n.bounce?.bounceType ?? "");
-    return recipient({ address: (r.emailAddress ?? "").toLowerCase(), status, replyCode: findReplyCode(diagnostic.text), reason, general: transient ? "temporary" : "", diagnosticType: diagnostic.type });
+    return recipient({ address: (r.emailAddress ?? "").toLowerCase(), status, replyCode: findReplyCode(diagnostic.text), reason, general: transient ? "temporary" : "", final: !transient, diagnosticType: diagnostic.type });
   });
   return { ...base, kind: transient && recipients.every((r) => r.permanent !== true) ? "delayed" : "failure", recipients };
 }
@@ -514,9 +528,6 @@ function fromSes(msg: InboundMessage): BounceReport | null {
 // Not "mail@" or "root@": people and shared mailboxes write from those.
 const DAEMON_LOCAL = /^(mailer-daemon|mailer_daemon|maildaemon|mail-daemon|mailerdaemon|post_?master|mdaemon|bounces?)$/i;
 const DAEMON_NAME = /mail ?delivery (sub)?system|mailer[- _]?daemon|postmaster|mail administrator|mail delivery|delivery status notification|mail ?system\b/i;
-
-const BOUNCE_SUBJECT =
-  /undeliver|undelivered|not delivered|delivery (status notification|failure|failed|has failed|problem|notification|report|error|incomplete)|returned mail|returning message|mail delivery failed|delivery failed|failure notice|failed delivery|non.?deliver|could not (be )?deliver|couldn't be delivered|mail (system )?error|returned to sender|message not delivered|rejected|bounce|warning: could not send|mail failure|delayed mail|delivery delayed|delivery notification|permanent error|delivery error|no se puede|unzustellbar|nicht zustellbar|zustellung|non remis|non recapitabile|niedostarczon|недостав|不達|送信できません|配信|エラー|error/i;
 
 const FAILURE_WORDS =
   /could ?n[o']t be (delivered|sent)|(may|might) not exist|permission to post|can(no|')t send|was aborted|malformed (recipient )?address|fatal errors?|(account|mailbox)( is| has been)? disabled|cannot be delivered|can ?not be delivered|undeliver|not (be )?delivered|delivery (to the following recipients? )?(has )?failed|failed permanently|permanent (fatal )?error|unable to deliver|(wasn'?t|was not|were not|not) able to deliver|returned to sender|did not reach|delivery (failure|problem)|failed recipient|address(es)? failed|rejected|user unknown|unknown user|no such (user|mailbox|recipient)|mailbox (unavailable|is full|full)|does not exist|not delivered|has not been delivered|could not deliver|error (occurred )?(while|during) (trying to )?deliver|non-?delivery|bounced|failed to deliver|giving up|gave up|given up|delivery (attempts? )?(will continue|has been delayed|delayed)|delivery to the following|permanent failure|temporary failure|could not be forwarded|message (was )?(rejected|refused|blocked)|error delivering|unable to (relay|route)|retry time|retry timeout|expired|has been delayed|not yet been delivered|delivery incomplete|message could not|mail could not|failed to send|konnte nicht (zugestellt|ausgeliefert)|nicht zugestellt|unzustellbar|zustellung (ist )?fehlgeschlagen|n'a pas pu (ê|e)tre (remis|distribu|livr)|non remis|impossible de (remettre|distribuer)|no (se )?(pudo|puede) (ser )?entregar|non è stato possibile|не (может быть|удалось|было) доставлен|не доставлен|недостав|届きません|送信できませんでした|配送できません|配信できません|宛先不明|存在しません|送信に失敗|不達|受信拒否/i;
@@ -665,7 +676,6 @@ interface Signals {
   /** no-reply@ and the like: a machine, though not necessarily a mail system. */
   noReplySender: boolean;
   nullSender: boolean;
-  bounceSubject: boolean;
   failedHeader: string[];
   autoSubmitted: boolean;
 }
@@ -679,12 +689,11 @@ const isMachine = (s: Signals) => s.daemonSender || s.noReplySender || s.nullSen
 function signalsOf(msg: InboundMessage): Signals {
   const fromHeader = header(msg, "from") ?? "";
   const local = msg.from?.address.split("@")[0] ?? "";
-  const forwarded = /^\s*(fwd?|fw|wg|tr|re|aw|sv|vs|antw)\s*:/i.test(msg.subject);
   return {
     noReplySender: /^(no-?reply|do-?not-?reply|donotreply)([-+._].*)?$/i.test(local),
-    daemonSender: DAEMON_LOCAL.test(local) || DAEMON_NAME.test(msg.from?.name ?? "") || /mailer-daemon|<>/i.test(fromHeader) || msg.from === null,
+    // "MAILER-DAEMON" without a domain and "<>" are no addresses parse keeps: read the header too.
+    daemonSender: DAEMON_LOCAL.test(local) || DAEMON_NAME.test(msg.from?.name ?? "") || /mailer-daemon|<\s*>/i.test(fromHeader),
     nullSender: (msg.headers["return-path"] ?? []).some((v) => /^<\s*>$/.test(v.trim())),
-    bounceSubject: !forwarded && BOUNCE_SUBJECT.test(msg.subject),
     failedHeader: unique((msg.headers["x-failed-recipients"] ?? []).flatMap((v) => addressparser(v, { flatten: true }).map((a) => a.address.toLowerCase())).filter((a) => a.includes("@"))),
     autoSubmitted: /^auto-(generated|replied)/i.test(header(msg, "auto-submitted") ?? ""),
   };
@@ -698,11 +707,10 @@ interface TextContext {
   senders: Set<string>;
   /** The returned message's To and Cc: the recipients when the report names none. */
   returnedTo: string[];
-  /** When the returned message is itself a bounce (a relay passing one on), its recipients. */
-  nested: BounceRecipient[];
 }
 
-function fromText(msg: InboundMessage, ctx: TextContext, rawBody: string): { kind: Outcome; recipients: BounceRecipient[]; reasons: string[] } | null {
+/** named: the report names its recipients (else they are the returned message's To and Cc). */
+function fromText(msg: InboundMessage, ctx: TextContext, rawBody: string): { kind: Outcome; recipients: BounceRecipient[]; reasons: string[]; named: boolean } | null {
   const { signals } = ctx;
   const region = reportRegion(msg.text);
   const failure = FAILURE_WORDS.exec(region) ?? FAILURE_WORDS.exec(msg.subject);
@@ -716,16 +724,16 @@ function fromText(msg: InboundMessage, ctx: TextContext, rawBody: string): { kin
   // A part with a malformed Content-Type can hide the report from mailparser: read the raw body.
   if (found.length === 0 && rawBody !== msg.text) found = textRecipients(reportRegion(rawBody), ctx);
   const delayed = DELAY_WORDS.test(`${msg.subject}\n${region}`) && !GAVE_UP_WORDS.test(`${msg.subject}\n${region}`);
-  if (found.length === 0 && ctx.nested.length > 0) return { kind: delayed ? "delayed" : "failure", recipients: ctx.nested, reasons: [...describe(msg, signals, failure, code), "the returned message is itself a bounce: its recipients"] };
-  if (found.length === 0) found = unique(ctx.returnedTo).map((address) => ({ address, own: "", region }));
+  const named = found.length > 0;
+  if (!named) found = unique(ctx.returnedTo).map((address) => ({ address, own: "", region }));
   const recipients = found.map(({ address, own: segment, region: where }) => {
     const own = story(segment);
     const status = findStatus(own) ?? findStatus(where);
     const replyCode = findReplyCode(own, true) ?? findReplyCode(where, true) ?? findReplyCode(own);
     const reason = explainingLine(own, where);
-    return recipient({ address, status, replyCode, reason, context: own, general: delayed ? "temporary" : where, alone: found.length === 1 });
+    return recipient({ address, status, replyCode, reason, context: own, general: delayed ? "temporary" : where, alone: found.length === 1, final: !delayed });
   });
-  return { kind: delayed ? "delayed" : "failure", recipients, reasons: describe(msg, signals, failure, code) };
+  return { kind: delayed ? "delayed" : "failure", recipients, reasons: describe(msg, signals, failure, code), named };
 }
 
 function describe(msg: InboundMessage, signals: Signals, failure: RegExpExecArray | null, code: string | null): string[] {
@@ -735,7 +743,6 @@ function describe(msg: InboundMessage, signals: Signals, failure: RegExpExecArra
   if (signals.noReplySender) reasons.push(`sender ${msg.from?.address} is a no-reply address`);
   if (signals.nullSender) reasons.push("empty envelope sender (Return-Path: <>)");
   if (signals.autoSubmitted) reasons.push(`Auto-Submitted: ${header(msg, "auto-submitted")}`);
-  if (signals.bounceSubject) reasons.push(`subject "${clip(msg.subject, 80)}" reads like a bounce`);
   if (failure) reasons.push(`text says "${failure[0]}"`);
   if (code) reasons.push(`text carries SMTP code ${code}`);
   return reasons;
@@ -794,9 +801,7 @@ async function returnedMessage(parts: ReportParts, msg: InboundMessage, raw: Buf
   // mailparser shows as text: headers after the report, in the decoded text or else in the raw body.
   const region = reportRegion(msg.text);
   const after = msg.text.slice(region.length);
-  const rawText = raw.toString("latin1");
-  const rawBody = rawText.slice(Math.max(0, rawText.search(/\r?\n\r?\n/)));
-  for (const text of [after, rawBody]) {
+  for (const text of [after, rawBodyText(raw)]) {
     const messageId = bareId(quotedHeader(text, "message-id"));
     const senders = [...addressesIn(quotedHeader(text, "from")), ...addressesIn(quotedHeader(text, "return-path")), ...addressesIn(quotedHeader(text, "sender"))];
     if (messageId || senders.length > 0) return { messageId, senders, recipients: [...addressesIn(quotedHeader(text, "to")), ...addressesIn(quotedHeader(text, "cc"))] };
@@ -855,17 +860,23 @@ export async function detectBounce(raw: Buffer, parsedMsg: InboundMessage): Prom
   return detect(raw, parsedMsg, 0);
 }
 
+/** Hotmail's JMRP complaints and Apple Mail's unsubscribe requests come from no mail system. */
+const mayBeComplaint = (msg: InboundMessage) => /complaint about message/i.test(msg.subject) || header(msg, "x-apple-unsubscribe") !== null;
+
 async function detect(raw: Buffer, parsedMsg: InboundMessage, depth: number): Promise<BounceReport | null> {
-  const parts = await readParts(raw);
   const msg = withReadableText(parsedMsg, raw);
+  const signals = signalsOf(msg);
+  const machine = isMachine(signals) || signals.failedHeader.length > 0;
+  // Most of what a helpdesk gets is a person's mail: it is not parsed a second time.
+  const isReport = /^\s*multipart\/report\b/i.test(header(msg, "content-type") ?? "");
+  if (!machine && !isReport && !mayBeComplaint(msg)) return null;
+
+  const parts = await readParts(raw);
   const returned = await returnedMessage(parts, msg, raw);
   const originalMessageId = returned.messageId ?? (parts.contentType === "multipart/report" ? msg.inReplyTo : null);
-
   const arf = fromFeedbackReport(parts, msg, returned.recipients) ?? fromComplaint(msg, returned.recipients) ?? fromSes(msg);
   if (arf) return { ...arf, originalMessageId: arf.originalMessageId ?? originalMessageId };
 
-  const signals = signalsOf(msg);
-  const machine = isMachine(signals) || signals.failedHeader.length > 0;
   // A DSN part is trusted on its own; DSN fields pasted into a text body only from a mail system.
   const dsn = parts.deliveryStatus.length > 0 || machine ? fromDeliveryStatus(parts, msg) : null;
   if (dsn) return { kind: dsn.kind, format: "dsn", recipients: dsn.recipients, originalMessageId: originalMessageId ?? msg.inReplyTo, reasons: dsn.reasons };
@@ -875,11 +886,13 @@ async function detect(raw: Buffer, parsedMsg: InboundMessage, depth: number): Pr
   const excluded = new Set<string>([...(msg.from ? [msg.from.address] : []), ...msg.replyTo.map((a) => a.address)]);
   // A bounce goes to the original sender, so its To names the sender too.
   const senders = new Set<string>([...msg.to.map((a) => a.address), ...msg.cc.map((a) => a.address), ...returned.senders]);
-  const nested = depth === 0 && parts.returned.length > 0 ? await nestedReport(parts.returned[0]) : null;
-  const text = fromText(msg, { signals, excluded, senders, returnedTo: returned.recipients, nested: nested?.recipients ?? [] }, rawBodyText(raw));
+  const text = fromText(msg, { signals, excluded, senders, returnedTo: returned.recipients }, rawBodyText(raw));
   if (!text) return null;
-  // Passed on from a relay: the message that bounced is the one inside the inner report.
-  const inner = nested !== null && text.recipients === nested.recipients ? nested.originalMessageId : null;
   const fallback = signals.failedHeader.length > 0 || signals.daemonSender ? msg.inReplyTo : null;
-  return { kind: text.kind, format: "heuristic", recipients: text.recipients, originalMessageId: inner ?? originalMessageId ?? fallback, reasons: text.reasons };
+  const report: BounceReport = { kind: text.kind, format: "heuristic", recipients: text.recipients, originalMessageId: originalMessageId ?? fallback, reasons: text.reasons };
+  // A relay passing on a bounce it got names nobody itself: the recipients and the message that
+  // bounced are those of the inner report.
+  const nested = !text.named && depth === 0 && parts.returned.length > 0 ? await nestedReport(parts.returned[0]) : null;
+  if (nested === null || nested.recipients.length === 0) return report;
+  return { ...report, recipients: nested.recipients, originalMessageId: nested.originalMessageId ?? report.originalMessageId, reasons: [...report.reasons, "the returned message is itself a bounce: its recipients"] };
 }

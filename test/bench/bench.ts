@@ -48,6 +48,9 @@ interface Params {
   backlogMails: number;
   /** Fixed-pace latency run: one mail every paceMs. */
   paceMs: number;
+  /** Isolated latency run: this many mails, each after a quiet pause. */
+  isolatedMails: number;
+  isolatedPauseMs: number;
   batchSize: number;
   phases: Phase[];
   profileDir: string | null;
@@ -86,6 +89,8 @@ function parseArgs(argv: string[]): Params {
     bigAttachmentMB: quick ? 10 : 50,
     backlogMails: quick ? 1000 : 10_000,
     paceMs: 50,
+    isolatedMails: quick ? 10 : 40,
+    isolatedPauseMs: 600,
     batchSize: 50,
     phases: only as Phase[],
     profileDir: value("--profile") ?? null,
@@ -598,52 +603,63 @@ function latencyStats(mode: string, latencies: number[], lmtpTimes: number[]): L
   };
 }
 
+type LatencyModes = { sequential: LatencyResult; paced: LatencyResult; isolated: LatencyResult };
+
 /**
  * Mails delivered over LMTP to the mailbox of `ticketpost start`; latency runs from the LMTP
- * "250" (the mail is in the mailbox) to the acknowledgement at the sink. Two ways: one at a time
- * (the next after the previous ack arrived), then at a fixed pace whatever the gateway does.
+ * "250" (the mail is in the mailbox) to the acknowledgement at the sink. Three ways:
+ * - one at a time: the next mail as soon as the previous ack arrived;
+ * - a fixed pace (every paceMs), whatever the gateway does;
+ * - isolated: a quiet pause before each mail, so it finds the gateway idling (as on a quiet day).
  */
-async function measureLatency(p: Params, root: string, dovecot: DovecotInstance, sink: SmtpSink): Promise<{ sequential: LatencyResult; paced: LatencyResult }> {
+async function measureLatency(p: Params, root: string, dovecot: DovecotInstance, sink: SmtpSink): Promise<LatencyModes> {
   const user = "latency@example.test";
   const setup = gatewayConfig(root, "latency", dovecot, sink, user);
   const warmup = 3;
   const lmtp = nodemailer.createTransport({ host: dovecot.host, port: dovecot.lmtpPort, lmtp: true, secure: false, ignoreTLS: true, pool: true, maxConnections: 1 } as Parameters<typeof nodemailer.createTransport>[0]);
-  const deliver = async (m: BenchMail) => {
+  const acks = new AckWatcher(sink);
+  const deliver = async (m: BenchMail, waitMs: number) => {
     const t0 = performance.now();
     await lmtp.sendMail({ envelope: { from: m.from, to: [user] }, raw: m.raw });
-    return { t0, t1: performance.now() };
+    const t1 = performance.now();
+    return { lmtpMs: t1 - t0, ack: acks.wait(m.messageId, waitMs).then((at) => Math.max(0, at - t1)) };
   };
-  const acks = new AckWatcher(sink);
+  const oneByOne = async (mails: BenchMail[], pauseMs: number, skip: number) => {
+    const latencies: number[] = [];
+    const lmtpTimes: number[] = [];
+    for (let i = 0; i < mails.length; i++) {
+      if (pauseMs) await sleep(pauseMs);
+      const d = await deliver(mails[i], 30_000);
+      const latency = await d.ack;
+      if (i < skip) continue;
+      latencies.push(latency);
+      lmtpTimes.push(d.lmtpMs);
+    }
+    return { latencies, lmtpTimes };
+  };
   const daemon = await Daemon.start(setup.configPath);
   try {
     await daemon.waitForLog(/"msg":"IMAP connected"/, 30_000);
-    const one = await newRequests(p.seed, "latency", 0, p.latencyMails + warmup);
-    const seqLatency: number[] = [];
-    const seqLmtp: number[] = [];
-    for (let i = 0; i < one.length; i++) {
-      const { t0, t1 } = await deliver(one[i]);
-      const at = await acks.wait(one[i].messageId, 30_000);
-      if (i < warmup) continue;
-      seqLatency.push(Math.max(0, at - t1));
-      seqLmtp.push(t1 - t0);
-    }
+    const seq = await oneByOne(await newRequests(p.seed, "latency", 0, p.latencyMails + warmup), 0, warmup);
 
     const paced = await newRequests(p.seed, "paced", 0, p.latencyMails);
-    const pacedLatency: number[] = [];
     const pacedLmtp: number[] = [];
-    const waits: Promise<void>[] = [];
+    const pending: Array<Promise<number>> = [];
     const start = performance.now();
     for (let i = 0; i < paced.length; i++) {
       const ahead = start + i * p.paceMs - performance.now();
       if (ahead > 0) await sleep(ahead);
-      const { t0, t1 } = await deliver(paced[i]);
-      pacedLmtp.push(t1 - t0);
-      waits.push(acks.wait(paced[i].messageId, 60_000).then((at) => void pacedLatency.push(Math.max(0, at - t1))));
+      const d = await deliver(paced[i], 60_000);
+      pacedLmtp.push(d.lmtpMs);
+      pending.push(d.ack);
     }
-    await Promise.all(waits);
+    const pacedLatencies = await Promise.all(pending);
+
+    const iso = await oneByOne(await newRequests(p.seed, "isolated", 0, p.isolatedMails), p.isolatedPauseMs, 0);
     return {
-      sequential: latencyStats("one at a time: the next mail after the previous ack reached the sink", seqLatency, seqLmtp),
-      paced: latencyStats(`fixed pace: a mail every ${p.paceMs} ms`, pacedLatency, pacedLmtp),
+      sequential: latencyStats("the next mail as soon as the previous ack reached the sink", seq.latencies, seq.lmtpTimes),
+      paced: latencyStats(`a mail every ${p.paceMs} ms, whatever the gateway does`, pacedLatencies, pacedLmtp),
+      isolated: latencyStats(`${p.isolatedPauseMs} ms of quiet before each mail, so the gateway is idling in IDLE`, iso.latencies, iso.lmtpTimes),
     };
   } finally {
     acks.close();
@@ -722,7 +738,7 @@ interface Report {
   mix: MixSummary | null;
   bound: Throughput | null;
   engines: Partial<Record<Engine, EngineResult>>;
-  latency: { sequential: LatencyResult; paced: LatencyResult } | null;
+  latency: LatencyModes | null;
   memory: Partial<MemoryResult>;
   errors: Record<string, string>;
   startedAt: string;
@@ -765,8 +781,15 @@ function table(r: Report): string {
       else if (key === "ingest") err(`ingest-${engine}`, "ingest", engine);
     }
   }
-  for (const l of r.latency ? [r.latency.sequential, r.latency.paced] : []) {
-    rows.push([`latency: LMTP → ack at sink, ${l === r.latency?.sequential ? "one at a time" : `every ${r.params.paceMs} ms`}`, "sqlite", `p50 ${l.p50} ms`, "", "", "", `p95 ${l.p95}, p99 ${l.p99}, max ${l.max}, mean ${l.mean} ms; ${l.mails} mails (${l.mode}); LMTP itself p50 ${l.lmtpP50} ms`]);
+  if (r.latency) {
+    const modes: Array<[string, LatencyResult]> = [
+      ["one at a time", r.latency.sequential],
+      [`every ${r.params.paceMs} ms`, r.latency.paced],
+      ["isolated", r.latency.isolated],
+    ];
+    for (const [name, l] of modes) {
+      rows.push([`latency: LMTP → ack at sink, ${name}`, "sqlite", `p50 ${l.p50} ms`, "", "", "", `p95 ${l.p95}, p99 ${l.p99}, max ${l.max}, mean ${l.mean} ms; ${l.mails} mails: ${l.mode}; LMTP itself p50 ${l.lmtpP50} ms`]);
+    }
   }
   err("latency", "latency", "sqlite");
   if (r.memory.big) {
@@ -803,7 +826,7 @@ async function main(): Promise<number> {
   const p = parseArgs(process.argv.slice(2));
   const began = performance.now();
   const report: Report = {
-    params: { quick: p.quick, n: p.n, seed: p.seed, latencyMails: p.latencyMails, paceMs: p.paceMs, bigAttachmentMB: p.bigAttachmentMB, backlogMails: p.backlogMails, batchSize: p.batchSize, phases: p.phases },
+    params: { quick: p.quick, n: p.n, seed: p.seed, latencyMails: p.latencyMails, paceMs: p.paceMs, isolatedMails: p.isolatedMails, isolatedPauseMs: p.isolatedPauseMs, bigAttachmentMB: p.bigAttachmentMB, backlogMails: p.backlogMails, batchSize: p.batchSize, phases: p.phases },
     machine: machineInfo(),
     mix: null,
     bound: null,
@@ -860,7 +883,7 @@ async function main(): Promise<number> {
       }
     }
     if (wants("latency")) await phase("latency", async () => {
-      progress(`latency: ${p.latencyMails} mails over LMTP to the running daemon`);
+      progress(`latency: ${p.latencyMails} + ${p.latencyMails} + ${p.isolatedMails} mails over LMTP to the running daemon`);
       report.latency = await measureLatency(p, root, dovecot, sink);
     });
     if (wants("memory")) {

@@ -53,7 +53,8 @@ describe("notify/templates", () => {
         it(`${file} renders for ${who}: tag in the subject, no "{{" left`, () => {
           const data = sampleData(undefined, name);
           const mail = set.render(event, lang, data);
-          expect(mail.subject).to.contain("[#T-1042]");
+          // A notice about a mail that made no ticket has no tag to carry.
+          if (!NOTIFICATION_EVENTS.find((e) => e.name === event)?.ticketless) expect(mail.subject).to.contain("[#T-1042]");
           expect(mail.subject).not.to.match(/[\r\n]/);
           expect(mail.subject).not.to.equal("[#T-1042]");
           for (const part of [mail.subject, mail.text, mail.html ?? ""]) {

@@ -144,5 +144,19 @@ for (const engine of ENGINES) {
         await small.close();
       }
     });
+
+    it("withholds acknowledgements to one address beyond the per-address limit, and says so on the trail", async () => {
+      const limited = await createTestGateway(engine, { safety: { autoReplyPerAddress: 2, autoReplyWindowMinutes: 60 } });
+      try {
+        const results = [];
+        for (let i = 0; i < 3; i++) results.push(await processMail(limited.ctx, nextPosition(), rawMail({ from: "robot@customer.test", subject: `Auto ${i}` })));
+        expect(results.map((r) => r.outcome)).to.deep.equal(["ticket_created", "ticket_created", "ticket_created"]);
+        expect(await limited.ctx.db.getRepository(OutboxMail).count({ where: { toAddress: "robot@customer.test" } })).to.equal(2);
+        const last = results[2].trail.find((t) => t.stage === "notify")!;
+        expect(last.detail).to.match(/withheld: 2 automatic answers to this address/);
+      } finally {
+        await limited.close();
+      }
+    });
   });
 }

@@ -36,17 +36,20 @@ export async function applyBounce(em: EntityManager, ctx: GatewayContext, msg: I
       if (!r.address.includes("@")) continue;
       const address = r.address.toLowerCase();
       const existing = await em.findOne(AddressFlag, { where: { address } });
+      // Blocked when the address itself is bad (no such mailbox or domain, moved), or when it
+      // failed for good a second time; one 5.7.1 spam rejection does not shut a customer out.
+      // Once blocked, a later temporary report does not lift the block.
+      const repeated = r.permanent === true && existing !== null && /^5/.test(existing.status ?? "");
       await em.save(em.create(AddressFlag, {
         address,
-        // Once permanent, a later temporary report does not lift the block.
-        permanent: r.permanent === true || existing?.permanent === true,
+        permanent: r.hardBounce || repeated || existing?.permanent === true,
         status: r.status ?? r.replyCode,
         reason: r.reason.slice(0, 1000) || "delivery failed",
         ticketId: ticketId ?? existing?.ticketId ?? null,
         bounces: (existing?.bounces ?? 0) + 1,
         flaggedAt: now,
       }));
-      flagged.push(`${address}${r.permanent === true ? " (blocked)" : ""}`);
+      flagged.push(`${address}${r.hardBounce || repeated ? " (blocked)" : ""}`);
     }
   }
   let messageRowId: number | null = null;
