@@ -3,6 +3,7 @@ import type { TicketpostConfig } from "../config/schema.js";
 import { MailboxPoller } from "../mailbox/poller.js";
 import { startHttpServer } from "../ops/http-server.js";
 import { InstanceRecord, VERSION } from "../ops/instance.js";
+import { advisoryLeadership, soleLeader } from "../ops/leadership.js";
 import { GatewayMetrics } from "../ops/metrics.js";
 import type { Logger } from "../shared/logger.js";
 import { notifyOverdue } from "../tickets/workflow/overdue.js";
@@ -19,9 +20,13 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
   await heartbeat({});
 
   const deps = { ...drainDeps(ctx, () => sender.wake()), onResult: (r: Parameters<GatewayMetrics["mailResult"]>[0]) => metrics.mailResult(r) };
+  const leadership = config.database.url
+    ? advisoryLeadership(config.database.url, `${config.imap.host}/${config.imap.user}/${config.imap.mailbox}`, config.instances.leaseSeconds, logger.child({ component: "leadership" }))
+    : soleLeader;
   const poller = new MailboxPoller({
     imap: config.imap,
     deps,
+    mayPoll: () => leadership.check(),
     logger: logger.child({ component: "mailbox" }),
     onRun: (run) => {
       metrics.pollRun(run);
@@ -39,6 +44,11 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
       logger.error("overdue check failed", { error: (err as Error).message });
     }
   }, { name: "overdue", noOverlap: true });
+  // A standby asks for the mailbox often enough to take over within the lease.
+  const standby = config.database.url ? setInterval(() => {
+    if (!leadership.leader) void poller.poll();
+  }, Math.max(1000, (config.instances.leaseSeconds * 1000) / 6)) : null;
+  standby?.unref();
   // Between polls the heartbeat still says the process is alive (status, upgrades).
   const beat = setInterval(() => void heartbeat({ lastPollAt: poller.lastRun?.at ?? null, lastPollError: poller.lastRun?.error ?? null, idleConnected: poller.idleConnected }), 60_000);
   beat.unref();
@@ -49,7 +59,8 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
         db: ctx.db,
         metrics,
         logger,
-        health: { imapConnected: () => poller.idleConnected || (!config.imap.idle && !poller.lastRun?.error), lastPoll: () => (poller.lastRun ? { at: poller.lastRun.at, error: poller.lastRun.error } : null) },
+        // A standby (another instance drains the mailbox) is healthy without an IMAP connection.
+        health: { imapConnected: () => !leadership.leader || poller.idleConnected || (!config.imap.idle && !poller.lastRun?.error), lastPoll: () => (poller.lastRun ? { at: poller.lastRun.at, error: poller.lastRun.error } : null) },
       })
     : null;
 
@@ -58,10 +69,12 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
     stopping ??= (async () => {
       logger.info("stopping", { signal });
       clearInterval(beat);
+      if (standby) clearInterval(standby);
       await overdueTask.stop();
       await httpServer?.close();
       await poller.stop();
       await sender.stop();
+      await leadership.close();
       await heartbeat({ stoppedAt: new Date(), idleConnected: false, lastPollAt: poller.lastRun?.at ?? null, lastPollError: poller.lastRun?.error ?? null });
       await closeDb(ctx.db);
       logger.info("stopped");

@@ -34,7 +34,7 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
     throw new TicketpostError("ECONFIG", "config: the file must hold one JSON object");
   }
   const root = new Reader(input as Json, "");
-  root.unknownKeys(["name", "supportAddress", "messageIdDomain", "referencePrefix", "language", "dataDir", "database", "imap", "smtp", "outbox", "templatesDir", "maxMessageBytes", "log", "departments", "defaultDepartment", "agents", "languages", "reopenDays", "overdue", "http", "referenceSecret", "agentAuth", "strangerPolicy", "autoReplyLimit", "limits"]);
+  root.unknownKeys(["name", "supportAddress", "messageIdDomain", "referencePrefix", "language", "dataDir", "database", "imap", "smtp", "outbox", "templatesDir", "maxMessageBytes", "log", "departments", "defaultDepartment", "agents", "languages", "reopenDays", "overdue", "http", "referenceSecret", "agentAuth", "strangerPolicy", "autoReplyLimit", "limits", "instances"]);
   const supportAddress = address(root, "supportAddress");
   const dataDir = path.resolve(baseDir, root.string("dataDir", "./data"));
 
@@ -95,12 +95,15 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
   limits.unknownKeys(["maxParticipants", "maxAttachments"]);
   const referenceSecret = env[ENV.referenceSecret] || root.optionalString("referenceSecret");
   if (referenceSecret && referenceSecret.length < 16) fail("referenceSecret", "must be at least 16 characters");
+  const instances = root.section("instances");
+  instances.unknownKeys(["leaseSeconds"]);
   const http = root.section("http");
   http.unknownKeys(["enabled", "host", "port"]);
 
   return {
     ...people,
     referenceSecret: referenceSecret || null,
+    instances: { leaseSeconds: instances.int("leaseSeconds", 30, 3, 3600) },
     agentAuth: { mode: authMode as TicketpostConfig["agentAuth"]["mode"], trustedAuthservIds: agentAuth.strings("trustedAuthservIds").map((s) => s.toLowerCase()) },
     strangerPolicy: strangerPolicy as TicketpostConfig["strangerPolicy"],
     autoReplyLimit: { perAddress: autoReply.int("perAddress", 10, 1, 10_000), windowMinutes: autoReply.int("windowMinutes", 60, 1, 7 * 24 * 60) },

@@ -112,6 +112,8 @@ export interface TicketpostConfig {
   autoReplyLimit: { perAddress: number; windowMinutes: number };
   /** Bounds for hostile mail. */
   limits: { maxParticipants: number; maxAttachments: number };
+  /** Several instances on one PostgreSQL database: a standby takes over the mailbox within this time. */
+  instances: { leaseSeconds: number };
   /** Optional health and metrics endpoint; off by default, loopback by default. */
   http: { enabled: boolean; host: string; port: number };
 }

@@ -10,6 +10,8 @@ export interface PollerOptions {
   imap: ImapConfig;
   deps: DrainDeps;
   logger: Logger;
+  /** Asked before every run: may this process drain the mailbox (one leader among instances)? */
+  mayPoll?(): Promise<boolean>;
   /** Told after every run (heartbeat, metrics). */
   onRun?(run: { at: Date; durationMs: number; summary: DrainSummary | null; error: string | null; idleConnected: boolean }): void;
   /** Reconnect backoff bounds (ms). */
@@ -93,6 +95,14 @@ export class MailboxPoller {
   }
 
   private async drainOnce(at: Date): Promise<DrainSummary | null> {
+    if (this.opts.mayPoll && !(await this.opts.mayPoll())) {
+      // Standing by: another instance drains the mailbox. Let go of the IMAP connection.
+      const mb = this.mailbox;
+      this.mailbox = null;
+      await mb?.close();
+      this.lastRun = { at, summary: null, error: null };
+      return null;
+    }
     try {
       const mb = await this.ensureConnected();
       const summary = await drainMailbox(mb, this.opts.imap, this.opts.deps);

@@ -76,12 +76,38 @@ export class OutboxSender {
     return (res.affected ?? 0) === 1;
   }
 
+  /**
+   * PostgreSQL: one statement takes a batch of due rows that no other sender is taking right now
+   * (FOR UPDATE SKIP LOCKED) and pushes their nextAttemptAt past the claim time.
+   */
+  private async claimBatchSkipLocked(now: Date): Promise<OutboxMail[]> {
+    return this.o.db.transaction(async (em) => {
+      const rows = await em.getRepository(OutboxMail).createQueryBuilder("o")
+        .where("o.status = 'pending' AND o.nextAttemptAt <= :now", { now })
+        .orderBy("o.id", "ASC").limit(50)
+        .setLock("pessimistic_write").setOnLocked("skip_locked")
+        .getMany();
+      if (rows.length) {
+        const until = new Date(now.getTime() + this.o.cfg.claimMs);
+        await em.createQueryBuilder().update(OutboxMail).set({ nextAttemptAt: until }).whereInIds(rows.map((r) => r.id)).execute();
+      }
+      return rows;
+    });
+  }
+
   private async drain(): Promise<SenderSummary> {
     const summary: SenderSummary = { sent: 0, deferred: 0, failed: 0 };
     const repo = this.o.db.getRepository(OutboxMail);
+    const postgres = this.o.db.options.type === "postgres";
     const seen = new Set<number>();
     while (!this.stopping) {
       const now = this.o.clock.now();
+      if (postgres) {
+        const batch = await this.claimBatchSkipLocked(now);
+        if (batch.length === 0) break;
+        for (const row of batch) if (!this.stopping) await this.sendRow(row, summary);
+        continue;
+      }
       const due = (await repo.find({ where: { status: "pending", nextAttemptAt: LessThanOrEqual(now) }, order: { id: "ASC" }, take: 50 })).filter((r) => !seen.has(r.id));
       if (due.length === 0) break;
       for (const row of due) {

@@ -9,6 +9,7 @@ import { SmtpTransport } from "../../src/notify/smtp-transport.js";
 import { silentLogger } from "../../src/shared/logger.js";
 import type { Clock } from "../../src/shared/clock.js";
 import { createTestGateway, type TestGateway } from "../helpers/context.js";
+import { ENGINES } from "../helpers/databases.js";
 import { sampleTemplateData } from "../helpers/template-data.js";
 
 /** A real SMTP server whose answer to RCPT TO the test decides. */
@@ -39,14 +40,15 @@ async function smtpServer(decide: (rcpt: string) => null | { code: number; messa
   return { port, received, stop: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-describe("outbox sender against a real SMTP server (sqlite)", () => {
+for (const engine of ENGINES) {
+describe(`outbox sender against a real SMTP server (${engine})`, () => {
   let gw: TestGateway;
   let now = new Date("2026-11-26T10:00:00Z");
   const clock: Clock = { now: () => new Date(now) };
   const cfg = { intervalMs: 1000, maxAttempts: 3, backoffBaseMs: 60_000, backoffMaxMs: 3_600_000, claimMs: 60_000 };
 
   before(async () => {
-    gw = await createTestGateway("sqlite", { clock });
+    gw = await createTestGateway(engine, { clock });
   });
   after(async () => gw?.close());
 
@@ -149,3 +151,4 @@ describe("outbox sender against a real SMTP server (sqlite)", () => {
     expect([1, 2, 3, 10].map((n) => backoffDelay(n, { backoffBaseMs: 1000, backoffMaxMs: 5000 }))).to.deep.equal([1000, 2000, 4000, 5000]);
   });
 });
+}
