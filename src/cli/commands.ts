@@ -9,7 +9,7 @@ import { ImapMailbox } from "../mailbox/imap-mailbox.js";
 import { asTicketpostError, TicketpostError } from "../shared/errors.js";
 import { createLogger } from "../shared/logger.js";
 import { listFailedMails, listTickets, showTicket } from "../tickets/queries.js";
-import { closeDb, createSender, drainDeps, openGateway } from "./gateway.js";
+import { closeDb, createSender, drainDeps, openGateway, spoolOptions } from "./gateway.js";
 import { runDaemon } from "./daemon.js";
 import { runIngest } from "./ingest.js";
 import { printInspection, runAddresses, runFailedRetry, runInspect } from "./hygiene-commands.js";
@@ -265,7 +265,7 @@ export async function main(argv: string[]): Promise<number> {
       const ctx = await openGateway(config, logger);
       const sender = createSender(config, ctx);
       try {
-        const mb = await ImapMailbox.open({ ...config.imap, idle: false }, logger);
+        const mb = await ImapMailbox.open({ ...config.imap, idle: false }, logger, spoolOptions(config));
         let summary;
         try {
           summary = await drainMailbox(mb, config.imap, drainDeps(ctx));

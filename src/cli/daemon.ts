@@ -7,7 +7,7 @@ import { advisoryLeadership, soleLeader } from "../ops/leadership.js";
 import { GatewayMetrics } from "../ops/metrics.js";
 import type { Logger } from "../shared/logger.js";
 import { notifyOverdue } from "../tickets/workflow/overdue.js";
-import { closeDb, createSender, drainDeps, openGateway } from "./gateway.js";
+import { closeDb, createSender, drainDeps, openGateway, spoolOptions } from "./gateway.js";
 
 /** `ticketpost start`: IDLE + schedule + outbox sender + overdue job (+ HTTP), until SIGTERM/SIGINT. */
 export async function runDaemon(config: TicketpostConfig, logger: Logger): Promise<number> {
@@ -27,6 +27,7 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
     imap: config.imap,
     deps,
     mayPoll: () => leadership.check(),
+    spool: spoolOptions(config),
     logger: logger.child({ component: "mailbox" }),
     onRun: (run) => {
       metrics.pollRun(run);

@@ -13,6 +13,7 @@ import { systemClock, type Clock } from "../shared/clock.js";
 import { TicketpostError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import type { DrainDeps } from "../mailbox/drain.js";
+import type { SpoolOptions } from "../mailbox/imap-mailbox.js";
 import type { GatewayContext } from "../tickets/context.js";
 import { processMail, recordFailure } from "../tickets/pipeline.js";
 import { In } from "typeorm";
@@ -104,4 +105,9 @@ export function createSender(config: TicketpostConfig, ctx: GatewayContext, tran
 
 export async function closeDb(db: DataSource): Promise<void> {
   if (db.isInitialized) await db.destroy();
+}
+
+/** Big mails are streamed to disk under the data directory, never held whole in memory. */
+export function spoolOptions(config: TicketpostConfig): SpoolOptions {
+  return { dir: path.join(config.dataDir, "blobs"), thresholdBytes: 4 * 1024 * 1024, maxMessageBytes: config.maxMessageBytes };
 }

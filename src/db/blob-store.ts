@@ -1,5 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
-import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { createReadStream, createWriteStream } from "node:fs";
+import { access, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import path from "node:path";
 
 /**
@@ -34,5 +37,57 @@ export class BlobStore {
 
   async get(sha256: string): Promise<Buffer> {
     return readFile(this.pathFor(sha256));
+  }
+
+  open(sha256: string): Readable {
+    return createReadStream(this.pathFor(sha256));
+  }
+
+  /** Stores a stream without holding it in memory: written to a temp file while hashed, then renamed. */
+  async putStream(input: Readable): Promise<{ sha256: string; size: number }> {
+    await mkdir(this.root, { recursive: true });
+    const tmp = path.join(this.root, `incoming.${randomBytes(8).toString("hex")}.tmp`);
+    const hash = createHash("sha256");
+    let size = 0;
+    try {
+      await pipeline(input, async function* (source) {
+        for await (const chunk of source) {
+          hash.update(chunk as Buffer);
+          size += (chunk as Buffer).length;
+          yield chunk;
+        }
+      }, createWriteStream(tmp));
+      const sha256 = hash.digest("hex");
+      await this.adopt(tmp, sha256);
+      return { sha256, size };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  /** Takes over a file (moved, not copied) under its hash; the file is gone afterwards. */
+  async putFile(file: string): Promise<{ sha256: string; size: number }> {
+    const hash = createHash("sha256");
+    let size = 0;
+    for await (const chunk of createReadStream(file)) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+    const sha256 = hash.digest("hex");
+    await this.adopt(file, sha256);
+    await rm(file, { force: true });
+    return { sha256, size };
+  }
+
+  private async adopt(file: string, sha256: string): Promise<void> {
+    const target = this.pathFor(sha256);
+    try {
+      await access(target);
+      return;
+    } catch {
+      // not stored yet
+    }
+    await mkdir(path.dirname(target), { recursive: true });
+    await rename(file, target);
   }
 }

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { convert as htmlToText } from "html-to-text";
-import { simpleParser, type AddressObject, type ParsedMail } from "mailparser";
+import type { Readable } from "node:stream";
+import type { AddressObject } from "mailparser";
+import { parseStream, type AttachmentSink, type StreamParsed } from "./stream-parser.js";
 import { TicketpostError } from "../shared/errors.js";
 import { safeFilename } from "./filename.js";
 import type { InboundAttachment, InboundMessage, MailAddress } from "./types.js";
@@ -30,7 +32,7 @@ function addresses(obj: AddressObject | AddressObject[] | undefined): MailAddres
   return out;
 }
 
-function headerStrings(parsed: ParsedMail): Record<string, string[]> {
+function headerStrings(parsed: Pick<StreamParsed, "headerLines">): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const line of parsed.headerLines) {
     const key = line.key.toLowerCase();
@@ -59,7 +61,7 @@ function deliveredTo(headers: Record<string, string[]>): string[] {
   return [...out];
 }
 
-function bodyText(parsed: ParsedMail): string {
+function bodyText(parsed: Pick<StreamParsed, "text" | "html">): string {
   if (parsed.text && parsed.text.trim() !== "") return parsed.text.replace(/\r\n/g, "\n").trim();
   if (typeof parsed.html === "string" && parsed.html.trim() !== "") {
     // mailparser leaves this to us for multipart/related and for HTML it refused (too deep); without
@@ -75,25 +77,39 @@ function bodyText(parsed: ParsedMail): string {
 
 /** Bytes in, an InboundMessage out. MIME, charsets and addresses are mailparser's job. */
 export async function parseMail(raw: Buffer): Promise<InboundMessage> {
-  let parsed: ParsedMail;
+  return toInbound(await runParser(raw), sha256(raw), raw.length);
+}
+
+/**
+ * A mail stored in a file (a big one, streamed from IMAP to disk): parsed as a stream, its
+ * attachments handed to the sink (the blob store) as they are decoded, never held whole.
+ */
+export async function parseMailStream(input: Readable, rawSha256: string, rawSize: number, sink: AttachmentSink): Promise<InboundMessage> {
+  return toInbound(await runParser(input, sink), rawSha256, rawSize);
+}
+
+async function runParser(input: Buffer | Readable, sink?: AttachmentSink): Promise<StreamParsed> {
   try {
-    parsed = await simpleParser(raw, { skipTextToHtml: true, skipTextLinks: true });
+    return await parseStream(input, sink);
   } catch (err) {
+    if (err instanceof TicketpostError) throw err;
     throw new TicketpostError("EPARSE", `mail could not be parsed: ${(err as Error).message}`, { cause: err });
   }
+}
+
+function toInbound(parsed: StreamParsed, rawSha256: string, rawSize: number): InboundMessage {
   const headers = headerStrings(parsed);
   if (Object.keys(headers).length === 0) {
     throw new TicketpostError("EPARSE", "mail has no header section");
   }
-  const rawSha256 = sha256(raw);
   const messageId = bareMessageId(parsed.messageId);
   const from = addresses(parsed.from)[0] ?? null;
   const attachments: InboundAttachment[] = parsed.attachments.map((a) => ({
     filename: safeFilename(a.filename),
     contentType: a.contentType || "application/octet-stream",
-    size: a.content.length,
-    sha256: sha256(a.content),
-    inline: a.contentDisposition === "inline" || a.related === true,
+    size: a.size,
+    sha256: a.sha256,
+    inline: a.inline,
     content: a.content,
   }));
   return {
@@ -111,7 +127,7 @@ export async function parseMail(raw: Buffer): Promise<InboundMessage> {
     text: bodyText(parsed),
     attachments,
     headers,
-    rawSize: raw.length,
+    rawSize,
     rawSha256,
   };
 }

@@ -11,7 +11,8 @@ export interface InboundAttachment {
   size: number;
   sha256: string;
   inline: boolean;
-  content: Buffer;
+  /** The bytes, unless they were streamed straight to the blob store (big mails). */
+  content?: Buffer;
 }
 
 /** One parsed mail, plain data: what every stage after parse works on. */

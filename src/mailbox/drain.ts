@@ -1,11 +1,11 @@
 import type { ImapConfig } from "../config/schema.js";
 import { asTicketpostError, TicketpostError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
-import type { MailPosition, ProcessResult } from "../tickets/pipeline.js";
+import type { MailPosition, ProcessResult, RawMail } from "../tickets/pipeline.js";
 import type { MailSource } from "./imap-mailbox.js";
 
 export interface DrainDeps {
-  process(pos: MailPosition, raw: Buffer): Promise<ProcessResult>;
+  process(pos: MailPosition, raw: RawMail): Promise<ProcessResult>;
   /** Records a mail as failed after it kept failing for reasons that retrying did not fix. */
   giveUp(pos: MailPosition, err: TicketpostError): Promise<ProcessResult>;
   /** Notes where a mail was moved (best effort: the receipt already makes the mail safe). */

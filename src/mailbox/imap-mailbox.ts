@@ -1,14 +1,29 @@
+import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
 import { ImapFlow } from "imapflow";
 import type { ImapConfig } from "../config/schema.js";
 import { TicketpostError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
-import type { MailPosition } from "../tickets/pipeline.js";
+import type { MailPosition, RawMail } from "../tickets/pipeline.js";
 
 /** The only module that imports imapflow. It hands out raw mails with their position and moves them when told. */
 
 export interface FetchedMail {
   position: MailPosition;
-  raw: Buffer;
+  /** Small mails as bytes; big ones streamed to a file in the spool folder. */
+  raw: RawMail;
+}
+
+export interface SpoolOptions {
+  /** Where big mails are streamed to (inside the data directory, so a rename files them away). */
+  dir: string;
+  /** Mails above this size are streamed to disk instead of fetched into memory. */
+  thresholdBytes: number;
+  /** Mails above this size are not downloaded at all: only their header goes on (to answer the sender). */
+  maxMessageBytes: number;
 }
 
 export interface MailSource {
@@ -33,7 +48,7 @@ export class ImapMailbox implements MailSource {
   private readonly client: ImapFlow;
   readonly mailbox: string;
 
-  private constructor(private readonly cfg: ImapConfig, private readonly logger: Logger) {
+  private constructor(private readonly cfg: ImapConfig, private readonly logger: Logger, private readonly spool: SpoolOptions | null) {
     this.mailbox = cfg.mailbox;
     this.client = new ImapFlow({
       host: cfg.host,
@@ -55,8 +70,8 @@ export class ImapMailbox implements MailSource {
   }
 
   /** Connects, creates the Processed and Failed folders when missing, and selects the mailbox. */
-  static async open(cfg: ImapConfig, logger: Logger): Promise<ImapMailbox> {
-    const mb = new ImapMailbox(cfg, logger);
+  static async open(cfg: ImapConfig, logger: Logger, spool: SpoolOptions | null = null): Promise<ImapMailbox> {
+    const mb = new ImapMailbox(cfg, logger, spool);
     try {
       await mb.client.connect();
     } catch (err) {
@@ -100,14 +115,39 @@ export class ImapMailbox implements MailSource {
   async fetch(uids: number[]): Promise<FetchedMail[]> {
     if (uids.length === 0) return [];
     try {
-      const msgs = await this.client.fetchAll(uids.join(","), { uid: true, source: true }, { uid: true });
-      return msgs
-        .filter((m) => m.source)
-        .map((m) => ({ position: { mailbox: this.mailbox, uidValidity: this.uidValidity, uid: m.uid }, raw: m.source as Buffer }))
-        .sort((a, b) => a.position.uid - b.position.uid);
+      const pos = (uid: number) => ({ mailbox: this.mailbox, uidValidity: this.uidValidity, uid });
+      let small = uids;
+      const out: FetchedMail[] = [];
+      if (this.spool) {
+        const sizes = await this.client.fetchAll(uids.join(","), { uid: true, size: true }, { uid: true });
+        const big = sizes.filter((m) => (m.size ?? 0) > this.spool!.thresholdBytes);
+        small = sizes.filter((m) => !big.includes(m)).map((m) => m.uid);
+        for (const m of big) out.push({ position: pos(m.uid), raw: await this.spoolOne(m.uid, m.size ?? 0) });
+      }
+      if (small.length) {
+        const msgs = await this.client.fetchAll(small.join(","), { uid: true, source: true }, { uid: true });
+        for (const m of msgs) if (m.source) out.push({ position: pos(m.uid), raw: m.source });
+      }
+      return out.sort((a, b) => a.position.uid - b.position.uid);
     } catch (err) {
       throw imapError(err, "IMAP fetch");
     }
+  }
+
+  /** Streams one big mail into the spool (or only its header, when it is over the size limit). */
+  private async spoolOne(uid: number, size: number): Promise<RawMail> {
+    const spool = this.spool!;
+    await mkdir(spool.dir, { recursive: true });
+    const file = path.join(spool.dir, `spool.${this.uidValidity}.${uid}.${randomBytes(4).toString("hex")}.eml`);
+    if (size > spool.maxMessageBytes) {
+      const head = await this.client.fetchOne(String(uid), { uid: true, headers: true }, { uid: true });
+      await writeFile(file, head && head.headers ? head.headers : Buffer.alloc(0));
+      return { file, size };
+    }
+    const dl = await this.client.download(String(uid), undefined, { uid: true });
+    if (!dl.content) throw new TicketpostError("EIMAP", `IMAP download of uid ${uid} returned nothing`);
+    await pipeline(dl.content, createWriteStream(file));
+    return { file, size };
   }
 
   async move(uids: number[], folder: string): Promise<void> {

@@ -3,13 +3,15 @@ import type { ImapConfig } from "../config/schema.js";
 import { asTicketpostError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { drainMailbox, type DrainDeps, type DrainSummary } from "./drain.js";
-import { ImapMailbox } from "./imap-mailbox.js";
+import { ImapMailbox, type SpoolOptions } from "./imap-mailbox.js";
 import { SerialRunner } from "./serial-runner.js";
 
 export interface PollerOptions {
   imap: ImapConfig;
   deps: DrainDeps;
   logger: Logger;
+  /** Where big mails are streamed to disk (see SpoolOptions). */
+  spool?: SpoolOptions;
   /** Asked before every run: may this process drain the mailbox (one leader among instances)? */
   mayPoll?(): Promise<boolean>;
   /** Told after every run (heartbeat, metrics). */
@@ -51,7 +53,7 @@ export class MailboxPoller {
 
   private async ensureConnected(): Promise<ImapMailbox> {
     if (this.mailbox?.connected) return this.mailbox;
-    const mb = await ImapMailbox.open(this.opts.imap, this.opts.logger);
+    const mb = await ImapMailbox.open(this.opts.imap, this.opts.logger, this.opts.spool ?? null);
     mb.on("exists", () => {
       this.opts.logger.info("IDLE: new mail announced");
       void this.poll();

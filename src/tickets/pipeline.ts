@@ -5,7 +5,8 @@ import { detectAutoReply } from "../mail/auto-reply.js";
 import { detectBounce, type BounceReport } from "../mail/bounce.js";
 import { applyBounce } from "./workflow/bounce.js";
 import { queueRejectedNotice } from "./workflow/notify.js";
-import { parseMail } from "../mail/parse.js";
+import { open, rm } from "node:fs/promises";
+import { parseMail, parseMailStream } from "../mail/parse.js";
 import type { InboundMessage } from "../mail/types.js";
 import { asTicketpostError, TicketpostError } from "../shared/errors.js";
 import { addMailToTicket } from "./workflow/reply.js";
@@ -97,30 +98,49 @@ export async function recordFailure(ctx: GatewayContext, pos: MailPosition, err:
  * of the mail; throws only when nothing could be recorded (database unreachable), in which case
  * the mail stays where it is and is tried again on the next run.
  */
-export async function processMail(ctx: GatewayContext, pos: MailPosition, raw: Buffer): Promise<ProcessResult> {
-  const done = await findReceipt(ctx.db.manager, pos.mailbox, pos.uidValidity, pos.uid);
-  if (done) return fromReceipt(done);
+/**
+ * A mail as bytes, or (a big one) as a file it was streamed into: then it is parsed as a stream
+ * and its attachments go straight to the blob store, so memory stays flat whatever its size.
+ * The file is taken over by the blob store.
+ */
+export type RawMail = Buffer | { file: string; size: number };
 
-  const trail: TrailStep[] = [{ stage: "receive", verdict: "fetched", detail: `${pos.mailbox} uidvalidity ${pos.uidValidity} uid ${pos.uid}, ${raw.length} bytes` }];
-  const rawSha = await ctx.blobs.put(raw);
-  if (raw.length > ctx.maxMessageBytes) {
-    const err = new TicketpostError("EOVERSIZE", `mail is ${raw.length} bytes; the limit is ${ctx.maxMessageBytes}`);
-    const head = await parseHeaderOnly(raw);
-    return recordFailure(ctx, pos, err, head, trail, { sha256: rawSha, size: raw.length }, head ? (em) => noticeOversize(em, ctx, head, raw.length) : undefined);
+/** Bounce reports are small; bigger mails are not examined as bounces (no need to read them whole). */
+const BOUNCE_CHECK_MAX = 2 * 1024 * 1024;
+
+export async function processMail(ctx: GatewayContext, pos: MailPosition, input: RawMail): Promise<ProcessResult> {
+  const done = await findReceipt(ctx.db.manager, pos.mailbox, pos.uidValidity, pos.uid);
+  if (done) {
+    if (!Buffer.isBuffer(input)) await rm(input.file, { force: true });
+    return fromReceipt(done);
+  }
+  const size = Buffer.isBuffer(input) ? input.length : input.size;
+  const trail: TrailStep[] = [{ stage: "receive", verdict: "fetched", detail: `${pos.mailbox} uidvalidity ${pos.uidValidity} uid ${pos.uid}, ${size} bytes` }];
+  const rawSha = Buffer.isBuffer(input) ? await ctx.blobs.put(input) : (await ctx.blobs.putFile(input.file)).sha256;
+  if (size > ctx.maxMessageBytes) {
+    const err = new TicketpostError("EOVERSIZE", `mail is ${size} bytes; the limit is ${ctx.maxMessageBytes}`);
+    const head = await parseHeaderOnly(Buffer.isBuffer(input) ? input : await readHead(ctx.blobs.pathFor(rawSha)));
+    return recordFailure(ctx, pos, err, head, trail, { sha256: rawSha, size }, head ? (em) => noticeOversize(em, ctx, head, size) : undefined);
   }
 
   let msg: InboundMessage;
+  let raw: Buffer | null = Buffer.isBuffer(input) ? input : null;
   try {
-    msg = await parseMail(raw);
-    for (const a of msg.attachments) await ctx.blobs.put(a.content, a.sha256);
+    if (raw) {
+      msg = await parseMail(raw);
+      for (const a of msg.attachments) if (a.content) await ctx.blobs.put(a.content, a.sha256);
+    } else {
+      msg = await parseMailStream(ctx.blobs.open(rawSha), rawSha, size, (stream) => ctx.blobs.putStream(stream));
+      if (size <= BOUNCE_CHECK_MAX) raw = await ctx.blobs.get(rawSha);
+    }
   } catch (err) {
-    return recordFailure(ctx, pos, asTicketpostError(err, "EPARSE"), null, trail, { sha256: rawSha, size: raw.length });
+    return recordFailure(ctx, pos, asTicketpostError(err, "EPARSE"), null, trail, { sha256: rawSha, size });
   }
   trail.push({ stage: "parse", verdict: "ok", detail: `Message-ID ${msg.messageId ?? "(none)"}, from ${msg.from?.address ?? "(none)"}, ${msg.attachments.length} attachment(s)` });
 
   let bounce: BounceReport | null = null;
   try {
-    bounce = await detectBounce(raw, msg);
+    bounce = raw ? await detectBounce(raw, msg) : null;
   } catch (err) {
     trail.push({ stage: "classify", verdict: "bounce-check-failed", detail: (err as Error).message });
   }
@@ -181,6 +201,17 @@ function envelopeSender(msg: InboundMessage): string | null {
   const rp = msg.headers["return-path"]?.[0];
   if (rp === undefined) return null;
   return /<([^>]*)>/.exec(rp)?.[1] ?? rp.trim();
+}
+
+async function readHead(file: string): Promise<Buffer> {
+  const fh = await open(file, "r");
+  try {
+    const buf = Buffer.alloc(256 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Headers only (a mail over the size limit is not parsed whole), enough to answer its sender. */

@@ -225,7 +225,7 @@ describe("mail/parse", () => {
         { filename: "invoice.pdf", contentType: "application/pdf", size: pdf.length, sha256: sha256(pdf), inline: false },
         { filename: "Adressen Köln.csv", contentType: "text/csv", size: csv.length, sha256: sha256(csv), inline: false },
       ]);
-      expect(msg.attachments[0].content.equals(pdf)).to.equal(true);
+      expect(msg.attachments[0].content!.equals(pdf)).to.equal(true);
     });
 
     it("names an attachment without a file name \"attachment\"", async () => {
