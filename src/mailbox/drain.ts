@@ -69,10 +69,10 @@ export async function drainMailbox(source: MailSource, cfg: Pick<ImapConfig, "ba
         summary.byOutcome[result.outcome] = (summary.byOutcome[result.outcome] ?? 0) + 1;
         if (result.outcome === "failed") {
           toFailed.push({ uid: mail.position.uid, receipt: result.receiptId });
-          deps.logger.warn("mail moved to Failed", { uid: mail.position.uid, code: result.errorCode, reason: result.reason });
+          deps.logger.warn("mail moved to Failed", { uid: mail.position.uid, messageId: result.messageId, code: result.errorCode, reason: result.reason });
         } else {
           toProcessed.push({ uid: mail.position.uid, receipt: result.receiptId });
-          deps.logger.info("mail processed", { uid: mail.position.uid, outcome: result.outcome, ticket: result.ticketId, replay: result.alreadyDone || undefined });
+          deps.logger.info("mail processed", { uid: mail.position.uid, messageId: result.messageId, outcome: result.outcome, ticket: result.ticketId, replay: result.alreadyDone || undefined });
         }
       }
       deps.afterBatch?.();

@@ -31,6 +31,8 @@ export interface ProcessResult {
   errorCode: string | null;
   reason: string | null;
   trail: TrailStep[];
+  /** Message-ID of the mail, for log lines. */
+  messageId?: string | null;
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -40,7 +42,7 @@ function isUniqueViolation(err: unknown): boolean {
 }
 
 function fromReceipt(r: MailReceipt, trail: TrailStep[] = []): ProcessResult {
-  return { outcome: r.outcome, receiptId: r.id, ticketId: r.ticketId, alreadyDone: true, errorCode: r.errorCode, reason: r.reason, trail };
+  return { outcome: r.outcome, receiptId: r.id, ticketId: r.ticketId, alreadyDone: true, errorCode: r.errorCode, reason: r.reason, trail, messageId: r.messageIdHeader };
 }
 
 async function writeReceipt(em: EntityManager, ctx: GatewayContext, pos: MailPosition, fields: Partial<MailReceipt>, trail: TrailStep[]): Promise<MailReceipt> {
@@ -83,7 +85,7 @@ export async function recordFailure(ctx: GatewayContext, pos: MailPosition, err:
       if (extra) steps.push(extra);
       return writeReceipt(em, ctx, pos, { ...describe(msg), ...(raw ? { rawSha256: raw.sha256, rawSize: raw.size } : {}), outcome: "failed", errorCode: err.code, reason: err.message.slice(0, 2000) }, steps);
     });
-    return { outcome: "failed", receiptId: receipt.id, ticketId: null, alreadyDone: false, errorCode: err.code, reason: err.message, trail: steps };
+    return { outcome: "failed", receiptId: receipt.id, ticketId: null, alreadyDone: false, errorCode: err.code, reason: err.message, trail: steps, messageId: msg?.messageId ?? null };
   } catch (dbErr) {
     if (isUniqueViolation(dbErr)) {
       const existing = await findReceipt(ctx.db.manager, pos.mailbox, pos.uidValidity, pos.uid);
@@ -149,7 +151,7 @@ export async function processMail(ctx: GatewayContext, pos: MailPosition, input:
   trail.push({ stage: "classify", verdict: verdict.kind + (verdict.automatic ? "/automatic" : ""), detail: verdict.reasons.join("; ") });
 
   try {
-    return await ctx.db.transaction(async (em) => {
+    const result: ProcessResult = await ctx.db.transaction(async (em) => {
       if (await findReceipt(em, pos.mailbox, pos.uidValidity, pos.uid)) throw new AlreadyRecorded();
       if (verdict.kind === "loop") {
         const steps = [...trail, { stage: "apply" as const, verdict: "ignored", detail: "our own mail came back: dropped without an answer" }];
@@ -182,6 +184,7 @@ export async function processMail(ctx: GatewayContext, pos: MailPosition, input:
       const r = await writeReceipt(em, ctx, pos, { ...describe(msg), outcome, ticketId: applied.ticket.id, messageRowId: applied.message.id }, steps);
       return { outcome, receiptId: r.id, ticketId: applied.ticket.id, alreadyDone: false, errorCode: null, reason: null, trail: steps } satisfies ProcessResult;
     });
+    return { ...result, messageId: msg.messageId };
   } catch (err) {
     if (err instanceof AlreadyRecorded || isUniqueViolation(err)) {
       // Another run (or instance) committed this mail first; what it decided stands.

@@ -1,12 +1,20 @@
 /*
- * `npm run bench`: how fast the gateway turns mail into tickets, on this machine, against a
- * private Dovecot and an SMTP sink. Not a mocha test (no .test. in the name): nothing is asserted.
+ * `npm run bench`: how fast the gateway turns mail into tickets on this machine, against a private
+ * Dovecot, the machine's PostgreSQL and an SMTP sink. Not a mocha test (no ".test." in the name):
+ * nothing is asserted; it exits 0 when every phase ran, 1 when one failed (the table says which).
  *
  *   node dist/test/bench/bench.js [--quick] [--json] [--n N] [--seed S] [--only PHASES] [--profile DIR]
  *
- * Phases: bound, ingest (sqlite and postgres rows: ingest, send, replies), latency, memory.
- * --only takes a comma list of those; --profile DIR writes a V8 CPU profile of each timed ingest
- * drain (DIR/ingest-<engine>.cpuprofile) and prints its top self-time functions to stderr.
+ * Phases (--only takes a comma list):
+ *   bound    imapflow fetch + mailparser's simpleParser of N mails, nothing else: what no gateway beats
+ *   ingest   in-process, the real code (openGateway, ImapMailbox.open, drainMailbox), a fresh SQLite
+ *            and a fresh PostgreSQL database: N new mails → tickets; the OutboxSender sending their
+ *            acknowledgements; N replies threading into those tickets
+ *   latency  `ticketpost start` as a real process; mails delivered over LMTP, time to the ack at the sink
+ *   memory   the daemon's RSS around one big mail, and at the start and end of a backlog
+ * --profile DIR writes a V8 CPU profile of each timed ingest drain (DIR/ingest-<engine>.cpuprofile)
+ * and prints the top self time by function and by package to stderr.
+ * Progress goes to stderr; the table to stdout, or with --json one JSON object (the table to stderr).
  */
 import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -19,7 +27,7 @@ import { ImapFlow } from "imapflow";
 import type { DataSource } from "typeorm";
 import { simpleParser } from "mailparser";
 import nodemailer from "nodemailer";
-import { closeDb, createSender, drainDeps, openGateway } from "../../src/cli/gateway.js";
+import { closeDb, createSender, drainDeps, openGateway, spoolOptions } from "../../src/cli/gateway.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { TicketpostConfig } from "../../src/config/schema.js";
 import { OutboxMail } from "../../src/db/entities.js";
@@ -35,6 +43,37 @@ const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const PHASES = ["bound", "ingest", "latency", "memory"] as const;
 type Phase = (typeof PHASES)[number];
 const USERS = ["bound", "warmup-sqlite", "ingest-sqlite", "ingest-postgres", "latency", "big", "backlog"].map((u) => `${u}@example.test`);
+
+/** What to undo at the end, newest first; each runs once, whether the run ends, fails or is interrupted. */
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+
+/** Registers an undo step; the returned function runs it now (and removes it). */
+function atCleanup(fn: () => Promise<unknown> | unknown): () => Promise<void> {
+  cleanups.push(fn);
+  return async () => {
+    const i = cleanups.indexOf(fn);
+    if (i >= 0) cleanups.splice(i, 1);
+    await fn();
+  };
+}
+
+let cleaning: Promise<void> | null = null;
+
+/** Single-flight: the end of main and a signal handler may both ask; both wait for the same run. */
+function runCleanups(): Promise<void> {
+  cleaning ??= (async () => {
+    while (cleanups.length) {
+      try {
+        await cleanups.pop()!();
+      } catch (err) {
+        process.stderr.write(`bench: cleanup failed: ${(err as Error).message}\n`);
+      }
+    }
+  })().finally(() => {
+    cleaning = null;
+  });
+  return cleaning;
+}
 
 /** Daemons and the sink process; killed when the benchmark exits, however it exits. */
 const liveChildren = new Set<ChildProcess>();
@@ -595,7 +634,8 @@ function outcomes(summary: DrainSummary): string {
 
 /** drainMailbox on a freshly opened ImapMailbox; only the drain is timed. */
 async function timedDrain(config: TicketpostConfig, ctx: Gateway, dovecot: DovecotInstance, profileFile: string | null): Promise<Throughput> {
-  const mb = await ImapMailbox.open(config.imap, ctx.logger);
+  // As the daemon opens it: IDLE on, big mails spooled to disk.
+  const mb = await ImapMailbox.open(config.imap, ctx.logger, spoolOptions(config));
   try {
     const { result: counted, cpu } = await withCpu(dovecot, ctx.db, () =>
       countingStatements(ctx.db, () =>
@@ -616,6 +656,7 @@ async function timedDrain(config: TicketpostConfig, ctx: Gateway, dovecot: Dovec
 /** ingest (new tickets) → send (their acknowledgements) → replies (threading into those tickets), on one fresh database. */
 async function measureEngine(engine: Engine, p: Params, root: string, dovecot: DovecotInstance, sink: SinkHandle, mails: BenchMail[], name = `ingest-${engine}`): Promise<EngineResult> {
   const tdb = engine === "postgres" ? await createTestDatabase("postgres") : null;
+  const dropDatabase = tdb ? atCleanup(() => tdb.drop()) : async () => {};
   const progress = (msg: string) => progressLine(`${name}: ${msg}`);
   try {
     const imapUser = `${name}@example.test`;
@@ -656,7 +697,7 @@ async function measureEngine(engine: Engine, p: Params, root: string, dovecot: D
       await closeDb(ctx.db);
     }
   } finally {
-    await tdb?.drop();
+    await dropDatabase();
   }
 }
 
@@ -818,8 +859,9 @@ async function measureBacklog(p: Params, root: string, dovecot: DovecotInstance,
 // ---------------------------------------------------------------- report
 
 interface Report {
+  code: string | null;
   params: Omit<Params, "json" | "profileDir" | "phases"> & { phases: Phase[] };
-  machine: { cpus: number; cpuModel: string; memoryGB: number; node: string; os: string; dovecot: string | null; postgres: string | null };
+  machine: { cpus: number; cpuModel: string; memoryGB: number; node: string; os: string; dovecot: string | null; postgres: string | null; loadAvgBefore: number[]; loadAvgAfter: number[] };
   mix: MixSummary | null;
   bound: Throughput | null;
   engines: Partial<Record<Engine, EngineResult>>;
@@ -830,6 +872,18 @@ interface Report {
   durationS: number;
 }
 
+/** The commit measured, with "+changes" when src/ differs from it (runs of different code do not compare). */
+function codeVersion(): string | null {
+  const root = fileURLToPath(new URL("../../..", import.meta.url));
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "templates", "package-lock.json"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return dirty ? `${head}+changes` : head;
+  } catch {
+    return null;
+  }
+}
+
 function machineInfo(): Report["machine"] {
   let dovecot: string | null = null;
   try {
@@ -837,7 +891,8 @@ function machineInfo(): Report["machine"] {
   } catch {
     // reported as unknown
   }
-  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "?", memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}`, dovecot, postgres: null };
+  const load = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "?", memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}`, dovecot, postgres: null, loadAvgBefore: load, loadAvgAfter: load };
 }
 
 function table(r: Report): string {
@@ -863,7 +918,7 @@ function table(r: Report): string {
     for (const engine of ["sqlite", "postgres"] as const) {
       const e = r.engines[engine];
       if (e) rows.push([label, engine, `${e[key].perSecond} mails/s`, key === "send" ? "" : ratio(e[key].perSecond), wall(e[key].ms), cpu(e[key].cpu, e[key].mails, engine === "postgres"), note(e[key])]);
-      else if (key === "ingest") err(`ingest-${engine}`, "ingest", engine);
+      else if (key === "ingest") err(`ingest-${engine}`, "ingest, replies, send", engine);
     }
   }
   if (r.latency) {
@@ -893,8 +948,8 @@ function table(r: Report): string {
   const m = r.machine;
   const x = r.mix;
   return [
-    `Ticketpost benchmark, ${r.startedAt}: N=${r.params.n}, seed ${r.params.seed}${r.params.quick ? ", quick" : ""}, batch ${r.params.batchSize}`,
-    `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.os}, node ${m.node}, Dovecot ${m.dovecot ?? "?"}${m.postgres ? `, ${m.postgres}` : ""}`,
+    `Ticketpost benchmark of ${r.code ?? "(unknown commit)"}, ${r.startedAt}: N=${r.params.n}, seed ${r.params.seed}${r.params.quick ? ", quick" : ""}, batch ${r.params.batchSize}`,
+    `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.os}, node ${m.node}, Dovecot ${m.dovecot ?? "?"}${m.postgres ? `, ${m.postgres}` : ""}; load average ${m.loadAvgBefore[0]} before the run (other work on the machine skews every figure)`,
     ...(x ? [`mix: ${x.mails} mails, ${mb(x.totalBytes).toFixed(1)} MB (avg ${(x.avgBytes / 1024).toFixed(1)} KB, max ${(x.maxBytes / 1024).toFixed(0)} KB): ${x.shapes.plain} plain, ${x.shapes.html} text+HTML, ${x.shapes["html-only"]} HTML only, ${x.shapes.quoted} quoting a conversation; ${x.withAttachment} with an attachment; ${x.german} German`] : []),
     "",
     line(rows[0]),
@@ -911,6 +966,7 @@ async function main(): Promise<number> {
   const p = parseArgs(process.argv.slice(2));
   const began = performance.now();
   const report: Report = {
+    code: codeVersion(),
     params: { quick: p.quick, n: p.n, seed: p.seed, latencyMails: p.latencyMails, paceMs: p.paceMs, isolatedMails: p.isolatedMails, isolatedPauseMs: p.isolatedPauseMs, bigAttachmentMB: p.bigAttachmentMB, backlogMails: p.backlogMails, batchSize: p.batchSize, phases: p.phases },
     machine: machineInfo(),
     mix: null,
@@ -923,13 +979,13 @@ async function main(): Promise<number> {
     durationS: 0,
   };
   if (p.profileDir) mkdirSync(p.profileDir, { recursive: true });
-  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  let interrupted = false;
   const onSignal = () => {
+    interrupted = true;
     progress("interrupted; cleaning up");
-    void (async () => {
-      for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => undefined);
-      process.exit(130);
-    })();
+    // A daemon's IMAP session would hold up Dovecot's shutdown; there is nothing of theirs to keep.
+    for (const c of liveChildren) c.kill("SIGKILL");
+    void runCleanups().finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
@@ -938,6 +994,7 @@ async function main(): Promise<number> {
     try {
       await fn();
     } catch (err) {
+      if (interrupted) return;
       report.errors[key] = (err as Error).stack ?? String(err);
       progress(`${key} failed: ${(err as Error).message}`);
     }
@@ -945,12 +1002,12 @@ async function main(): Promise<number> {
 
   try {
     const root = mkdtempSync(path.join(os.tmpdir(), "tp-bench-"));
-    cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    atCleanup(() => rmSync(root, { recursive: true, force: true }));
     progress("starting Dovecot and the SMTP sink");
     const dovecot = await startDovecot({ users: USERS });
-    cleanups.push(() => dovecot.stop());
+    atCleanup(() => dovecot.stop());
     const sink = await startSinkProcess();
-    cleanups.push(() => sink.stop());
+    atCleanup(() => sink.stop());
 
     const wants = (ph: Phase) => p.phases.includes(ph);
     if (wants("bound") || wants("ingest")) {
@@ -985,16 +1042,12 @@ async function main(): Promise<number> {
     }
     if (report.engines.postgres) report.machine.postgres = await postgresVersion();
   } finally {
-    for (const c of cleanups.reverse()) {
-      try {
-        await c();
-      } catch (err) {
-        progress(`cleanup failed: ${(err as Error).message}`);
-      }
-    }
-    cleanups.length = 0;
+    await runCleanups();
   }
+  // The signal handler exits once its cleanup is done; a half-run table would only mislead.
+  if (interrupted) await new Promise(() => {});
   report.durationS = Math.round(secs(performance.now() - began));
+  report.machine.loadAvgAfter = os.loadavg().map((x) => Math.round(x * 100) / 100);
   const text = table(report);
   if (p.json) {
     process.stderr.write(text + "\n");
