@@ -34,6 +34,19 @@ export interface MailSource {
   close(): Promise<void>;
 }
 
+/** Every IMAP connection of the gateway: the configured server, login and TLS verification. */
+function imapClient(cfg: ImapConfig, extra: Partial<ConstructorParameters<typeof ImapFlow>[0]> = {}): ImapFlow {
+  return new ImapFlow({
+    host: cfg.host,
+    port: cfg.port,
+    secure: cfg.secure,
+    auth: { user: cfg.user, pass: cfg.password },
+    tls: { rejectUnauthorized: cfg.tls.rejectUnauthorized },
+    logger: false,
+    ...extra,
+  });
+}
+
 function imapError(err: unknown, what: string): TicketpostError {
   const e = err as { authenticationFailed?: boolean; code?: string; responseText?: string; message?: string };
   if (e?.authenticationFailed) return new TicketpostError("EIMAP_AUTH", `IMAP login refused: ${e.responseText ?? e.message}`, { cause: err });
@@ -50,13 +63,7 @@ export class ImapMailbox implements MailSource {
 
   private constructor(private readonly cfg: ImapConfig, private readonly logger: Logger, private readonly spool: SpoolOptions | null) {
     this.mailbox = cfg.mailbox;
-    this.client = new ImapFlow({
-      host: cfg.host,
-      port: cfg.port,
-      secure: cfg.secure,
-      auth: { user: cfg.user, pass: cfg.password },
-      tls: { rejectUnauthorized: cfg.tls.rejectUnauthorized },
-      logger: false,
+    this.client = imapClient(cfg, {
       // A new mail is announced while the connection idles, so it is handled within a second.
       disableAutoIdle: !cfg.idle,
       // imapflow waits 15 s after the last command before it idles; mail arriving in that window
@@ -180,15 +187,7 @@ export interface MailboxProbe {
 
 /** Logs in and counts the mails in the given folders, changing nothing (for status and check). */
 export async function probeMailbox(cfg: ImapConfig, folders: string[]): Promise<MailboxProbe> {
-  const client = new ImapFlow({
-    host: cfg.host,
-    port: cfg.port,
-    secure: cfg.secure,
-    auth: { user: cfg.user, pass: cfg.password },
-    tls: { rejectUnauthorized: cfg.tls.rejectUnauthorized },
-    logger: false,
-    connectionTimeout: 10_000,
-  });
+  const client = imapClient(cfg, { connectionTimeout: 10_000 });
   try {
     await client.connect();
   } catch (err) {
@@ -214,7 +213,7 @@ export async function probeMailbox(cfg: ImapConfig, folders: string[]): Promise<
 
 /** Moves mails, found by Message-ID, from the Failed folder to Processed (after a successful retry). */
 export async function moveFromFailed(cfg: ImapConfig, messageIds: string[]): Promise<number> {
-  const client = new ImapFlow({ host: cfg.host, port: cfg.port, secure: cfg.secure, auth: { user: cfg.user, pass: cfg.password }, tls: { rejectUnauthorized: cfg.tls.rejectUnauthorized }, logger: false });
+  const client = imapClient(cfg);
   await client.connect();
   let moved = 0;
   try {

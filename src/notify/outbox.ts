@@ -4,7 +4,7 @@ import { Message, OutboxMail, type Ticket } from "../db/entities.js";
 import type { MailAddress } from "../mail/types.js";
 import type { Clock } from "../shared/clock.js";
 import { eventByName } from "./events/index.js";
-import type { TemplateSet } from "./templates.js";
+import type { RenderedMail, TemplateSet } from "./templates.js";
 
 export interface OutboxContext {
   templates: TemplateSet;
@@ -39,7 +39,7 @@ export async function queueNotification(em: EntityManager, ctx: OutboxContext, n
   const rendered = ctx.templates.render(n.event, n.language, n.data);
   const now = ctx.clock.now();
   const messageId = newMessageId(ctx.messageIdDomain, n.ticket.id);
-  const refs = [...n.references.filter((r) => r !== n.inReplyTo), ...(n.inReplyTo ? [n.inReplyTo] : [])].slice(-20);
+  const refs = threadRefs(n);
   const message = await em.save(em.create(Message, {
     ticketId: n.ticket.id,
     direction: "outbound",
@@ -57,8 +57,16 @@ export async function queueNotification(em: EntityManager, ctx: OutboxContext, n
     rawSize: null,
     createdAt: now,
   }));
+  return saveOutboxRow(em, n, rendered, { ticketId: n.ticket.id, messageRowId: message.id, messageId, refs, now });
+}
+
+function threadRefs(n: Pick<QueuedNotification, "inReplyTo" | "references">): string[] {
+  return [...n.references.filter((r) => r !== n.inReplyTo), ...(n.inReplyTo ? [n.inReplyTo] : [])].slice(-20);
+}
+
+function saveOutboxRow(em: EntityManager, n: Omit<QueuedNotification, "ticket">, rendered: RenderedMail, row: { ticketId: number | null; messageRowId: number | null; messageId: string; refs: string[]; now: Date }): Promise<OutboxMail> {
   return em.save(em.create(OutboxMail, {
-    ticketId: n.ticket.id,
+    ticketId: row.ticketId,
     event: n.event,
     toAddress: n.to.address,
     toName: n.to.name,
@@ -66,15 +74,15 @@ export async function queueNotification(em: EntityManager, ctx: OutboxContext, n
     subject: rendered.subject,
     textBody: rendered.text,
     htmlBody: rendered.html,
-    messageRowId: message.id,
-    messageId,
+    messageRowId: row.messageRowId,
+    messageId: row.messageId,
     inReplyTo: n.inReplyTo,
-    references: refs.length ? refs.join(" ") : null,
+    references: row.refs.length ? row.refs.join(" ") : null,
     status: "pending",
     attempts: 0,
-    nextAttemptAt: now,
+    nextAttemptAt: row.now,
     lastError: null,
-    createdAt: now,
+    createdAt: row.now,
     sentAt: null,
   }));
 }
@@ -82,26 +90,5 @@ export async function queueNotification(em: EntityManager, ctx: OutboxContext, n
 /** A notification that belongs to no ticket (the notice about a rejected mail): an outbox row only. */
 export async function queueTicketless(em: EntityManager, ctx: OutboxContext, n: Omit<QueuedNotification, "ticket">): Promise<OutboxMail> {
   const rendered = ctx.templates.render(n.event, n.language, n.data);
-  const now = ctx.clock.now();
-  const refs = [...n.references.filter((r) => r !== n.inReplyTo), ...(n.inReplyTo ? [n.inReplyTo] : [])].slice(-20);
-  return em.save(em.create(OutboxMail, {
-    ticketId: null,
-    event: n.event,
-    toAddress: n.to.address,
-    toName: n.to.name,
-    language: n.language,
-    subject: rendered.subject,
-    textBody: rendered.text,
-    htmlBody: rendered.html,
-    messageRowId: null,
-    messageId: newMessageId(ctx.messageIdDomain, null),
-    inReplyTo: n.inReplyTo,
-    references: refs.length ? refs.join(" ") : null,
-    status: "pending",
-    attempts: 0,
-    nextAttemptAt: now,
-    lastError: null,
-    createdAt: now,
-    sentAt: null,
-  }));
+  return saveOutboxRow(em, n, rendered, { ticketId: null, messageRowId: null, messageId: newMessageId(ctx.messageIdDomain, null), refs: threadRefs(n), now: ctx.clock.now() });
 }

@@ -144,12 +144,22 @@ function parseArgs(argv: string[]): Params {
 
 // ---------------------------------------------------------------- small helpers
 
-const progressLine = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
-const progress = progressLine;
+const progress = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 const secs = (ms: number) => ms / 1000;
 const rate = (count: number, ms: number) => (ms > 0 ? count / secs(ms) : 0);
 const mb = (bytes: number) => bytes / 1024 / 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** True when the promise settled within ms; the timer does not outlive the race. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -191,7 +201,7 @@ function cpuMsByPid(pids: number[]): Map<number, number> {
   return out;
 }
 
-export interface CpuUse {
+interface CpuUse {
   /** This process: the gateway code when measured in-process. */
   selfMs: number;
   /** Every Dovecot process alive at the end (a session that ended meanwhile is missed). */
@@ -284,7 +294,7 @@ async function startSinkProcess(): Promise<SinkHandle> {
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.send({ type: "stop" });
-      if ((await Promise.race([exited.then(() => "exited"), sleep(5000)])) !== "exited") child.kill("SIGKILL");
+      if (!(await settlesWithin(exited, 5000))) child.kill("SIGKILL");
       await exited;
     },
   };
@@ -417,7 +427,6 @@ function runCli(args: string[]): Promise<void> {
   });
 }
 
-
 /** `ticketpost start` as a real process; keeps the tail of its log for error messages. */
 class Daemon {
   private tail = "";
@@ -455,22 +464,28 @@ class Daemon {
     return this.child.pid!;
   }
 
+  /** Resolves at the first log line matching re; rejects on timeout or when the daemon exits first. */
   waitForLog(re: RegExp, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`daemon: no log line matching ${re} within ${timeoutMs} ms; log tail:\n${this.tail}`)), timeoutMs);
-      const exit = this.exited.then((code) => reject(new Error(`daemon exited (${code}) while waiting for ${re}; log tail:\n${this.tail}`)));
-      this.watchers.push({ re, resolve: () => { clearTimeout(timer); void exit; resolve(); } });
+      const fail = (why: string) => reject(new Error(`daemon: ${why} while waiting for a log line matching ${re}; log tail:\n${this.tail}`));
+      const timer = setTimeout(() => fail(`nothing after ${timeoutMs} ms`), timeoutMs);
+      void this.exited.then((code) => fail(`exited (${code})`));
+      this.watchers.push({
+        re,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
     });
   }
 
+  /** SIGTERM, as systemd stops it; SIGKILL if it has not finished within 20 s. */
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill("SIGTERM");
-    const timeout = sleep(20_000).then(() => "timeout");
-    if ((await Promise.race([this.exited, timeout])) === "timeout") {
-      this.child.kill("SIGKILL");
-      await this.exited;
-    }
+    if (!(await settlesWithin(this.exited, 20_000))) this.child.kill("SIGKILL");
+    await this.exited;
   }
 }
 
@@ -632,22 +647,50 @@ function outcomes(summary: DrainSummary): string {
   return Object.entries(summary.byOutcome).map(([k, v]) => `${v} ${k}`).join(", ") || "nothing";
 }
 
+/**
+ * Adds the time spent in the named async methods of obj to `into` (a pass-through on the instance),
+ * to tell IMAP round trips from the work on each mail.
+ */
+function timeMethods<T extends object>(obj: T, names: Array<keyof T & string>, into: Record<string, number>): void {
+  for (const name of names) {
+    const original = obj[name] as unknown as (...args: unknown[]) => Promise<unknown>;
+    into[name] = 0;
+    if (typeof original !== "function") continue;
+    (obj as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+      const t = performance.now();
+      try {
+        return await original.apply(obj, args);
+      } finally {
+        into[name] += performance.now() - t;
+      }
+    };
+  }
+}
+
 /** drainMailbox on a freshly opened ImapMailbox; only the drain is timed. */
 async function timedDrain(config: TicketpostConfig, ctx: Gateway, dovecot: DovecotInstance, profileFile: string | null): Promise<Throughput> {
   // As the daemon opens it: IDLE on, big mails spooled to disk.
   const mb = await ImapMailbox.open(config.imap, ctx.logger, spoolOptions(config));
   try {
+    const split: Record<string, number> = {};
+    timeMethods(mb, ["listUids", "fetch", "move"], split);
+    const deps = drainDeps(ctx);
+    timeMethods(deps, ["process", "markMoved"], split);
+    // Inside processMail: the database transaction(s) and the blob store (raw mail, attachments).
+    timeMethods(ctx.db, ["transaction"], split);
+    timeMethods(ctx.blobs as unknown as Record<string, unknown>, ["put", "putStream", "putFile"], split);
     const { result: counted, cpu } = await withCpu(dovecot, ctx.db, () =>
       countingStatements(ctx.db, () =>
         profiled(profileFile, async () => {
           const start = performance.now();
-          const summary = await drainMailbox(mb, config.imap, drainDeps(ctx));
+          const summary = await drainMailbox(mb, config.imap, deps);
           return { ms: performance.now() - start, summary };
         }),
       ),
     );
     const { result, statements } = counted;
-    return throughput(result.summary.processed, result.ms, cpu, { outcomes: outcomes(result.summary), statements, sql: perMail(statements, result.summary.processed) });
+    const splitMs = Object.fromEntries(Object.entries(split).map(([k, v]) => [k, Math.round(v)]));
+    return throughput(result.summary.processed, result.ms, cpu, { outcomes: outcomes(result.summary), statements, sql: perMail(statements, result.summary.processed), splitMs });
   } finally {
     await mb.close();
   }
@@ -657,7 +700,7 @@ async function timedDrain(config: TicketpostConfig, ctx: Gateway, dovecot: Dovec
 async function measureEngine(engine: Engine, p: Params, root: string, dovecot: DovecotInstance, sink: SinkHandle, mails: BenchMail[], name = `ingest-${engine}`): Promise<EngineResult> {
   const tdb = engine === "postgres" ? await createTestDatabase("postgres") : null;
   const dropDatabase = tdb ? atCleanup(() => tdb.drop()) : async () => {};
-  const progress = (msg: string) => progressLine(`${name}: ${msg}`);
+  const say = (msg: string) => progress(`${name}: ${msg}`);
   try {
     const imapUser = `${name}@example.test`;
     const setup = gatewayConfig(root, name, dovecot, sink, imapUser, tdb ? { database: { url: tdb.options.url } } : {});
@@ -665,11 +708,11 @@ async function measureEngine(engine: Engine, p: Params, root: string, dovecot: D
     // Log lines are built as in the daemon, then dropped: their cost counts, stderr's does not.
     const ctx = await openGateway(setup.config, createLogger("info", {}, () => {}), { migrate: true });
     try {
-      progress(`ingesting ${mails.length} mails`);
+      say(`ingesting ${mails.length} mails`);
       const ingest = await timedDrain(setup.config, ctx, dovecot, p.profileDir && name.startsWith("ingest") ? path.join(p.profileDir, `${name}.cpuprofile`) : null);
       ingest.queued = await ctx.db.getRepository(OutboxMail).count({ where: { status: "pending" } });
 
-      progress(`sending ${ingest.queued} queued mails to the sink`);
+      say(`sending ${ingest.queued} queued mails to the sink`);
       const sender = createSender(setup.config, ctx);
       const before = sink.count;
       const { result: counted, cpu: sendCpu } = await withCpu(dovecot, ctx.db, () =>
@@ -690,7 +733,7 @@ async function measureEngine(engine: Engine, p: Params, root: string, dovecot: D
       const replies: Buffer[] = [];
       for (let i = 0; i < acks.length; i++) replies.push((await replyTo(p.seed, i, acks[i])).raw);
       await appendMails(dovecot, imapUser, replies);
-      progress(`ingesting ${replies.length} replies`);
+      say(`ingesting ${replies.length} replies`);
       const rep = await timedDrain(setup.config, ctx, dovecot, null);
       return { ingest, send, replies: rep };
     } finally {
@@ -868,6 +911,8 @@ interface Report {
   latency: LatencyModes | null;
   memory: Partial<MemoryResult>;
   errors: Record<string, string>;
+  /** Wall time of each phase, setup (generating and appending mail) included. */
+  phaseSeconds: Record<string, number>;
   startedAt: string;
   durationS: number;
 }
@@ -901,6 +946,11 @@ function table(r: Report): string {
   const ratio = (x: number) => (bound ? (x / bound).toFixed(2) : "");
   const wall = (ms: number) => `${secs(ms).toFixed(1)} s`;
   const cpu = (c: CpuUse, mails: number, pg: boolean) => [c.selfMs, c.dovecotMs, ...(pg ? [c.dbMs] : [])].map((ms) => (mails ? ms / mails : 0).toFixed(2)).join(" / ") + (pg ? "" : " / -");
+  const split = (t: Throughput) => {
+    const m = t.splitMs as Record<string, number>;
+    const blobs = (m.put ?? 0) + (m.putStream ?? 0) + (m.putFile ?? 0);
+    return `IMAP ${wall(m.listUids + m.fetch + m.move)}, processMail ${wall(m.process)} (DB transactions ${wall(m.transaction)}, blob store ${wall(blobs)}, rest ${wall(m.process - m.transaction - blobs)})`;
+  };
   const err = (key: string, figure: string, engine = "") => {
     if (r.errors[key]) rows.push([figure, engine, "ERROR", "", "", "", r.errors[key].split("\n")[0].slice(0, 160)]);
   };
@@ -910,8 +960,8 @@ function table(r: Report): string {
   }
   err("bound", "bound");
   const kinds = [
-    ["ingest: new mail → ticket, ack queued", "ingest", (t: Throughput) => `${t.outcomes}; ${t.queued} queued; ${t.sql}`],
-    ["replies: threading into those tickets", "replies", (t: Throughput) => `${t.outcomes}; ${t.sql}`],
+    ["ingest: new mail → ticket, ack queued", "ingest", (t: Throughput) => `${t.outcomes}; ${t.queued} queued; ${split(t)}; ${t.sql}`],
+    ["replies: threading into those tickets", "replies", (t: Throughput) => `${t.outcomes}; ${split(t)}; ${t.sql}`],
     ["send: OutboxSender → SMTP sink", "send", (t: Throughput) => `sink counted ${t.mails} (sent ${t.sent}, deferred ${t.deferred}, failed ${t.failed}); ${t.sql}`],
   ] as const;
   for (const [label, key, note] of kinds) {
@@ -956,7 +1006,7 @@ function table(r: Report): string {
     line(widths.map((w) => "-".repeat(w))),
     ...rows.slice(1).map(line),
     "",
-    `took ${r.durationS} s in total`,
+    `took ${r.durationS} s in total (${Object.entries(r.phaseSeconds).map(([k, v]) => `${k} ${v} s`).join(", ")}; the rest is starting Dovecot and generating mail)`,
   ].join("\n");
 }
 
@@ -975,6 +1025,7 @@ async function main(): Promise<number> {
     latency: null,
     memory: {},
     errors: {},
+    phaseSeconds: {},
     startedAt: new Date().toISOString().slice(0, 19) + "Z",
     durationS: 0,
   };
@@ -991,12 +1042,15 @@ async function main(): Promise<number> {
   process.once("SIGTERM", onSignal);
 
   const phase = async (key: string, fn: () => Promise<void>) => {
+    const t = performance.now();
     try {
       await fn();
     } catch (err) {
       if (interrupted) return;
       report.errors[key] = (err as Error).stack ?? String(err);
       progress(`${key} failed: ${(err as Error).message}`);
+    } finally {
+      report.phaseSeconds[key] = Math.round(secs(performance.now() - t));
     }
   };
 

@@ -1,21 +1,11 @@
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { CLI, MailWorld, requireDovecot, SUPPORT } from "../helpers/mail-world.js";
+import { runCli, MailWorld, requireDovecot, SUPPORT } from "../helpers/mail-world.js";
 
-function ticketpost(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, TICKETPOST_CONFIG: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The real `ticketpost` process; no config from the environment unless a test sets one. */
+const ticketpost = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { env: { TICKETPOST_CONFIG: "", ...env } });
 
 describe("ticketpost command line", () => {
   let dir: string;

@@ -1,21 +1,10 @@
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { CLI } from "../helpers/mail-world.js";
+import { runCli } from "../helpers/mail-world.js";
 
-function ticketpost(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const ticketpost = (args: string[]) => runCli(args);
 
 const eml = (n: number, extra = "") => `From: Old Customer <old${n}@customer.test>\nTo: support@example.test\nSubject: Backlog request ${n}\nMessage-ID: <backlog-${n}@customer.test>\nDate: Mon, 3 Mar 2025 10:00:00 +0000\n${extra}\nRequest ${n}.\n`;
 

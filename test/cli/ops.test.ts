@@ -1,22 +1,10 @@
 import { expect } from "chai";
 import Database from "better-sqlite3";
-import { spawn } from "node:child_process";
 import path from "node:path";
-import { CLI, MailWorld, requireDovecot, SUPPORT, waitFor } from "../helpers/mail-world.js";
+import { MailWorld, requireDovecot, SUPPORT, waitFor } from "../helpers/mail-world.js";
 
 /** Runs the real CLI with a mail on standard input, as a mail server's pipe alias does. */
-function pipe(world: MailWorld, args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args, "--config", world.configPath], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const pipe = (world: MailWorld, args: string[], input: string, env: NodeJS.ProcessEnv = {}) => world.cli(args, env, input);
 
 const mail = (subject: string, id: string) =>
   `From: Carla Customer <carla@customer.test>\r\nTo: ${SUPPORT}\r\nSubject: ${subject}\r\nMessage-ID: <${id}@customer.test>\r\nDate: Thu, 26 Nov 2026 10:00:00 +0000\r\n\r\nPlease help.\r\n`;
@@ -56,13 +44,7 @@ describe("operating Ticketpost: ingest, status, check, metrics, backup, upgrades
     });
 
     it("asks the mail server to retry later with 75 (EX_TEMPFAIL) when the database is unreachable", async () => {
-      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [CLI, "ingest", "--config", world.configPath], { env: { ...process.env, TICKETPOST_DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere" }, stdio: ["pipe", "ignore", "pipe"] });
-        let stderr = "";
-        child.stderr.on("data", (d) => (stderr += d));
-        child.on("close", (code) => resolve({ code, stderr }));
-        child.stdin.end(mail("DB down", "dbdown-1"));
-      });
+      const r = await pipe(world, ["ingest"], mail("DB down", "dbdown-1"), { TICKETPOST_DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere" });
       expect(r.code).to.equal(75);
       expect(r.stderr).to.contain("EDB");
     });

@@ -30,6 +30,20 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Runs the real `ticketpost` process to the end; `input` goes to its standard input. */
+export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+  });
+}
+
 /**
  * One private mail world: Dovecot with a mailbox per person, the SMTP relay, a data folder and a
  * gateway config file pointing at them. The gateway itself runs as a real process.
@@ -79,16 +93,8 @@ export class MailWorld {
   }
 
   /** Runs `ticketpost ARGS --config <world>` to the end. */
-  cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args, "--config", this.configPath], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
+  cli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string | Buffer): Promise<CliResult> {
+    return runCli([...args, "--config", this.configPath], { env, input });
   }
 
   async json<T = unknown>(args: string[]): Promise<T> {
