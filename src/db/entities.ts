@@ -151,6 +151,7 @@ export type OutboxStatus = "pending" | "sent" | "failed";
 
 @Entity("outbox")
 @Index("idx_outbox_due", ["status", "nextAttemptAt"])
+@Index("idx_outbox_address", ["toAddress", "createdAt"])
 export class OutboxMail {
   @PrimaryGeneratedColumn({ type: "integer" }) id!: number;
   @Column({ type: "integer", nullable: true }) ticketId!: number | null;
