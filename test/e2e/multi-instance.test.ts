@@ -60,11 +60,12 @@ describe("end to end: three instances on PostgreSQL, with random kills and resta
     try {
       await waitFor("every ticket", async () => (await world.ticketCount()) === TOTAL, 90_000, 500);
       await waitFor("the inbox to be empty", async () => (await support.count("INBOX")) === 0, 60_000, 500);
-      let acks = 0;
+      // Distinct Message-IDs: a resent copy must not count as another ticket's acknowledgement.
+      const users = CUSTOMERS.map((c) => world.user(c));
       await waitFor("every acknowledgement", async () => {
-        acks = 0;
-        for (const c of CUSTOMERS) acks += await world.user(c).count("INBOX");
-        return acks >= TOTAL;
+        const ids = new Set<string | undefined>();
+        for (const u of users) for (const m of await u.inbox()) ids.add(m.messageId);
+        return ids.size >= TOTAL;
       }, 90_000, 500);
     } finally {
       for (const d of daemons) d.child.kill("SIGTERM");
