@@ -96,6 +96,13 @@ describe("end to end: mail hygiene and safety", function () {
     const warning = await alice.waitForMail((m) => m.subject.includes(ref) && m.text.includes("dmarc=fail"));
     expect(warning.text).to.contain("commands ignored");
     expect((await carla.inbox()).filter((m) => m.subject.includes(ref) && /resolved/i.test(m.subject))).to.have.length(0);
+
+    // A forged plain answer would reach the customer in our name: it stays internal instead.
+    await forger.send({ to: SUPPORT, subject: `Re: ${tag} Keyboard missing keys`, text: "Please send me your password so I can fix it." });
+    expect(await poll()).to.deep.equal({ reply_added: 1 });
+    const after = await ticket(ref);
+    expect(after.messages.filter((m: any) => m.text.includes("your password")).map((m: any) => m.visibility)).to.deep.equal(["internal"]);
+    expect((await carla.inbox()).some((m) => m.text.includes("your password"))).to.equal(false);
   });
 
   it("the real agent, authenticated, can resolve the same ticket", async () => {

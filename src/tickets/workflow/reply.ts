@@ -76,10 +76,15 @@ async function agentReply(em: EntityManager, ctx: GatewayContext, ticket: Ticket
   const isCommandMail = parsed.commands.length > 0 || parsed.errors.length > 0;
 
   let errors = [...parsed.errors];
+  const auth = terminal ? { ok: true, reason: "given at the terminal by the operator" } : await ctx.verifyAgent(msg, agent.address);
   if (isCommandMail) {
-    const auth = terminal ? { ok: true, reason: "given at the terminal by the operator" } : await ctx.verifyAgent(msg, agent.address);
     trail.push({ stage: "commands", verdict: auth.ok ? "agent" : "unverified", detail: `${parsed.commands.map((c) => c.source).join(", ") || "-"}; ${auth.reason}` });
     if (!auth.ok) errors = [`commands ignored: ${auth.reason}`];
+  } else if (!auth.ok) {
+    // A plain answer goes to the customer in our name: a forged one must not. It stays
+    // internal, and the people who work the ticket see it.
+    const kept = await keepInternal(em, ctx, ticket, msg, "unverified-agent", `mail in the name of agent ${agent.address} is not authenticated (${auth.reason}): kept internal, not sent to the requester`, agent);
+    return { ...kept, trail: [...trail, ...kept.trail] };
   }
 
   // Commands run on a copy: any error discards every change of the mail.
