@@ -6,7 +6,7 @@ import type { TicketpostConfig } from "../config/schema.js";
 import { openDatabase } from "../db/data-source.js";
 import { drainMailbox } from "../mailbox/drain.js";
 import { ImapMailbox } from "../mailbox/imap-mailbox.js";
-import { asTicketpostError, TicketpostError } from "../shared/errors.js";
+import { TicketpostError } from "../shared/errors.js";
 import { createLogger } from "../shared/logger.js";
 import { listFailedMails, listTickets, showTicket } from "../tickets/queries.js";
 import { closeDb, createSender, drainDeps, openGateway, spoolOptions } from "./gateway.js";

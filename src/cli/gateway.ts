@@ -18,6 +18,7 @@ import type { GatewayContext } from "../tickets/context.js";
 import { processMail, recordFailure } from "../tickets/pipeline.js";
 import { In } from "typeorm";
 import { agentVerifierFor } from "../tickets/agent-auth.js";
+import { liveInstances } from "../ops/instance.js";
 import { Directory } from "../tickets/directory.js";
 
 /** The composition root: the only place that creates the database, SMTP and clock objects. */
@@ -44,7 +45,8 @@ export async function sharedSetting(db: DataSource, key: string, make: () => str
 }
 
 export function directoryOf(config: TicketpostConfig): Directory {
-  return new Directory(config.departments, config.defaultDepartment, config.agents, config.languages, config.language, config.supportAddress);
+  const login = config.imap.user.toLowerCase();
+  return new Directory(config.departments, config.defaultDepartment, config.agents, config.languages, config.language, config.supportAddress, login.includes("@") ? [login] : []);
 }
 
 export async function openGateway(config: TicketpostConfig, logger: Logger, opts: { clock?: Clock; migrate?: boolean } = {}): Promise<GatewayContext> {
@@ -63,7 +65,6 @@ export async function openGateway(config: TicketpostConfig, logger: Logger, opts
     tagFormat: { prefix: config.referencePrefix, secret },
     gatewayName: config.name,
     supportAddress: config.supportAddress,
-    ownAddresses: [...directory.ownAddresses(), config.imap.user.toLowerCase()].filter((a) => a.includes("@")),
     messageIdDomain: config.messageIdDomain,
     language: config.language,
     maxMessageBytes: config.maxMessageBytes,
@@ -110,4 +111,21 @@ export async function closeDb(db: DataSource): Promise<void> {
 /** Big mails are streamed to disk under the data directory, never held whole in memory. */
 export function spoolOptions(config: TicketpostConfig): SpoolOptions {
   return { dir: path.join(config.dataDir, "blobs"), thresholdBytes: 4 * 1024 * 1024, maxMessageBytes: config.maxMessageBytes };
+}
+
+/**
+ * Sends what a one-shot command (ingest, a terminal action) queued, unless a running daemon will
+ * (it sends the outbox anyway): `send` true/false forces the choice. A failure leaves the rows
+ * queued for the next sender; it never fails the command.
+ */
+export async function sendQueuedNow(config: TicketpostConfig, ctx: GatewayContext, send: boolean | null): Promise<void> {
+  if (!(send ?? (await liveInstances(ctx.db)).length === 0)) return;
+  const sender = createSender(config, ctx);
+  try {
+    await sender.runOnce();
+  } catch (err) {
+    ctx.logger.warn("notifications stay queued", { error: (err as Error).message });
+  } finally {
+    await sender.stop();
+  }
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { MailReceipt } from "../db/entities.js";
 import { readMailFiles } from "../mailbox/file-sources.js";
-import { asTicketpostError } from "../shared/errors.js";
+import { withRetries } from "../shared/retry.js";
 import type { GatewayContext } from "../tickets/context.js";
 import { processMail, type MailPosition, type ProcessResult } from "../tickets/pipeline.js";
 
@@ -35,8 +35,6 @@ export interface ImportOptions {
   progress?: (done: number, current: string) => void;
 }
 
-const ATTEMPTS_PER_MAIL = 3;
-
 /** A code for what the file sources report; it is not a pipeline error, so no receipt is written. */
 const READ_ERROR_CODE = "EREAD";
 
@@ -48,16 +46,10 @@ type Attempt = { result: ProcessResult } | { error: ImportFailure };
  * on a mail to get past it: here the next run of the same import is the retry.
  */
 async function processWithRetry(ctx: GatewayContext, pos: MailPosition, raw: Buffer, origin: string): Promise<Attempt> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return { result: await processMail(ctx, pos, raw) };
-    } catch (err) {
-      const e = asTicketpostError(err, "EINTERNAL");
-      ctx.logger.warn("import: mail processing failed", { origin, code: e.code, error: e.message, attempt });
-      if (attempt >= ATTEMPTS_PER_MAIL) return { error: { origin, code: e.code, reason: e.message } };
-      await new Promise((r) => setTimeout(r, 200 * attempt));
-    }
-  }
+  const tried = await withRetries(() => processMail(ctx, pos, raw), (e, attempt) =>
+    ctx.logger.warn("import: mail processing failed", { origin, code: e.code, error: e.message, attempt }),
+  );
+  return "value" in tried ? { result: tried.value } : { error: { origin, code: tried.error.code, reason: tried.error.message } };
 }
 
 /**

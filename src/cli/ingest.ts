@@ -1,10 +1,8 @@
 import type { TicketpostConfig } from "../config/schema.js";
-import { GatewayInstance } from "../db/entities.js";
-import { ALIVE_MS } from "../ops/instance.js";
 import { asTicketpostError, TicketpostError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { processMail } from "../tickets/pipeline.js";
-import { closeDb, createSender, openGateway } from "./gateway.js";
+import { closeDb, openGateway, sendQueuedNow } from "./gateway.js";
 import { importPosition } from "../mailbox/file-sources.js";
 
 /** sysexits.h, as mail servers read a delivery program's exit code. */
@@ -55,18 +53,7 @@ export async function runIngest(config: TicketpostConfig, logger: Logger, opts: 
       process.stderr.write(`ticketpost ingest: ${result.errorCode}: ${result.reason}\n`);
       return EX_DATAERR;
     }
-    // Send the notifications now unless a running daemon will (it polls the outbox anyway).
-    const daemonAlive = (await ctx.db.getRepository(GatewayInstance).find()).some((i) => !i.stoppedAt && Date.now() - i.heartbeatAt.getTime() < ALIVE_MS);
-    if (opts.send ?? !daemonAlive) {
-      const sender = createSender(config, ctx);
-      try {
-        await sender.runOnce();
-      } catch (err) {
-        logger.warn("notifications stay queued", { error: (err as Error).message });
-      } finally {
-        await sender.stop();
-      }
-    }
+    await sendQueuedNow(config, ctx, opts.send);
     logger.info("mail ingested", { outcome: result.outcome, ticket: result.ticketId, replay: result.alreadyDone || undefined });
     return EX_OK;
   } catch (err) {

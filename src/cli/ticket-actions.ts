@@ -1,13 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { TicketpostConfig } from "../config/schema.js";
-import { GatewayInstance, Ticket } from "../db/entities.js";
+import { Ticket } from "../db/entities.js";
 import { parseMail } from "../mail/parse.js";
 import { describeChange } from "../notify/change-text.js";
-import { ALIVE_MS } from "../ops/instance.js";
 import { TicketpostError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { addMailToTicket } from "../tickets/workflow/reply.js";
-import { closeDb, createSender, directoryOf, openGateway } from "./gateway.js";
+import { closeDb, directoryOf, openGateway, sendQueuedNow } from "./gateway.js";
 
 /** Terminal actions and the mail command each one is: the same words, so the same code path. */
 export const TICKET_ACTIONS: Record<string, { command: string; arg: string | null; text: "required" | "optional" | "none" }> = {
@@ -65,15 +64,7 @@ export async function runTicketAction(config: TicketpostConfig, logger: Logger, 
     const mailed = (result.notified ?? []).map((n) => `  mail: ${n.replace("→", " to ")}`);
     process.stdout.write(`${ref}: ${action} done as ${agent.address}\n${[...lines, ...mailed].join("\n")}\n`);
 
-    const daemonAlive = (await ctx.db.getRepository(GatewayInstance).find()).some((i) => !i.stoppedAt && Date.now() - i.heartbeatAt.getTime() < ALIVE_MS);
-    if (opts.send ?? !daemonAlive) {
-      const sender = createSender(config, ctx);
-      try {
-        await sender.runOnce();
-      } finally {
-        await sender.stop();
-      }
-    }
+    await sendQueuedNow(config, ctx, opts.send);
     return 0;
   } finally {
     await closeDb(ctx.db);

@@ -140,3 +140,10 @@ export function detectAutoReply(msg: InboundMessage, envelopeFrom?: string | nul
 function headerName(lower: string): string {
   return lower.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()).replace(/^X-Ms-/, "X-MS-");
 }
+
+/** The envelope sender as the delivering server recorded it (Return-Path); "" for the null sender of bounces, null when absent. */
+export function envelopeSender(msg: InboundMessage): string | null {
+  const rp = msg.headers["return-path"]?.[0];
+  if (rp === undefined) return null;
+  return /<([^>]*)>/.exec(rp)?.[1] ?? rp.trim();
+}

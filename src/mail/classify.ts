@@ -1,10 +1,11 @@
+import { detectAutoReply, envelopeSender } from "./auto-reply.js";
 import type { BounceReport } from "./bounce.js";
 import type { InboundMessage } from "./types.js";
 
 /*
- * Classification needed by the core flow: is this our own mail coming back (a loop), and is it
- * automatic, so that it must never trigger an automatic answer (RFC 3834 §2)? The hygiene work
- * (bounces, out-of-office patterns, rate limits) extends this file; it stays pure.
+ * What kind of mail this is: our own mail coming back (a loop), a delivery or abuse report, or a
+ * request, and whether it is automatic, so that it never triggers an automatic answer (RFC 3834
+ * §2). The automatic signs live in auto-reply.ts, the report parsing in bounce.ts; this stays pure.
  */
 
 export const LOOP_HEADER = "x-ticketpost-loop";
@@ -16,10 +17,9 @@ export const LOOP_HEADER = "x-ticketpost-loop";
  */
 export type MailKind = "request" | "loop" | "bounce" | "report";
 
-/** What the detectors found, computed before classification (bounce.ts, auto-reply.ts). */
+/** What the bounce detector found (it reads the raw bytes, so it runs before classification). */
 export interface Signals {
   bounce?: BounceReport | null;
-  autoReply?: { automatic: boolean; kind: string; reasons: string[] } | null;
 }
 
 export interface Classification {
@@ -31,8 +31,8 @@ export interface Classification {
 
 export interface ClassifyContext {
   messageIdDomain: string;
-  /** Our own addresses (support address and aliases), lower-case. */
-  ownAddresses: string[];
+  /** Is this one of our own addresses (support, departments, their plus-forms)? */
+  isOwn(address: string): boolean;
 }
 
 function first(msg: InboundMessage, name: string): string | null {
@@ -40,7 +40,6 @@ function first(msg: InboundMessage, name: string): string | null {
 }
 
 export function classifyMail(msg: InboundMessage, ctx: ClassifyContext, signals: Signals = {}): Classification {
-  const reasons: string[] = [];
   const loopHeader = first(msg, LOOP_HEADER);
   if (loopHeader !== null) {
     return { kind: "loop", automatic: true, reasons: [`carries our ${LOOP_HEADER} header (${loopHeader})`] };
@@ -49,7 +48,7 @@ export function classifyMail(msg: InboundMessage, ctx: ClassifyContext, signals:
   if (msg.messageId && msg.messageId.toLowerCase().startsWith("ticketpost.") && msg.messageId.toLowerCase().endsWith(`@${domain}`)) {
     return { kind: "loop", automatic: true, reasons: [`Message-ID ${msg.messageId} is one we generated`] };
   }
-  if (msg.from && ctx.ownAddresses.includes(msg.from.address)) {
+  if (msg.from && ctx.isOwn(msg.from.address)) {
     return { kind: "loop", automatic: true, reasons: [`sender ${msg.from.address} is our own address`] };
   }
 
@@ -58,22 +57,6 @@ export function classifyMail(msg: InboundMessage, ctx: ClassifyContext, signals:
     const kind = b.kind === "failure" || b.kind === "delayed" ? "bounce" : "report";
     return { kind, automatic: true, reasons: [`${b.kind} report (${b.format})`, ...b.reasons] };
   }
-  if (signals.autoReply) {
-    const a = signals.autoReply;
-    return { kind: "request", automatic: a.automatic, reasons: a.reasons.length ? a.reasons : ["no sign of an automatic sender"] };
-  }
-
-  let automatic = false;
-  const autoSubmitted = first(msg, "auto-submitted");
-  if (autoSubmitted !== null && !/^no\b/i.test(autoSubmitted)) {
-    automatic = true;
-    reasons.push(`Auto-Submitted: ${autoSubmitted}`);
-  }
-  const precedence = first(msg, "precedence");
-  if (precedence !== null && /^(bulk|junk|list|auto_reply)\b/i.test(precedence)) {
-    automatic = true;
-    reasons.push(`Precedence: ${precedence}`);
-  }
-  if (!automatic) reasons.push("no sign of an automatic sender");
-  return { kind: "request", automatic, reasons };
+  const auto = detectAutoReply(msg, envelopeSender(msg));
+  return { kind: "request", automatic: auto.automatic, reasons: auto.reasons };
 }

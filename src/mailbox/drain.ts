@@ -1,5 +1,6 @@
 import type { ImapConfig } from "../config/schema.js";
 import { asTicketpostError, TicketpostError } from "../shared/errors.js";
+import { withRetries } from "../shared/retry.js";
 import type { Logger } from "../shared/logger.js";
 import type { MailPosition, ProcessResult, RawMail } from "../tickets/pipeline.js";
 import type { MailSource } from "./imap-mailbox.js";
@@ -25,8 +26,6 @@ export interface DrainSummary {
   stoppedBy: TicketpostError | null;
 }
 
-const ATTEMPTS_PER_MAIL = 3;
-
 /**
  * Empties the mailbox: fetch a batch, process each mail (its own transaction), then move the
  * committed ones to Processed and the failed ones to Failed. Mails are moved only after their
@@ -45,23 +44,16 @@ export async function drainMailbox(source: MailSource, cfg: Pick<ImapConfig, "ba
       const toFailed: Array<{ uid: number; receipt: number }> = [];
       for (const mail of mails) {
         let result: ProcessResult | null = null;
-        for (let attempt = 1; result === null; attempt++) {
+        const tried = await withRetries(() => deps.process(mail.position, mail.raw), (e, attempt) =>
+          deps.logger.warn("mail processing failed", { uid: mail.position.uid, code: e.code, error: e.message, attempt }),
+        );
+        if ("value" in tried) result = tried.value;
+        else {
           try {
-            result = await deps.process(mail.position, mail.raw);
-          } catch (err) {
-            const e = asTicketpostError(err, "EINTERNAL");
-            deps.logger.warn("mail processing failed", { uid: mail.position.uid, code: e.code, error: e.message, attempt });
-            if (attempt >= ATTEMPTS_PER_MAIL) {
-              try {
-                result = await deps.giveUp(mail.position, e);
-              } catch (recordErr) {
-                // Not even the failure can be recorded (database down): stop, leave the mail, retry later.
-                summary.stoppedBy = asTicketpostError(recordErr, "EDB");
-                break;
-              }
-            } else {
-              await new Promise((r) => setTimeout(r, 200 * attempt));
-            }
+            result = await deps.giveUp(mail.position, tried.error);
+          } catch (recordErr) {
+            // Not even the failure can be recorded (database down): stop, leave the mail, retry later.
+            summary.stoppedBy = asTicketpostError(recordErr, "EDB");
           }
         }
         if (!result) break;

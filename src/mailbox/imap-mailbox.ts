@@ -61,7 +61,7 @@ export class ImapMailbox implements MailSource {
   private readonly client: ImapFlow;
   readonly mailbox: string;
 
-  private constructor(private readonly cfg: ImapConfig, private readonly logger: Logger, private readonly spool: SpoolOptions | null) {
+  private constructor(cfg: ImapConfig, private readonly logger: Logger, private readonly spool: SpoolOptions | null) {
     this.mailbox = cfg.mailbox;
     this.client = imapClient(cfg, {
       // A new mail is announced while the connection idles, so it is handled within a second.

@@ -31,8 +31,13 @@ export class InstanceRecord {
   }
 }
 
+/** Gateway processes whose heartbeat is fresh and that did not say they stopped. */
+export async function liveInstances(db: DataSource, now = new Date()): Promise<GatewayInstance[]> {
+  const rows = await db.getRepository(GatewayInstance).find();
+  return rows.filter((r) => !r.stoppedAt && now.getTime() - r.heartbeatAt.getTime() < ALIVE_MS);
+}
+
 /** Other live processes of a different version: `migrate` refuses to change the schema under them. */
 export async function liveInstancesOfOtherVersions(db: DataSource, now = new Date()): Promise<GatewayInstance[]> {
-  const rows = await db.getRepository(GatewayInstance).find();
-  return rows.filter((r) => !r.stoppedAt && now.getTime() - r.heartbeatAt.getTime() < ALIVE_MS && r.version !== VERSION);
+  return (await liveInstances(db, now)).filter((r) => r.version !== VERSION);
 }

@@ -61,7 +61,7 @@ export async function addParticipants(em: EntityManager, ctx: GatewayContext, ti
   for (const { who, role } of people) {
     // A mail to thousands of recipients does not make thousands of participants.
     if (existing.size >= ctx.safety.maxParticipants) break;
-    if (existing.has(who.address) || ctx.ownAddresses.includes(who.address) || ctx.directory.isOwn(who.address)) continue;
+    if (existing.has(who.address) || ctx.directory.isOwn(who.address)) continue;
     // Agents who are copied in work the ticket; they are not its customers.
     if (role !== "requester" && ctx.directory.isAgent(who.address)) continue;
     existing.add(who.address);

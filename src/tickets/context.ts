@@ -16,8 +16,6 @@ export interface GatewayContext {
   tagFormat: TicketTagFormat;
   gatewayName: string;
   supportAddress: string;
-  /** Our own addresses: the support address and any aliases. Never made participants. */
-  ownAddresses: string[];
   messageIdDomain: string;
   language: string;
   maxMessageBytes: number;

@@ -22,6 +22,8 @@ export class Directory {
     private readonly languages: Record<string, string>,
     readonly defaultLanguage: string,
     readonly supportAddress: string,
+    /** Other addresses of ours that route nowhere (the IMAP login, when it is an address). */
+    private readonly otherOwn: string[] = [],
   ) {
     for (const d of departments) {
       for (const key of [d.id, ...d.aliases]) this.byKey.set(key, d);
@@ -52,7 +54,7 @@ export class Directory {
 
   /** Every address mail to which reaches us: never a participant, never answered automatically. */
   ownAddresses(): string[] {
-    return [this.supportAddress, ...this.byAddress.keys()];
+    return [this.supportAddress, ...this.byAddress.keys(), ...this.otherOwn];
   }
 
   /** The department an address routes to: a dedicated or alias address, or support+tag@ / dept+tag@. */
@@ -75,7 +77,7 @@ export class Directory {
 
   /** Our own address in any form: support, a department's, or a plus-address of either. */
   isOwn(address: string): boolean {
-    return this.departmentForAddress(address) !== null;
+    return this.departmentForAddress(address) !== null || this.otherOwn.includes(address.toLowerCase());
   }
 
   isAgent(address: string | null | undefined): boolean {
@@ -85,6 +87,12 @@ export class Directory {
   agent(address: string): Person | null {
     const a = address.toLowerCase();
     return this.agentNames.has(a) ? { address: a, name: this.agentNames.get(a) ?? null } : null;
+  }
+
+  /** The sender as an agent, named as configured (not as their From header says), or null when not an agent. */
+  asAgent(from: Person): Person | null {
+    const a = this.agent(from.address);
+    return a ? { address: a.address, name: a.name ?? from.name } : null;
   }
 
   /** Finds an agent by address or by configured name (case-insensitive). */

@@ -1,6 +1,5 @@
 import type { EntityManager } from "typeorm";
 import { Message, Participant, Ticket } from "../db/entities.js";
-import { detectAutoReply } from "../mail/auto-reply.js";
 import { detectBounce, type BounceReport } from "../mail/bounce.js";
 import { classifyMail } from "../mail/classify.js";
 import { parseCommands } from "../mail/commands.js";
@@ -46,8 +45,7 @@ export async function inspectMail(ctx: GatewayContext, raw: Buffer, em: EntityMa
   const requester = requesterOf(msg);
   trail.push({ stage: "parse", verdict: "ok", detail: `Message-ID ${msg.messageId ?? "(none)"}, from ${msg.from?.address ?? "(none)"}, ${msg.attachments.length} attachment(s)` });
   const bounce = await detectBounce(raw, msg).catch(() => null);
-  const autoReply = detectAutoReply(msg, /<([^>]*)>/.exec(msg.headers["return-path"]?.[0] ?? "")?.[1] ?? null);
-  const verdict = classifyMail(msg, { messageIdDomain: ctx.messageIdDomain, ownAddresses: ctx.ownAddresses }, { bounce, autoReply });
+  const verdict = classifyMail(msg, { messageIdDomain: ctx.messageIdDomain, isOwn: (a) => ctx.directory.isOwn(a) }, { bounce });
   trail.push({ stage: "classify", verdict: verdict.kind + (verdict.automatic ? "/automatic" : ""), detail: verdict.reasons.join("; ") });
 
   const fields = parseFieldLines(msg.text, now);

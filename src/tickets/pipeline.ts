@@ -1,7 +1,7 @@
 import type { EntityManager } from "typeorm";
 import { MailReceipt, Message, TrailEntry, type ReceiptOutcome } from "../db/entities.js";
 import { classifyMail } from "../mail/classify.js";
-import { detectAutoReply } from "../mail/auto-reply.js";
+import { detectAutoReply, envelopeSender } from "../mail/auto-reply.js";
 import { detectBounce, type BounceReport } from "../mail/bounce.js";
 import { applyBounce } from "./workflow/bounce.js";
 import { queueRejectedNotice } from "./workflow/notify.js";
@@ -105,9 +105,6 @@ export async function recordFailure(ctx: GatewayContext, pos: MailPosition, err:
  */
 export type RawMail = Buffer | { file: string; size: number };
 
-/** Bounce reports are small; bigger mails are not examined as bounces (no need to read them whole). */
-const BOUNCE_CHECK_MAX = 2 * 1024 * 1024;
-
 export async function processMail(ctx: GatewayContext, pos: MailPosition, input: RawMail): Promise<ProcessResult> {
   const done = await findReceipt(ctx.db.manager, pos.mailbox, pos.uidValidity, pos.uid);
   if (done) {
@@ -124,14 +121,15 @@ export async function processMail(ctx: GatewayContext, pos: MailPosition, input:
   }
 
   let msg: InboundMessage;
-  let raw: Buffer | null = Buffer.isBuffer(input) ? input : null;
+  const raw: Buffer | null = Buffer.isBuffer(input) ? input : null;
   try {
     if (raw) {
       msg = await parseMail(raw);
       for (const a of msg.attachments) if (a.content) await ctx.blobs.put(a.content, a.sha256);
     } else {
+      // Only big mails come as files, and bounce reports are small: a spooled mail is not read
+      // whole again just to be examined as a bounce.
       msg = await parseMailStream(ctx.blobs.open(rawSha), rawSha, size, (stream) => ctx.blobs.putStream(stream));
-      if (size <= BOUNCE_CHECK_MAX) raw = await ctx.blobs.get(rawSha);
     }
   } catch (err) {
     return recordFailure(ctx, pos, asTicketpostError(err, "EPARSE"), null, trail, { sha256: rawSha, size });
@@ -144,8 +142,7 @@ export async function processMail(ctx: GatewayContext, pos: MailPosition, input:
   } catch (err) {
     trail.push({ stage: "classify", verdict: "bounce-check-failed", detail: (err as Error).message });
   }
-  const autoReply = detectAutoReply(msg, envelopeSender(msg));
-  const verdict = classifyMail(msg, { messageIdDomain: ctx.messageIdDomain, ownAddresses: ctx.ownAddresses }, { bounce, autoReply });
+  const verdict = classifyMail(msg, { messageIdDomain: ctx.messageIdDomain, isOwn: (a) => ctx.directory.isOwn(a) }, { bounce });
   trail.push({ stage: "classify", verdict: verdict.kind + (verdict.automatic ? "/automatic" : ""), detail: verdict.reasons.join("; ") });
 
   try {
@@ -196,13 +193,6 @@ export async function processMail(ctx: GatewayContext, pos: MailPosition, input:
 }
 
 class AlreadyRecorded extends Error {}
-
-/** The envelope sender as the delivering server recorded it (Return-Path); "" for the null sender of bounces. */
-function envelopeSender(msg: InboundMessage): string | null {
-  const rp = msg.headers["return-path"]?.[0];
-  if (rp === undefined) return null;
-  return /<([^>]*)>/.exec(rp)?.[1] ?? rp.trim();
-}
 
 async function readHead(file: string): Promise<Buffer> {
   const fh = await open(file, "r");

@@ -29,11 +29,7 @@ describe("end to end: mail hygiene and safety", function () {
   });
   after(async () => world?.stop());
 
-  async function poll(): Promise<Record<string, number>> {
-    const r = await world.cli(["poll-once", "--json"]);
-    expect(r.code, r.stderr).to.equal(0);
-    return JSON.parse(r.stdout).byOutcome;
-  }
+  const poll = async () => (await world.pollOnce()).byOutcome;
   const ticket = (ref: string) => world.json<any>(["tickets", "show", ref]);
 
   it("autoresponders that answer every mail (with and without RFC 3834 headers) exchange only a few mails with the gateway, then stop", async () => {

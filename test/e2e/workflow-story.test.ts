@@ -61,11 +61,7 @@ describe("end to end: the ticket workflow story, by mail alone", function () {
   });
   after(async () => world?.stop());
 
-  async function poll(): Promise<Record<string, number>> {
-    const r = await world.cli(["poll-once", "--json"]);
-    expect(r.code, r.stderr).to.equal(0);
-    return JSON.parse(r.stdout).byOutcome;
-  }
+  const poll = async () => (await world.pollOnce()).byOutcome;
   const ticket = () => world.json<TicketJson>(["tickets", "show", ref]);
   const about = (m: ReceivedMail) => m.subject.includes(tag);
   const count = async (u: MailUser, pred: (m: ReceivedMail) => boolean) => (await u.inbox()).filter(pred).length;

@@ -32,7 +32,6 @@ export async function createTestGateway(engine: Engine, opts: { clock?: Clock; m
     tagFormat: { prefix: "T" },
     gatewayName: "ACME Support",
     supportAddress: "support@example.test",
-    ownAddresses: ["support@example.test"],
     messageIdDomain: "tickets.example.test",
     language: "en",
     maxMessageBytes: opts.maxMessageBytes ?? 25 * 1024 * 1024,
@@ -42,7 +41,6 @@ export async function createTestGateway(engine: Engine, opts: { clock?: Clock; m
     // Tests send many mails from one requester in no time; tests of the limit set it themselves.
     safety: { ...DEFAULT_SAFETY, autoReplyPerAddress: 1000, ...opts.safety },
   };
-  ctx.ownAddresses = [...new Set([...ctx.ownAddresses, ...ctx.directory.ownAddresses()])];
   return {
     ctx,
     tdb,

@@ -103,6 +103,11 @@ export class MailWorld {
     return JSON.parse(r.stdout) as T;
   }
 
+  /** `ticketpost poll-once --json`; a run that does not exit 0 fails the test with its stderr. */
+  async pollOnce(): Promise<{ mails: number; byOutcome: Record<string, number>; failed: number; outbox: { sent: number; deferred: number; failed: number } }> {
+    return this.json(["poll-once"]);
+  }
+
   /** Starts `ticketpost start` in the background; its log lines are collected. */
   startDaemon(env: NodeJS.ProcessEnv = {}): { child: ChildProcess; log: () => string; exited: Promise<number | null> } {
     const child = spawn(process.execPath, [CLI, "start", "--config", this.configPath], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });

@@ -4,7 +4,7 @@ import { parseMail } from "../../src/mail/parse.js";
 
 const ctx: ClassifyContext = {
   messageIdDomain: "help.example.net",
-  ownAddresses: ["support@example.net", "helpdesk@example.net"],
+  isOwn: (address: string) => ["support@example.net", "helpdesk@example.net"].includes(address),
 };
 
 interface Case {

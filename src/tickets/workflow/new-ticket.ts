@@ -13,7 +13,7 @@ import { personOf } from "../directory.js";
 import { routeMail } from "../routing.js";
 import { runCommands } from "./commands/index.js";
 import { sendEvent } from "./notify.js";
-import { requester } from "./rules.js";
+import { requester, saveEvents } from "./rules.js";
 import { emptyEffects } from "./types.js";
 
 export interface NewTicketOptions {
@@ -42,7 +42,7 @@ export async function createTicketFromMail(em: EntityManager, ctx: GatewayContex
   let text = opts.relatedTicketId ? stripQuotedHistory(msg.text) : msg.text;
 
   const from = msg.from ? personOf(msg.from) : null;
-  const sender = from && dir.isAgent(from.address) ? { address: from.address, name: dir.agent(from.address)?.name ?? from.name } : from;
+  const sender = from ? (dir.asAgent(from) ?? from) : null;
   let commands: Command[] = [];
   let commandErrors: string[] = [];
   if (sender && dir.isAgent(sender.address)) {
@@ -116,7 +116,7 @@ export async function createTicketFromMail(em: EntityManager, ctx: GatewayContex
   if (applied) {
     ticket.updatedAt = now;
     await em.save(ticket);
-    for (const e of fx.events) await em.save(em.create(TicketEvent, { ticketId: ticket.id, at: now, actor: sender!.address, action: e.action, detail: e.detail }));
+    await saveEvents(em, ticket.id, fx, sender!.address, now);
   }
   const recordedAfterTheFact = applied && ticket.status === "resolved";
   if (!recordedAfterTheFact) {

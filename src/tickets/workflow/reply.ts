@@ -10,8 +10,8 @@ import { personOf, type Person } from "../directory.js";
 import { runCommands } from "./commands/index.js";
 import { createTicketFromMail } from "./new-ticket.js";
 import { sendEvent } from "./notify.js";
-import { requester, setStatus, workers } from "./rules.js";
-import { emptyEffects, type Effects } from "./types.js";
+import { requester, saveEvents, setStatus, workers } from "./rules.js";
+import { emptyEffects } from "./types.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -28,11 +28,11 @@ export interface ReplyOptions {
 export async function addMailToTicket(em: EntityManager, ctx: GatewayContext, ticketId: number, msg: InboundMessage, opts: ReplyOptions): Promise<ApplyResult> {
   const ticket = await em.findOneOrFail(Ticket, { where: { id: ticketId } });
   const sender = msg.from ? personOf(msg.from) : null;
-  // An out-of-office answer to one of our mails: kept for the record, reopens and tells nobody.
+  // An out-of-office answer to one of our mails: kept for the record; it reopens nothing and tells nobody.
   if (opts.automatic) return keepInternal(em, ctx, ticket, msg, "automatic-reply", "automatic mail (auto-reply) kept as an internal note; it changes nothing and gets no answer", null);
   if (sender && ctx.directory.isAgent(sender.address)) {
     // The configured name, not whatever the From header says: every mail names the agent alike.
-    const agent = { address: sender.address, name: ctx.directory.agent(sender.address)?.name ?? sender.name };
+    const agent = ctx.directory.asAgent(sender)!;
     return agentReply(em, ctx, ticket, msg, agent, opts.terminal === true);
   }
   if (!(await isParticipant(em, ticket, sender?.address ?? "")) && !opts.terminal) {
@@ -45,7 +45,7 @@ export async function addMailToTicket(em: EntityManager, ctx: GatewayContext, ti
       return keepInternal(em, ctx, ticket, msg, "stranger", `${who} is not a participant of ${formatReference(ctx.tagFormat, ticket.id)}: kept internal for the assignee, nothing sent to the requester (strangerPolicy internal)`, sender);
     }
   }
-  return requesterReply(em, ctx, ticket, msg, opts);
+  return requesterReply(em, ctx, ticket, msg);
 }
 
 async function isParticipant(em: EntityManager, ticket: Ticket, address: string): Promise<boolean> {
@@ -61,10 +61,6 @@ async function keepInternal(em: EntityManager, ctx: GatewayContext, ticket: Tick
   await em.save(em.create(TicketEvent, { ticketId: ticket.id, at: ctx.clock.now(), actor: msg.from?.address ?? null, action: verdict, detail: detail.slice(0, 500) }));
   const sent = stranger ? await sendEvent(em, ctx, ticket, { event: "stranger-reply", to: workers(ctx.directory, ticket), actor: stranger, text, inReplyTo: msg.messageId, references: msg.references }) : [];
   return { ticket, message, created: false, trail: [{ stage: "apply", verdict, detail }, { stage: "notify", verdict: sent.length ? "queued" : "none", detail: sent.join(", ") || "nothing sent" }] };
-}
-
-async function saveEvents(em: EntityManager, ticketId: number, fx: Effects, actor: string | null, at: Date): Promise<void> {
-  for (const e of fx.events) await em.save(em.create(TicketEvent, { ticketId, at, actor, action: e.action, detail: e.detail }));
 }
 
 async function agentReply(em: EntityManager, ctx: GatewayContext, ticket: Ticket, msg: InboundMessage, agent: Person, terminal: boolean): Promise<ApplyResult> {
@@ -130,7 +126,8 @@ async function agentReply(em: EntityManager, ctx: GatewayContext, ticket: Ticket
   return { ticket: work, message, created: false, trail, changes: fx.changes, notified: sent };
 }
 
-async function requesterReply(em: EntityManager, ctx: GatewayContext, ticket: Ticket, msg: InboundMessage, opts: { automatic: boolean }): Promise<ApplyResult> {
+/** A person's mail to the ticket (automatic mail never gets here). */
+async function requesterReply(em: EntityManager, ctx: GatewayContext, ticket: Ticket, msg: InboundMessage): Promise<ApplyResult> {
   const now = ctx.clock.now();
   const ref = formatReference(ctx.tagFormat, ticket.id);
   const thread = { inReplyTo: msg.messageId, references: msg.references };
@@ -142,15 +139,13 @@ async function requesterReply(em: EntityManager, ctx: GatewayContext, ticket: Ti
     const since = now.getTime() - (ticket.resolvedAt ?? ticket.updatedAt).getTime();
     if (since > ctx.reopenDays * DAY_MS) {
       trail.push({ stage: "apply", verdict: "late-reply", detail: `${ref} was resolved ${Math.floor(since / DAY_MS)} days ago (window ${ctx.reopenDays}): a new ticket refers to it` });
-      const created = await createTicketFromMail(em, ctx, msg, { acknowledge: !opts.automatic, relatedTicketId: ticket.id, relatedDepartmentId: ticket.departmentId });
+      const created = await createTicketFromMail(em, ctx, msg, { acknowledge: true, relatedTicketId: ticket.id, relatedDepartmentId: ticket.departmentId });
       return { ...created, trail: [...trail, ...created.trail] };
     }
-    if (!opts.automatic) {
-      setStatus(ticket, ticket.assigneeAddress ? "in_progress" : "new", fx, now);
-      ticket.resolution = null;
-      event = "reopened";
-    }
-  } else if (ticket.status === "waiting" && !opts.automatic) {
+    setStatus(ticket, ticket.assigneeAddress ? "in_progress" : "new", fx, now);
+    ticket.resolution = null;
+    event = "reopened";
+  } else if (ticket.status === "waiting") {
     setStatus(ticket, "in_progress", fx, now);
   }
 

@@ -1,4 +1,5 @@
-import type { Ticket } from "../../db/entities.js";
+import type { EntityManager } from "typeorm";
+import { TicketEvent, type Ticket } from "../../db/entities.js";
 import type { Directory, Person } from "../directory.js";
 import type { Effects } from "./types.js";
 
@@ -45,4 +46,9 @@ export function setDepartment(t: Ticket, id: string, fx: Effects): void {
   fx.events.push({ action: "department", detail: `${t.departmentId ?? "-"} → ${id}` });
   t.departmentId = id;
   fx.changes.push({ kind: "department", to: id });
+}
+
+/** Writes the events a change recorded, by whom. */
+export async function saveEvents(em: EntityManager, ticketId: number, fx: Effects, actor: string | null, at: Date): Promise<void> {
+  for (const e of fx.events) await em.save(em.create(TicketEvent, { ticketId, at, actor, action: e.action, detail: e.detail }));
 }
