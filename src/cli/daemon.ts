@@ -18,6 +18,8 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
   const heartbeat = (fields: Parameters<InstanceRecord["update"]>[0]) =>
     instance.update(fields).catch((err) => logger.warn("heartbeat not written", { error: (err as Error).message }));
   await heartbeat({});
+  const swept = await ctx.blobs.sweep();
+  if (swept) logger.info("removed files left half-written by an earlier process", { files: swept });
 
   const deps = { ...drainDeps(ctx, () => sender.wake()), onResult: (r: Parameters<GatewayMetrics["mailResult"]>[0]) => metrics.mailResult(r) };
   const leadership = config.database.url

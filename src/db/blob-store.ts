@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { access, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import path from "node:path";
@@ -94,6 +94,34 @@ export class BlobStore {
     await this.adopt(file, sha256);
     await rm(file, { force: true });
     return { sha256, size };
+  }
+
+  /**
+   * Removes what a killed process left half-done in the store's top folder: big mails spooled
+   * from IMAP and partial stream writes. Only files older than `maxAgeMs`, so a file another
+   * process is still writing is never touched. The mails themselves are safe in the mailbox.
+   */
+  async sweep(maxAgeMs = 3_600_000, now = Date.now()): Promise<number> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.root);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const name of entries) {
+      if (!/^(spool\..*\.eml|incoming\..*\.tmp)$/.test(name)) continue;
+      const file = path.join(this.root, name);
+      try {
+        if (now - (await stat(file)).mtimeMs > maxAgeMs) {
+          await rm(file, { force: true });
+          removed++;
+        }
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return removed;
   }
 
   private async adopt(file: string, sha256: string): Promise<void> {
