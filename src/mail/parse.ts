@@ -5,6 +5,7 @@ import type { AddressObject } from "mailparser";
 import { parseStream, type AttachmentSink, type StreamParsed } from "./stream-parser.js";
 import { TicketpostError } from "../shared/errors.js";
 import { safeFilename } from "./filename.js";
+import { contentFingerprint } from "./fingerprint.js";
 import type { InboundAttachment, InboundMessage, MailAddress } from "./types.js";
 
 function sha256(data: Buffer | string): string {
@@ -112,7 +113,7 @@ function toInbound(parsed: StreamParsed, rawSha256: string, rawSize: number): In
     inline: a.inline,
     content: a.content,
   }));
-  return {
+  const inbound: Omit<InboundMessage, "fingerprint"> = {
     messageId,
     dedupKey: messageId ?? `sha256-${rawSha256}@ticketpost.invalid`,
     inReplyTo: bareMessageId(parsed.inReplyTo),
@@ -129,7 +130,9 @@ function toInbound(parsed: StreamParsed, rawSha256: string, rawSize: number): In
     headers,
     rawSize,
     rawSha256,
+    notes: [],
   };
+  return { ...inbound, fingerprint: contentFingerprint(inbound) };
 }
 
 /** The person a ticket answers to: Reply-To when given (RFC 5322 §3.6.2), else From. */

@@ -136,7 +136,16 @@ function visibleText(lines: string[]): string {
  * new text the library mistakes for history), the original text, trimmed: better a ticket
  * with too much text than with none.
  */
-export function stripQuotedHistory(text: string): string {
+export interface StripOptions {
+  /**
+   * The texts of our own mails this reply may quote (the mail it answers, or every outbound mail of
+   * the ticket). Quote stripping cuts first where one of them begins in the reply, with or without
+   * ">" prefixes and re-wrapped, together with the attribution or header block just above it.
+   */
+  ownTexts?: string[];
+}
+
+export function stripQuotedHistory(text: string, _opts: StripOptions = {}): string {
   const stripped = visibleText(prepare(text))
     .split("\n")
     .map((l) => (l.startsWith(KEEP_MARK) ? l.slice(KEEP_MARK.length) : l).trimEnd())

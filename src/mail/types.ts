@@ -38,4 +38,14 @@ export interface InboundMessage {
   headers: Record<string, string[]>;
   rawSize: number;
   rawSha256: string;
+  /**
+   * Content identity (hex SHA-256) over what the sender wrote: From, To, Cc, Reply-To, Subject,
+   * Date, In-Reply-To, References, the decoded text and the attachments' hashes. Trace and
+   * delivery headers (Received, Delivered-To, Return-Path, Authentication-Results, ARC-*, a
+   * relay's DKIM-Signature, transfer encodings) do not change it, so one mail delivered twice has
+   * one fingerprint, and a different mail that reuses a Message-ID has another.
+   */
+  fingerprint: string;
+  /** What parse had to do to read the mail (charset detected, container opened, …), for the trail. */
+  notes: string[];
 }

@@ -52,6 +52,8 @@ function message(fields: Partial<Pick<InboundMessage, "subject" | "inReplyTo" | 
     headers: {},
     rawSize: 0,
     rawSha256: "",
+    fingerprint: "",
+    notes: [],
     ...fields,
   };
 }
