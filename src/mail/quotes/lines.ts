@@ -1,0 +1,37 @@
+import { QUOTE_PREFIX } from "./words.js";
+
+/** One line of a reply: as written, its quote depth (number of ">") and the text after the prefix. */
+export interface Line {
+  raw: string;
+  depth: number;
+  /** The text without quote prefix and without trailing blanks. */
+  body: string;
+  blank: boolean;
+}
+
+export function toLine(raw: string): Line {
+  const prefix = QUOTE_PREFIX.exec(raw)?.[0] ?? "";
+  const body = raw.slice(prefix.length).trimEnd();
+  return { raw, depth: (prefix.match(/>/g) ?? []).length, body, blank: body.trim() === "" && prefix === "" };
+}
+
+export function toLines(text: string): Line[] {
+  return text.replace(/\r\n?/g, "\n").split("\n").map(toLine);
+}
+
+/** Index of the next non-blank line at or after `from` (quoted empty lines count as non-blank), or -1. */
+export function nextNonBlank(lines: Line[], from: number): number {
+  for (let i = from; i < lines.length; i++) if (!lines[i].blank) return i;
+  return -1;
+}
+
+/** Index of the previous non-blank line at or before `from`, or -1. */
+export function prevNonBlank(lines: Line[], from: number): number {
+  for (let i = from; i >= 0; i--) if (!lines[i].blank) return i;
+  return -1;
+}
+
+/** The lines as text, each with trailing blanks removed, without leading or trailing blank lines. */
+export function joinLines(lines: Line[]): string {
+  return lines.map((l) => l.raw.trimEnd()).join("\n").replace(/^\n+/, "").trimEnd();
+}

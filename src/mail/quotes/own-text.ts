@@ -1,0 +1,136 @@
+import { attributionEndingAt } from "./attribution.js";
+import { RULE_LINE, bannerKind, withBannerAbove } from "./header-block.js";
+import { type Line } from "./lines.js";
+import { shingles, splitLines, wordStream, words, QUOTE_PREFIX } from "./words.js";
+
+/*
+ * Cutting at our own text. A reply to one of our mails quotes it: wherever the words of a stored
+ * outbound text appear in the reply, in order, that is quoted history, whatever the client, the
+ * language of its attribution, its quote marks or its line width. Words are compared in runs of
+ * SHINGLE, so a customer who repeats a short phrase of ours ("your ticket T-1") is not cut; a
+ * passage counts only from MIN_WORDS matched words on, and only when it looks quoted (">" marks,
+ * an attribution or header block above it, most of our mail, or the end of the reply).
+ */
+
+const SHINGLE = 5;
+const MIN_WORDS = 10;
+const MAX_GAP_WORDS = 3;
+
+interface Passage {
+  start: number;
+  /** Index after the passage's last line. */
+  end: number;
+  matched: number;
+  source: number;
+}
+
+export interface OwnTextCut {
+  /** The reply without our quoted text and the attributions above it; each cut leaves one blank line. */
+  lines: Line[];
+  /** Line where the first cut begins (its attribution or header block included). */
+  start: number;
+  /** Index in `ownTexts` of the text found first. */
+  source: number;
+}
+
+// "Label: value" in any language: a short run of letters before a colon.
+const LABEL_LINE = /^[ \t]*\*{0,2}[\p{L}][\p{L}\p{M} .'’-]{0,30}?\*{0,2}[ \t]?[:：]/u;
+
+/** Where a quote of ours begins, with what a client wrote above it, in any language. */
+export function attributionStart(lines: Line[], s: number): number {
+  let k = s - 1;
+  let gap = 0;
+  while (k >= 0 && (lines[k].blank || lines[k].body.trim() === "") && gap < 3) {
+    k--;
+    gap++;
+  }
+  if (k < 0 || lines[k].blank || lines[k].body.trim() === "") return s;
+  let h = k;
+  while (h >= 0 && !lines[h].blank && LABEL_LINE.test(lines[h].body)) h--;
+  if (k - h >= 2) return withBannerAbove(lines, h + 1);
+  const attribution = attributionEndingAt(lines, k);
+  if (attribution) return withBannerAbove(lines, attribution.start);
+  const body = lines[k].body;
+  if (RULE_LINE.test(body) || bannerKind(body) !== null || /^[ \t]*[-_=*~]{3,}.*[-_=*~]{3,}[ \t]*$/.test(body)) return k;
+  // An invented client's attribution without a colon: a line naming an address and a date.
+  if (/@/.test(body) && /\d/.test(body) && body.length <= 200) return k;
+  return s;
+}
+
+function ownShingles(ownTexts: string[]): { index: Map<string, number>; lengths: number[] } {
+  const index = new Map<string, number>();
+  const lengths = ownTexts.map((t, source) => {
+    const ws = words(splitLines(t).map((l) => l.replace(QUOTE_PREFIX, "")).join("\n"));
+    for (const sh of shingles(ws, SHINGLE)) if (!index.has(sh)) index.set(sh, source);
+    return ws.length;
+  });
+  return { index, lengths };
+}
+
+/** Maximal runs of lines made of our words (blank lines and small unmatched remnants inside them allowed). */
+function passages(lines: Line[], ownTexts: string[]): { found: Passage[]; lengths: number[]; wordsPerLine: number[] } {
+  const { index, lengths } = ownShingles(ownTexts);
+  const stream = wordStream(lines.map((l) => l.raw));
+  // The own text each word was found in (the first window that matched it).
+  const from = new Array<number>(stream.words.length).fill(-1);
+  for (let i = 0; i + SHINGLE <= stream.words.length; i++) {
+    const s = index.get(stream.words.slice(i, i + SHINGLE).join("\u0001"));
+    if (s === undefined) continue;
+    for (let j = i; j < i + SHINGLE; j++) if (from[j] < 0) from[j] = s;
+  }
+  const covered = from.map((s) => s >= 0);
+  const total = new Array<number>(lines.length).fill(0);
+  const hit = new Array<number>(lines.length).fill(0);
+  stream.lineOf.forEach((line, i) => {
+    total[line]++;
+    if (covered[i]) hit[line]++;
+  });
+  const own = (i: number) => total[i] > 0 && hit[i] * 2 >= total[i];
+  const found: Passage[] = [];
+  let current: Passage | null = null;
+  let gap = 0;
+  for (let i = 0; i < lines.length; i++) {
+    if (own(i)) {
+      if (current === null) current = { start: i, end: i + 1, matched: 0, source: from[stream.lineOf.findIndex((l, w) => l === i && from[w] >= 0)] };
+      current.matched += hit[i];
+      current.end = i + 1;
+      gap = 0;
+    } else if (current !== null && total[i] - hit[i] > 0) {
+      gap += total[i] - hit[i];
+      if (gap > MAX_GAP_WORDS) {
+        found.push(current);
+        current = null;
+        gap = 0;
+      }
+    }
+  }
+  if (current !== null) found.push(current);
+  return { found, lengths, wordsPerLine: total };
+}
+
+/** Our words in the reply, cut with their attributions; null when the reply does not quote us. */
+export function cutOwnText(lines: Line[], ownTexts: string[]): OwnTextCut | null {
+  const usable = ownTexts.filter((t) => words(t).length >= SHINGLE);
+  if (usable.length === 0) return null;
+  const { found, lengths, wordsPerLine } = passages(lines, usable);
+  const minWords = Math.min(MIN_WORDS, ...lengths.filter((n) => n >= SHINGLE));
+  const wordsAfter = (i: number) => wordsPerLine.slice(i).reduce((a, b) => a + b, 0);
+  const accepted = found.filter((p) => {
+    if (p.matched < minWords) return false;
+    const span = lines.slice(p.start, p.end).filter((l) => !l.blank && l.body.trim() !== "");
+    if (span.filter((l) => l.depth > 0).length * 2 >= span.length) return true;
+    if (attributionStart(lines, p.start) < p.start) return true;
+    if (p.matched >= 0.6 * Math.max(...lengths)) return true;
+    return wordsAfter(p.end) <= 6;
+  });
+  if (accepted.length === 0) return null;
+  const kept: Line[] = [];
+  let from = 0;
+  for (const p of accepted) {
+    const cut = Math.max(from, attributionStart(lines, p.start));
+    kept.push(...lines.slice(from, cut), { raw: "", depth: 0, body: "", blank: true });
+    from = p.end;
+  }
+  kept.push(...lines.slice(from));
+  return { lines: kept, start: attributionStart(lines, accepted[0].start), source: accepted[0].source };
+}
