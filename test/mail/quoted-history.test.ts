@@ -250,9 +250,14 @@ const cases: Case[] = [
     kept: "Von: Carla Customer\nGesendet: Donnerstag, 26. November 2026 10:00\nAn: Support\nBetreff: Drucker\n\nDer Drucker ist kaputt.",
   },
   {
-    name: "a plain mail is kept exactly: indentation, blank lines, German closing",
+    name: "a plain mail is kept exactly: indentation, blank lines (a closing with only a name below it goes, in German as in English)",
     mail: "Hallo,\n\n  Raum 2.14\n\tDrucker HP 4250\n\n\nMit freundlichen Grüßen\nCarla\n",
-    kept: "Hallo,\n\n  Raum 2.14\n\tDrucker HP 4250\n\n\nMit freundlichen Grüßen\nCarla",
+    kept: "Hallo,\n\n  Raum 2.14\n\tDrucker HP 4250",
+  },
+  {
+    name: "a plain mail is kept exactly when a P.S. follows the closing",
+    mail: "Hallo,\n\n  Raum 2.14\n\n\nMit freundlichen Grüßen\nCarla\n\nPS: Der Drucker steht im Flur.\n",
+    kept: "Hallo,\n\n  Raum 2.14\n\n\nMit freundlichen Grüßen\nCarla\n\nPS: Der Drucker steht im Flur.",
   },
   {
     name: "a Markdown rule is not a signature: the text below it stays",

@@ -1,6 +1,6 @@
 import { attributionEndingAt } from "./attribution.js";
 import { bannerKind, headerBlockAt, withBannerAbove } from "./header-block.js";
-import { type Line, nextNonBlank } from "./lines.js";
+import { type Line, joinParts, nextNonBlank } from "./lines.js";
 
 /*
  * Quoted history found by its shape, after our own text is gone. Each line is marked, as talon
@@ -89,9 +89,8 @@ function isMinor(lines: Line[]): boolean {
   return isListFooter(lines) || (filled.length <= 3 && filled.every((l) => l.body.trim().length <= 60));
 }
 
-const BLANK: Line = { raw: "", depth: 0, body: "", blank: true };
-
-function decide(lines: Line[], marks: Mark[]): HistoryCut {
+/** `inline`: the mail began with a quote, so short lines between quotes are answers, not a signature. */
+function decide(lines: Line[], marks: Mark[], inline = false): HistoryCut {
   const first = marks.findIndex((m) => m !== "e" && m !== "t");
   if (first < 0) return { lines, kind: "none" };
   if (marks[first] === "f") return { lines, kind: "forward" };
@@ -102,16 +101,16 @@ function decide(lines: Line[], marks: Mark[]): HistoryCut {
   const lastText = Math.max(marks.lastIndexOf("t"), marks.lastIndexOf("f"));
   if (lastText < u) return before ? { lines: lines.slice(0, first), kind } : { lines, kind: "none" };
   if (!before) {
-    const rest = decide(lines.slice(u), marks.slice(u));
+    const rest = decide(lines.slice(u), marks.slice(u), true);
     return { lines: rest.lines, kind: rest.kind === "none" ? kind : rest.kind };
   }
   const laterQuote = marks.slice(u, lastText).some((m) => m === "m" || m === "s" || m === "h");
   const trailing = lines.slice(u);
   const greeting = lines.slice(0, first).filter((l) => !l.blank);
-  const greetingOnly = greeting.length === 1 && greeting[0].body.trim().length <= 40;
-  if (!laterQuote && (isMinor(trailing) || greetingOnly)) {
-    const kept = isListFooter(trailing) ? [] : trailing;
-    return { lines: [...lines.slice(0, first), BLANK, ...kept], kind };
+  // "Hi Carla," above a quote and the answer below it: a bottom-posted answer with a greeting.
+  const greetingOnly = !inline && greeting.length === 1 && greeting[0].body.trim().length <= 40 && /[,!:]$/.test(greeting[0].body.trim());
+  if (!laterQuote && ((!inline && isMinor(trailing)) || greetingOnly || isListFooter(trailing))) {
+    return { lines: joinParts(lines.slice(0, first), isListFooter(trailing) ? [] : trailing), kind };
   }
   return { lines: lines.slice(0, lastText + 1), kind: "interleaved" };
 }

@@ -35,3 +35,16 @@ export function prevNonBlank(lines: Line[], from: number): number {
 export function joinLines(lines: Line[]): string {
   return lines.map((l) => l.raw.trimEnd()).join("\n").replace(/^\n+/, "").trimEnd();
 }
+
+const BLANK: Line = { raw: "", depth: 0, body: "", blank: true };
+
+/** Two runs of lines with exactly one blank line between them (none when either is empty). */
+export function joinParts(a: Line[], b: Line[]): Line[] {
+  let end = a.length;
+  while (end > 0 && a[end - 1].blank) end--;
+  let start = 0;
+  while (start < b.length && b[start].blank) start++;
+  if (end === 0) return b.slice(start);
+  if (start === b.length) return a.slice(0, end);
+  return [...a.slice(0, end), BLANK, ...b.slice(start)];
+}

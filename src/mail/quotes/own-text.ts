@@ -1,6 +1,6 @@
 import { attributionEndingAt } from "./attribution.js";
 import { RULE_LINE, bannerKind, withBannerAbove } from "./header-block.js";
-import { type Line } from "./lines.js";
+import { type Line, joinParts } from "./lines.js";
 import { shingles, splitLines, wordStream, words, QUOTE_PREFIX } from "./words.js";
 
 /*
@@ -124,13 +124,12 @@ export function cutOwnText(lines: Line[], ownTexts: string[]): OwnTextCut | null
     return wordsAfter(p.end) <= 6;
   });
   if (accepted.length === 0) return null;
-  const kept: Line[] = [];
+  let kept: Line[] = [];
   let from = 0;
   for (const p of accepted) {
-    const cut = Math.max(from, attributionStart(lines, p.start));
-    kept.push(...lines.slice(from, cut), { raw: "", depth: 0, body: "", blank: true });
+    kept = joinParts(kept, lines.slice(from, Math.max(from, attributionStart(lines, p.start))));
     from = p.end;
   }
-  kept.push(...lines.slice(from));
+  kept = joinParts(kept, lines.slice(from));
   return { lines: kept, start: attributionStart(lines, accepted[0].start), source: accepted[0].source };
 }

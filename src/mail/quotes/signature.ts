@@ -21,7 +21,7 @@ export function isClosing(body: string): boolean {
   const form = CLOSING_FORMS.find((c) => lower.startsWith(c) && !/^[\p{L}\p{M}]/u.test(lower.slice(c.length)));
   if (form === undefined) return false;
   const after = t.slice(form.length);
-  const rest = after.replace(/^[\s,.!！。]+/u, "");
+  const rest = after.replace(/^[\s,.!！。:：]+/u, "");
   if (rest === "") return true;
   const names = rest.split(/\s+/);
   if (/^\s*,/.test(after)) return names.length <= 3;
