@@ -105,6 +105,12 @@ function passages(lines: Line[], ownTexts: string[]): { found: Passage[]; length
     }
   }
   if (current !== null) found.push(current);
+  // A quote is one block: the rest of the ">" lines right below our words (a signature line of ours
+  // that matched too little, an older mail quoted deeper) goes with them.
+  for (const p of found) {
+    if (lines[p.end - 1].depth === 0) continue;
+    while (p.end < lines.length && lines[p.end].depth > 0) p.end++;
+  }
   return { found, lengths, wordsPerLine: total };
 }
 
@@ -128,7 +134,7 @@ export function cutOwnText(lines: Line[], ownTexts: string[]): OwnTextCut | null
   let from = 0;
   for (const p of accepted) {
     kept = joinParts(kept, lines.slice(from, Math.max(from, attributionStart(lines, p.start))));
-    from = p.end;
+    from = Math.max(from, p.end);
   }
   kept = joinParts(kept, lines.slice(from));
   return { lines: kept, start: attributionStart(lines, accepted[0].start), source: accepted[0].source };
