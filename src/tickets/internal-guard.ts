@@ -1,31 +1,86 @@
+import { QUOTE_PREFIX, shingles, splitLines, wordStream, words } from "../mail/quotes/words.js";
+
 /*
  * The last line of defence for "nothing internal reaches a requester": before a mail to a
  * requester or another non-agent participant is queued, the person-written text in it is
  * compared with the ticket's internal texts. Quote stripping can fail on a client nobody has
  * seen; this must not.
+ *
+ * Texts are compared as word streams (quote marks, whitespace, case, punctuation and link targets
+ * ignored), in runs of SHINGLE words, so a note that a client re-wrapped, re-quoted at another depth
+ * or turned from HTML into text is still found. A finding needs MIN_RUN words in a row of internal
+ * text, or a whole internal line of at least MIN_LINE_WORDS words: "Hello,", "Thanks" or
+ * "Best regards, Bob" never trigger. Words the recipient already knows (`known`: their own words,
+ * what they were sent) do not count.
  */
 
+const SHINGLE = 4;
+const MIN_RUN = 8;
+const MIN_LINE_WORDS = 6;
+
 export interface InternalTextFinding {
-  /** The internal line (normalised) that the public text would have carried. */
+  /** The internal line (normalised: quote marks and surrounding whitespace removed, blanks collapsed, lower case). */
   line: string;
   /** Index of the internal text it came from, in the `internal` list given. */
   source: number;
+  /** How many words of that line the public text would carry. */
+  words: number;
+}
+
+const normaliseLine = (l: string): string => l.replace(QUOTE_PREFIX, "").replace(/\s+/g, " ").trim().toLowerCase();
+
+function shingleSet(texts: string[]): Set<string> {
+  const set = new Set<string>();
+  for (const t of texts) shingles(words(splitLines(t).map((l) => l.replace(QUOTE_PREFIX, "")).join("\n")), SHINGLE, set);
+  return set;
+}
+
+/** Which words of `ws` lie in a run of SHINGLE words that the public text has and the recipient does not know. */
+function leakedWords(ws: string[], pub: Set<string>, known: Set<string>): boolean[] {
+  const leaked = new Array<boolean>(ws.length).fill(false);
+  for (let i = 0; i + SHINGLE <= ws.length; i++) {
+    const key = ws.slice(i, i + SHINGLE).join("\u0001");
+    if (!pub.has(key) || known.has(key)) continue;
+    for (let j = i; j < i + SHINGLE; j++) leaked[j] = true;
+  }
+  return leaked;
+}
+
+/** Words that count: in a run of at least MIN_RUN leaked words, or making up a whole leaked line of MIN_LINE_WORDS. */
+function countingWords(leaked: boolean[], lineOf: number[]): boolean[] {
+  const counts = leaked.map(() => false);
+  for (let i = 0; i < leaked.length; ) {
+    let j = i;
+    while (j < leaked.length && leaked[j]) j++;
+    if (j - i >= MIN_RUN) for (let k = i; k < j; k++) counts[k] = true;
+    i = j === i ? i + 1 : j;
+  }
+  const perLine = new Map<number, number[]>();
+  lineOf.forEach((line, i) => perLine.set(line, [...(perLine.get(line) ?? []), i]));
+  for (const idx of perLine.values()) {
+    if (idx.length >= MIN_LINE_WORDS && idx.every((i) => leaked[i])) for (const i of idx) counts[i] = true;
+  }
+  return counts;
 }
 
 /**
- * Which lines of `internal` appear in `publicText` (normalised: quote marks, whitespace and case
- * ignored) and are not already known to the recipient (`known`: what they wrote or were sent).
- * Empty when the public text is safe to send.
+ * Which lines of `internal` the public text would carry (re-wrapped, re-quoted or not) that the
+ * recipient does not already know from `known` (what they wrote or were sent). Empty when the public
+ * text is safe to send. Pure; one finding per internal line, in the order of `internal`.
  */
 export function findInternalText(publicText: string, internal: string[], known: string[] = []): InternalTextFinding[] {
-  const norm = (l: string) => l.replace(/^[\s>|]+/, "").replace(/\s+/g, " ").trim().toLowerCase();
-  const knownLines = new Set(known.flatMap((t) => t.split(/\r?\n/).map(norm)));
-  const pub = new Set(publicText.split(/\r?\n/).map(norm).filter((l) => l.length >= 12));
+  const pub = shingleSet([publicText]);
+  const knownSet = shingleSet(known);
   const out: InternalTextFinding[] = [];
-  internal.forEach((t, source) => {
-    for (const l of t.split(/\r?\n/).map(norm)) {
-      if (l.length >= 12 && pub.has(l) && !knownLines.has(l)) out.push({ line: l, source });
-    }
+  internal.forEach((text, source) => {
+    const lines = splitLines(text);
+    const stream = wordStream(lines);
+    const counts = countingWords(leakedWords(stream.words, pub, knownSet), stream.lineOf);
+    const perLine = new Map<number, number>();
+    counts.forEach((c, i) => {
+      if (c) perLine.set(stream.lineOf[i], (perLine.get(stream.lineOf[i]) ?? 0) + 1);
+    });
+    for (const [line, n] of [...perLine].sort((a, b) => a[0] - b[0])) out.push({ line: normaliseLine(lines[line]), source, words: n });
   });
   return out;
 }
