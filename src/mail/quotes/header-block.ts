@@ -50,11 +50,14 @@ export interface HeaderBlock {
   fields: Set<HeaderField>;
 }
 
-/** A block is a quoted mail's header when it names its sender with a date or subject, or three fields. */
-function isMailHeader(fields: Set<HeaderField>, fromHasAddress: boolean): boolean {
-  if (fields.has("from") && (fields.has("date") || fields.has("subject"))) return true;
-  if (fields.has("from") && fromHasAddress && fields.has("to")) return true;
-  return fields.size >= 3;
+/**
+ * A block is a quoted mail's header when it names the sender with a date or subject (or with an
+ * address and a recipient). Without a sender it could be a customer's own list ("Subject: budget,
+ * Date: 3 March, To: all staff"), so it counts only under a rule or banner line.
+ */
+function isMailHeader(fields: Set<HeaderField>, fromHasAddress: boolean, underBanner: boolean): boolean {
+  if (fields.has("from")) return fields.has("date") || fields.has("subject") || (fromHasAddress && fields.has("to"));
+  return underBanner && fields.size >= 3;
 }
 
 /**
@@ -81,7 +84,7 @@ export function headerBlockAt(lines: Line[], i: number): HeaderBlock | null {
     end = k + 1;
     loose = 0;
   }
-  return isMailHeader(fields, fromHasAddress) ? { start: i, end, fields } : null;
+  return isMailHeader(fields, fromHasAddress, withBannerAbove(lines, i) < i) ? { start: i, end, fields } : null;
 }
 
 /** Where the history a header block belongs to begins: the block, with a rule or "Original Message" banner just above. */
