@@ -75,6 +75,17 @@ function joinLostQuoteMarks(lines: Line[], marks: Mark[]): void {
   }
 }
 
+/** A ">" block that the text introduces ("Here is the log:") is part of the text, not history. */
+function keepIntroducedQuotes(lines: Line[], marks: Mark[]): void {
+  for (let i = 0; i < lines.length; i++) {
+    if (marks[i] !== "m" || (i > 0 && marks[i - 1] === "m")) continue;
+    let k = i - 1;
+    if (k >= 0 && marks[k] === "e") k--;
+    if (k < 0 || marks[k] !== "t" || !/[:：]$/.test(lines[k].body.trim())) continue;
+    for (let j = i; j < lines.length && marks[j] === "m"; j++) marks[j] = "t";
+  }
+}
+
 /** A list footer below the quote: a rule or list wording, with an address or link, at most eight lines. */
 function isListFooter(lines: Line[]): boolean {
   const filled = lines.filter((l) => !l.blank);
@@ -109,7 +120,9 @@ function decide(lines: Line[], marks: Mark[], inline = false): HistoryCut {
   const greeting = lines.slice(0, first).filter((l) => !l.blank);
   // "Hi Carla," above a quote and the answer below it: a bottom-posted answer with a greeting.
   const greetingOnly = !inline && greeting.length === 1 && greeting[0].body.trim().length <= 40 && /[,!:]$/.test(greeting[0].body.trim());
-  if (!laterQuote && ((!inline && isMinor(trailing)) || greetingOnly || isListFooter(trailing))) {
+  // A ">" block with no attribution above it, with text below, may be the sender's own quoting: kept.
+  const bare = kind === "quote";
+  if (!laterQuote && ((!inline && !bare && isMinor(trailing)) || greetingOnly || isListFooter(trailing))) {
     return { lines: joinParts(lines.slice(0, first), isListFooter(trailing) ? [] : trailing), kind };
   }
   return { lines: lines.slice(0, lastText + 1), kind: "interleaved" };
@@ -123,6 +136,7 @@ export function cutHistory(lines: Line[], opts: HistoryOptions = {}): HistoryCut
   const { marks, toEnd } = markLines(lines, opts);
   if (toEnd >= 0) for (let k = toEnd; k < lines.length; k++) marks[k] = "h";
   joinLostQuoteMarks(lines, marks);
+  keepIntroducedQuotes(lines, marks);
   // A few ">" lines with no attribution anywhere are text quoting a log or a sentence, not history.
   if (!marks.includes("s") && !marks.includes("h") && marks.filter((m) => m === "m").length < MIN_BARE_QUOTE) {
     for (let k = 0; k < marks.length; k++) if (marks[k] === "m") marks[k] = "t";
