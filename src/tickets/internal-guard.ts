@@ -1,4 +1,4 @@
-import { QUOTE_PREFIX, shingles, splitLines, wordStream, words } from "../mail/quotes/words.js";
+import { QUOTE_PREFIX, shingleKey, shingles, splitLines, wordStream, words } from "../mail/quotes/words.js";
 
 /*
  * The last line of defence for "nothing internal reaches a requester": before a mail to a
@@ -39,7 +39,7 @@ function shingleSet(texts: string[]): Set<string> {
 function leakedWords(ws: string[], pub: Set<string>, known: Set<string>): boolean[] {
   const leaked = new Array<boolean>(ws.length).fill(false);
   for (let i = 0; i + SHINGLE <= ws.length; i++) {
-    const key = ws.slice(i, i + SHINGLE).join("\u0001");
+    const key = shingleKey(ws, i, SHINGLE);
     if (!pub.has(key) || known.has(key)) continue;
     for (let j = i; j < i + SHINGLE; j++) leaked[j] = true;
   }

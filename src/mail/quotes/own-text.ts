@@ -1,7 +1,7 @@
 import { attributionEndingAt } from "./attribution.js";
 import { RULE_LINE, bannerKind, withBannerAbove } from "./header-block.js";
 import { type Line, joinParts } from "./lines.js";
-import { shingles, splitLines, wordStream, words, QUOTE_PREFIX } from "./words.js";
+import { QUOTE_PREFIX, shingleKey, shingles, splitLines, wordStream, words } from "./words.js";
 
 /*
  * Cutting at our own text. A reply to one of our mails quotes it: wherever the words of a stored
@@ -57,51 +57,60 @@ export function attributionStart(lines: Line[], s: number): number {
   return s;
 }
 
+/** Shingles of our texts, each with the index of the first text it occurs in; texts too short to match are left out. */
 function ownShingles(ownTexts: string[]): { index: Map<string, number>; lengths: number[] } {
   const index = new Map<string, number>();
   const lengths = ownTexts.map((t, source) => {
     const ws = words(splitLines(t).map((l) => l.replace(QUOTE_PREFIX, "")).join("\n"));
-    for (const sh of shingles(ws, SHINGLE)) if (!index.has(sh)) index.set(sh, source);
+    if (ws.length >= SHINGLE) for (const sh of shingles(ws, SHINGLE)) if (!index.has(sh)) index.set(sh, source);
     return ws.length;
   });
   return { index, lengths };
 }
 
-/** Maximal runs of lines made of our words (blank lines and small unmatched remnants inside them allowed). */
-function passages(lines: Line[], ownTexts: string[]): { found: Passage[]; lengths: number[]; wordsPerLine: number[] } {
-  const { index, lengths } = ownShingles(ownTexts);
+interface LineCoverage {
+  /** Words per line. */
+  total: number[];
+  /** Words per line inside a shingle of ours. */
+  hit: number[];
+  /** Per line, the own text its first matched word came from, or -1. */
+  source: number[];
+}
+
+function lineCoverage(lines: Line[], index: Map<string, number>): LineCoverage {
   const stream = wordStream(lines.map((l) => l.raw));
-  // The own text each word was found in (the first window that matched it).
   const from = new Array<number>(stream.words.length).fill(-1);
   for (let i = 0; i + SHINGLE <= stream.words.length; i++) {
-    const s = index.get(stream.words.slice(i, i + SHINGLE).join("\u0001"));
+    const s = index.get(shingleKey(stream.words, i, SHINGLE));
     if (s === undefined) continue;
     for (let j = i; j < i + SHINGLE; j++) if (from[j] < 0) from[j] = s;
   }
-  const covered = from.map((s) => s >= 0);
-  const total = new Array<number>(lines.length).fill(0);
-  const hit = new Array<number>(lines.length).fill(0);
+  const cov: LineCoverage = { total: lines.map(() => 0), hit: lines.map(() => 0), source: lines.map(() => -1) };
   stream.lineOf.forEach((line, i) => {
-    total[line]++;
-    if (covered[i]) hit[line]++;
+    cov.total[line]++;
+    if (from[i] < 0) return;
+    cov.hit[line]++;
+    if (cov.source[line] < 0) cov.source[line] = from[i];
   });
-  const own = (i: number) => total[i] > 0 && hit[i] * 2 >= total[i];
+  return cov;
+}
+
+/** Maximal runs of lines made of our words (blank lines and a few unmatched words inside them allowed). */
+function passages(lines: Line[], cov: LineCoverage): Passage[] {
+  const own = (i: number) => cov.total[i] > 0 && cov.hit[i] * 2 >= cov.total[i];
   const found: Passage[] = [];
   let current: Passage | null = null;
   let gap = 0;
   for (let i = 0; i < lines.length; i++) {
     if (own(i)) {
-      if (current === null) current = { start: i, end: i + 1, matched: 0, source: from[stream.lineOf.findIndex((l, w) => l === i && from[w] >= 0)] };
-      current.matched += hit[i];
+      current ??= { start: i, end: i + 1, matched: 0, source: cov.source[i] };
+      current.matched += cov.hit[i];
       current.end = i + 1;
       gap = 0;
-    } else if (current !== null && total[i] - hit[i] > 0) {
-      gap += total[i] - hit[i];
-      if (gap > MAX_GAP_WORDS) {
-        found.push(current);
-        current = null;
-        gap = 0;
-      }
+    } else if (current !== null && (gap += cov.total[i] - cov.hit[i]) > MAX_GAP_WORDS) {
+      found.push(current);
+      current = null;
+      gap = 0;
     }
   }
   if (current !== null) found.push(current);
@@ -111,22 +120,22 @@ function passages(lines: Line[], ownTexts: string[]): { found: Passage[]; length
     if (lines[p.end - 1].depth === 0) continue;
     while (p.end < lines.length && lines[p.end].depth > 0) p.end++;
   }
-  return { found, lengths, wordsPerLine: total };
+  return found;
 }
 
 /** Our words in the reply, cut with their attributions; null when the reply does not quote us. */
 export function cutOwnText(lines: Line[], ownTexts: string[]): OwnTextCut | null {
-  const usable = ownTexts.filter((t) => words(t).length >= SHINGLE);
-  if (usable.length === 0) return null;
-  const { found, lengths, wordsPerLine } = passages(lines, usable);
+  const { index, lengths } = ownShingles(ownTexts);
+  if (index.size === 0) return null;
+  const cov = lineCoverage(lines, index);
   const minWords = Math.min(MIN_WORDS, ...lengths.filter((n) => n >= SHINGLE));
-  const wordsAfter = (i: number) => wordsPerLine.slice(i).reduce((a, b) => a + b, 0);
-  const accepted = found.filter((p) => {
+  const wordsAfter = (i: number) => cov.total.slice(i).reduce((a, b) => a + b, 0);
+  const accepted = passages(lines, cov).filter((p) => {
     if (p.matched < minWords) return false;
     const span = lines.slice(p.start, p.end).filter((l) => !l.blank && l.body.trim() !== "");
     if (span.filter((l) => l.depth > 0).length * 2 >= span.length) return true;
     if (attributionStart(lines, p.start) < p.start) return true;
-    if (p.matched >= 0.6 * Math.max(...lengths)) return true;
+    if (p.matched >= 0.6 * lengths[p.source]) return true;
     return wordsAfter(p.end) <= 6;
   });
   if (accepted.length === 0) return null;

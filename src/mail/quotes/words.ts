@@ -59,23 +59,11 @@ export function splitLines(text: string): string[] {
   return text.replace(/\r\n?/g, "\n").split("\n");
 }
 
-const key = (ws: string[], at: number, k: number): string => ws.slice(at, at + k).join("\u0001");
+/** The set key of the `k` words of `ws` from `at` on. */
+export const shingleKey = (ws: string[], at: number, k: number): string => ws.slice(at, at + k).join("\u0001");
 
 /** Every run of `k` consecutive words of `ws` (a "shingle"), as set keys. */
 export function shingles(ws: string[], k: number, into: Set<string> = new Set()): Set<string> {
-  for (let i = 0; i + k <= ws.length; i++) into.add(key(ws, i, k));
+  for (let i = 0; i + k <= ws.length; i++) into.add(shingleKey(ws, i, k));
   return into;
-}
-
-/**
- * Which words of `ws` lie inside a run of `k` words that `accept` takes (a shingle found in the
- * other text). A word is covered when any of the shingles it belongs to is accepted.
- */
-export function coverage(ws: string[], k: number, accept: (shingle: string) => boolean): boolean[] {
-  const covered = new Array<boolean>(ws.length).fill(false);
-  for (let i = 0; i + k <= ws.length; i++) {
-    if (!accept(key(ws, i, k))) continue;
-    for (let j = i; j < i + k; j++) covered[j] = true;
-  }
-  return covered;
 }
