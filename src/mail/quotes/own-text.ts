@@ -8,8 +8,9 @@ import { QUOTE_PREFIX, shingleKey, shingles, splitLines, wordStream, words } fro
  * outbound text appear in the reply, in order, that is quoted history, whatever the client, the
  * language of its attribution, its quote marks or its line width. Words are compared in runs of
  * SHINGLE, so a customer who repeats a short phrase of ours ("your ticket T-1") is not cut; a
- * passage counts only from MIN_WORDS matched words on, and only when it looks quoted (">" marks,
- * an attribution or header block above it, most of our mail, or the end of the reply).
+ * passage counts only from MIN_WORDS matched words on, and only when it looks quoted: ">" marks,
+ * an attribution or header block above it, most of our mail, the start or the end of the reply,
+ * or a quote of ours above it (answers written between our paragraphs, as Outlook users do).
  */
 
 const SHINGLE = 5;
@@ -123,6 +124,22 @@ function passages(lines: Line[], cov: LineCoverage): Passage[] {
   return found;
 }
 
+/**
+ * The last line of the reply when it is the last line of one of our texts ("Example Support"): too
+ * short to match as words in a row, it is ours when an inline answer separates it from our quote.
+ */
+function ourSignatureAtEnd(lines: Line[], ownTexts: string[], after: number): Passage | null {
+  let last = lines.length - 1;
+  while (last >= after && lines[last].body.trim() === "") last--;
+  if (last < after) return null;
+  const tail = words(lines[last].body).join(" ");
+  const source = ownTexts.findIndex((t) => {
+    const own = splitLines(t).filter((l) => l.trim() !== "");
+    return own.length > 0 && words(own[own.length - 1]).join(" ") === tail;
+  });
+  return tail !== "" && source >= 0 ? { start: last, end: last + 1, matched: 0, source } : null;
+}
+
 /** Our words in the reply, cut with their attributions; null when the reply does not quote us. */
 export function cutOwnText(lines: Line[], ownTexts: string[]): OwnTextCut | null {
   const { index, lengths } = ownShingles(ownTexts);
@@ -130,15 +147,23 @@ export function cutOwnText(lines: Line[], ownTexts: string[]): OwnTextCut | null
   const cov = lineCoverage(lines, index);
   const minWords = Math.min(MIN_WORDS, ...lengths.filter((n) => n >= SHINGLE));
   const wordsAfter = (i: number) => cov.total.slice(i).reduce((a, b) => a + b, 0);
+  let inQuote = false;
   const accepted = passages(lines, cov).filter((p) => {
     if (p.matched < minWords) return false;
+    // Below a quote of ours, more of our words are the same quote, answered inline (Outlook marks nothing).
+    if (inQuote) return true;
     const span = lines.slice(p.start, p.end).filter((l) => !l.blank && l.body.trim() !== "");
-    if (span.filter((l) => l.depth > 0).length * 2 >= span.length) return true;
-    if (attributionStart(lines, p.start) < p.start) return true;
-    if (p.matched >= 0.6 * lengths[p.source]) return true;
-    return wordsAfter(p.end) <= 6;
+    inQuote =
+      span.filter((l) => l.depth > 0).length * 2 >= span.length ||
+      attributionStart(lines, p.start) < p.start ||
+      p.matched >= 0.6 * lengths[p.source] ||
+      wordsAfter(p.end) <= 6 ||
+      wordsAfter(0) === wordsAfter(p.start);
+    return inQuote;
   });
   if (accepted.length === 0) return null;
+  const signed = ourSignatureAtEnd(lines, ownTexts, accepted[accepted.length - 1].end);
+  if (signed) accepted.push(signed);
   let kept: Line[] = [];
   let from = 0;
   for (const p of accepted) {
