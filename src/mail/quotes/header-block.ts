@@ -51,13 +51,14 @@ export interface HeaderBlock {
 }
 
 /**
- * A block is a quoted mail's header when it names the sender with a date or subject (or with an
- * address and a recipient). Without a sender it could be a customer's own list ("Subject: budget,
- * Date: 3 March, To: all staff"), so it counts only under a rule or banner line.
+ * A block is a quoted mail's header when it names the sender and the subject, or the sender's
+ * address with a date or recipient, or sits under a rule or banner line. Without that it could be
+ * the customer's own list ("From: Berlin / To: Munich / Date: 3 March", "Subject: budget").
  */
 function isMailHeader(fields: Set<HeaderField>, fromHasAddress: boolean, underBanner: boolean): boolean {
-  if (fields.has("from")) return fields.has("date") || fields.has("subject") || (fromHasAddress && fields.has("to"));
-  return underBanner && fields.size >= 3;
+  if (fields.has("from") && fields.has("subject")) return true;
+  if (fields.has("from") && fromHasAddress && (fields.has("date") || fields.has("to"))) return true;
+  return underBanner && (fields.has("from") || fields.size >= 3);
 }
 
 /**
