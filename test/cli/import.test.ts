@@ -41,7 +41,7 @@ const drive: MailFields = { from: "Erik Engel <erik@customer.test>", subject: "S
 const laptop: MailFields = { from: "Frida Frost <frida@customer.test>", subject: "New laptop for Frida", id: "laptop-1@customer.test", date: "Wed, 04 Nov 2026 11:15:00 +0100", body: "Starting on Monday, needs a laptop.\nFrom the list: the 14-inch model." };
 const driveReply: MailFields = { from: "Erik Engel <erik@customer.test>", subject: "Re: Shared drive is full", id: "drive-2@customer.test", inReplyTo: "drive-1@customer.test", date: "Wed, 04 Nov 2026 16:40:00 +0100", body: "Now it is the T: drive too." };
 
-const sum = (s: ImportSummary) => s.created + s.replies + s.duplicates + s.alreadyImported + s.ignored + s.failed.length;
+const sum = (s: ImportSummary) => s.created + s.replies + s.duplicates + s.alreadyImported + s.ignored + s.reports.length + s.failed.length;
 
 for (const engine of ENGINES) {
   describe(`ticketpost import: Maildir and mbox through the pipeline (${engine})`, () => {
@@ -112,7 +112,7 @@ for (const engine of ENGINES) {
       const before = await tickets();
       const messages = await gw.ctx.db.getRepository(Message).count();
       const s = await runImport(gw.ctx, [maildir, mbox], {});
-      expect(s).to.deep.equal({ files: 6, created: 0, replies: 0, duplicates: 0, alreadyImported: 6, ignored: 0, failed: [], stoppedBy: null });
+      expect(s).to.deep.equal({ files: 6, created: 0, replies: 0, duplicates: 0, alreadyImported: 6, ignored: 0, reports: [], failed: [], stoppedBy: null });
       expect(await tickets()).to.deep.equal(before);
       expect(await gw.ctx.db.getRepository(Message).count()).to.equal(messages);
     });
@@ -156,7 +156,7 @@ for (const engine of ENGINES) {
 describe("import summary and progress output", () => {
   it("prints the counts and one line per failed mail", () => {
     const text = formatImportSummary({
-      files: 13, created: 9, replies: 2, duplicates: 1, alreadyImported: 0, ignored: 0, stoppedBy: null,
+      files: 13, created: 9, replies: 2, duplicates: 1, alreadyImported: 0, ignored: 0, stoppedBy: null, reports: [],
       failed: [{ origin: "Maildir/cur/1793606400.M2P4711.mx1:2,S", code: "EPARSE", reason: "mail names no sender (no usable From or Reply-To address)" }],
     });
     expect(text).to.equal([
@@ -164,7 +164,7 @@ describe("import summary and progress output", () => {
       "  Maildir/cur/1793606400.M2P4711.mx1:2,S: EPARSE mail names no sender (no usable From or Reply-To address)",
       "",
     ].join("\n"));
-    expect(formatImportSummary({ files: 1, created: 1, replies: 0, duplicates: 0, alreadyImported: 0, ignored: 0, failed: [], stoppedBy: null }))
+    expect(formatImportSummary({ files: 1, created: 1, replies: 0, duplicates: 0, alreadyImported: 0, ignored: 0, reports: [], failed: [], stoppedBy: null }))
       .to.equal("read 1 mail(s): 1 ticket created, 0 replies threaded, 0 skipped as duplicate, 0 already imported; none failed\n");
   });
 
