@@ -65,3 +65,84 @@ export function customerMail(m: { from: string; subject: string; id: string; bod
     "",
   ].join("\r\n");
 }
+
+/** What a report names of the mail it is about: our Message-ID and the address it went to. */
+export interface Reported {
+  messageId: string;
+  recipient: string;
+  subject: string;
+}
+
+function returnedHeaders(r: Reported): string[] {
+  return [`From: ACME Support <support@example.test>`, `To: ${r.recipient}`, `Subject: ${r.subject}`, `Message-ID: <${r.messageId}>`, "Date: Tue, 01 Dec 2026 09:31:00 +0100"];
+}
+
+/**
+ * A delivery status notification (RFC 3464) in a multipart/report (RFC 6522), as an MTA sends
+ * it to the envelope sender; `action` "failed" is a bounce, "delivered" a success notice.
+ */
+export function deliveryReport(r: Reported, opts: { id: string; action: "failed" | "delivered"; mta: string }): string {
+  const failed = opts.action === "failed";
+  return [
+    `From: Mail Delivery Subsystem <MAILER-DAEMON@${opts.mta}>`,
+    "To: support@example.test",
+    `Subject: ${failed ? "Delivery Status Notification (Failure)" : "Successful Mail Delivery Report"}`,
+    `Message-ID: <${opts.id}>`,
+    "Date: Tue, 01 Dec 2026 09:32:00 +0100",
+    "Auto-Submitted: auto-replied",
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="=_report_7"',
+    "",
+    "--=_report_7",
+    "Content-Type: text/plain; charset=us-ascii",
+    "",
+    failed ? `Delivery to ${r.recipient} failed for good: the mailbox is unknown at ${opts.mta}.` : `Your message was delivered to ${r.recipient}.`,
+    "",
+    "--=_report_7",
+    "Content-Type: message/delivery-status",
+    "",
+    `Reporting-MTA: dns; ${opts.mta}`,
+    "",
+    `Original-Recipient: rfc822; ${r.recipient}`,
+    `Final-Recipient: rfc822; ${r.recipient}`,
+    `Action: ${opts.action}`,
+    `Status: ${failed ? "5.1.1" : "2.0.0"}`,
+    ...(failed ? [`Diagnostic-Code: smtp; 550 5.1.1 <${r.recipient}>: mailbox unknown`] : []),
+    "",
+    "--=_report_7",
+    "Content-Type: text/rfc822-headers",
+    "",
+    ...returnedHeaders(r),
+    "",
+    "--=_report_7--",
+    "",
+  ].join("\r\n");
+}
+
+/** A bounce in prose only, as MTAs without DSN support write it, with the returned mail below. */
+export function plainBounce(r: Reported, opts: { id: string; mta: string }): string {
+  return [
+    `From: MAILER-DAEMON@${opts.mta} (Mail Delivery System)`,
+    "To: support@example.test",
+    "Subject: Undelivered Mail Returned to Sender",
+    `Message-ID: <${opts.id}>`,
+    "Date: Tue, 01 Dec 2026 09:33:00 +0100",
+    "MIME-Version: 1.0",
+    "Content-Type: text/plain; charset=us-ascii",
+    "",
+    `Mail system of ${opts.mta} reporting.`,
+    "",
+    "Your message could not be delivered to the recipient below; this is a",
+    "permanent failure and delivery will not be tried again. Your mail follows.",
+    "",
+    `<${r.recipient}>: host ${opts.mta} said: 550 5.1.1 <${r.recipient}>:`,
+    "    Recipient address rejected: User unknown in local recipient table",
+    "",
+    "------ returned message follows ------",
+    "",
+    ...returnedHeaders(r),
+    "",
+    "We received your request.",
+    "",
+  ].join("\r\n");
+}
