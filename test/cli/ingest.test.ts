@@ -2,6 +2,7 @@ import { expect } from "chai";
 import Database from "better-sqlite3";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
+import { runCli } from "../helpers/mail-world.js";
 import { customerMail, deliveryReport, ScratchInstall } from "./scratch-install.js";
 
 const LIMIT = 4096;
@@ -72,5 +73,17 @@ describe("ticketpost ingest as a mail server's pipe runs it", () => {
     expect(await install.json(["failed", "list"])).to.deep.equal([]);
     const flags = await install.json<Array<{ address: string; permanent: boolean }>>(["addresses", "list"]);
     expect(flags.map((f) => [f.address, f.permanent])).to.deep.equal([["dora@customer.test", true]]);
+  });
+
+  it("keeps the mail queued (75) when the alias line or the configuration is broken, rather than bouncing it", async () => {
+    const mail = customerMail({ from: "Dora Driver <dora@customer.test>", subject: "Broken alias", id: "alias-1@customer.test", body: "Hello." });
+    const typo = await install.cli(["ingest", "--no-sned"], mail);
+    expect(typo.code).to.equal(75);
+    expect(typo.stderr).to.match(/^ticketpost: EUSAGE: ingest: unknown option --no-sned/);
+    const badConfig = install.file("broken.json", "{ not json");
+    const r = await runCli(["ingest", "--config", badConfig], { env: { TICKETPOST_CONFIG: "" }, input: mail });
+    expect(r.code).to.equal(75);
+    expect(r.stderr.trim().split("\n")).to.have.length(1);
+    expect(r.stderr).to.match(/^ticketpost: ECONFIG: /);
   });
 });
