@@ -50,7 +50,10 @@ function checkArgs(c: Command, args: string[], opts: Record<string, unknown>): v
   const specs = c.args ?? [];
   const required = specs.filter((a) => !a.optional && !a.variadic).length + (specs.some((a) => a.variadic && !a.optional) ? 1 : 0);
   if (args.length < required) {
-    const missing = specs.filter((a) => !a.optional).map((a) => a.name).slice(Math.min(args.length, specs.length));
+    const missing = specs
+      .filter((a) => !a.optional)
+      .map((a) => a.name)
+      .slice(Math.min(args.length, specs.length));
     usage(`${c.name} needs ${missing.join(" and ")} (see ticketpost ${c.name} --help)`);
   }
   const variadic = specs.at(-1)?.variadic === true;
@@ -58,8 +61,12 @@ function checkArgs(c: Command, args: string[], opts: Record<string, unknown>): v
     const extra = args.slice(specs.length);
     const words = extra.map((w) => `"${w}"`).join(" ");
     // An unquoted --text "two words" leaves all but its first word as positionals.
-    if (typeof opts.text === "string") usage(`${c.name}: unexpected ${words} after the arguments; put quotes around the whole text: --text "${[opts.text, ...extra].join(" ")}"`);
-    if (c.options && "text" in c.options) usage(`${c.name}: unexpected ${words}; a text goes after --text, in quotes: --text "${extra.join(" ")}"`);
+    if (typeof opts.text === "string")
+      usage(
+        `${c.name}: unexpected ${words} after the arguments; put quotes around the whole text: --text "${[opts.text, ...extra].join(" ")}"`,
+      );
+    if (c.options && "text" in c.options)
+      usage(`${c.name}: unexpected ${words}; a text goes after --text, in quotes: --text "${extra.join(" ")}"`);
     usage(`${c.name}: unexpected ${words} (see ticketpost ${c.name} --help)`);
   }
   specs.forEach((a, i) => {
@@ -74,8 +81,12 @@ function checkArgs(c: Command, args: string[], opts: Record<string, unknown>): v
 function checkOptions(c: Command, opts: Record<string, unknown>): void {
   for (const [name, spec] of Object.entries(c.options ?? {})) {
     const v = opts[name];
-    if (spec.required && (v === undefined || (typeof v === "string" && v.trim() === ""))) usage(`${c.name} needs ${optionWord(name, spec)}${spec.type === "string" && spec.value === "TEXT" ? ' (in quotes: --text "...")' : ""}`);
-    if (typeof v === "string" && spec.choices && !spec.choices.includes(v)) usage(`${c.name}: --${name} must be one of ${spec.choices.join(", ")}; got "${v}"`);
+    if (spec.required && (v === undefined || (typeof v === "string" && v.trim() === "")))
+      usage(
+        `${c.name} needs ${optionWord(name, spec)}${spec.type === "string" && spec.value === "TEXT" ? ' (in quotes: --text "...")' : ""}`,
+      );
+    if (typeof v === "string" && spec.choices && !spec.choices.includes(v))
+      usage(`${c.name}: --${name} must be one of ${spec.choices.join(", ")}; got "${v}"`);
   }
   for (const [a, b] of c.exclusive ?? []) if (opts[a] && opts[b]) usage(`${c.name}: --${a} and --${b} exclude each other; give one`);
 }
@@ -104,7 +115,8 @@ function helpFor(words: string[]): string | null {
 
 function unknownCommand(words: string[]): never {
   const group = groupOf(words[0]);
-  if (group.length && words.length === 1) usage(`${words[0]}: name one of ${group.map((c) => c.name.split(" ")[1]).join(", ")} (see ticketpost ${words[0]} --help)`);
+  if (group.length && words.length === 1)
+    usage(`${words[0]}: name one of ${group.map((c) => c.name.split(" ")[1]).join(", ")} (see ticketpost ${words[0]} --help)`);
   usage(`unknown command "${words.slice(0, group.length ? 2 : 1).join(" ")}"; see ticketpost --help`);
 }
 

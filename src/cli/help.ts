@@ -2,7 +2,12 @@ import type { ArgSpec, Command, OptionSpec, OptionSpecs } from "./command.js";
 
 /** Options every command takes; the dispatcher adds them to each command's own. */
 export const GLOBAL_OPTIONS = {
-  config: { type: "string", short: "c", value: "FILE", help: "configuration file (default: $TICKETPOST_CONFIG, then ./config/ticketpost.json)" },
+  config: {
+    type: "string",
+    short: "c",
+    value: "FILE",
+    help: "configuration file (default: $TICKETPOST_CONFIG, then ./config/ticketpost.json)",
+  },
   help: { type: "boolean", short: "h", help: "this help" },
 } as const satisfies OptionSpecs;
 
@@ -39,15 +44,9 @@ function optionLines(options: OptionSpecs): string[] {
 
 /** `ticketpost NAME --help`: usage, the command's own text, and every option it takes. */
 export function commandHelp(c: Command): string {
-  return [
-    `Usage: ${usageLine(c)}`,
-    "",
-    c.help.trimEnd(),
-    "",
-    "Options:",
-    ...optionLines({ ...c.options, ...GLOBAL_OPTIONS }),
-    "",
-  ].join("\n");
+  return [`Usage: ${usageLine(c)}`, "", c.help.trimEnd(), "", "Options:", ...optionLines({ ...c.options, ...GLOBAL_OPTIONS }), ""].join(
+    "\n",
+  );
 }
 
 function commandList(commands: readonly Command[]): string[] {

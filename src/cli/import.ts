@@ -56,8 +56,9 @@ type Attempt = { result: ProcessResult } | { error: ImportFailure };
  * on a mail to get past it: here the next run of the same import is the retry.
  */
 async function processWithRetry(ctx: GatewayContext, pos: MailPosition, raw: Buffer, origin: string): Promise<Attempt> {
-  const tried = await withRetries(() => processMail(ctx, pos, raw), (e, attempt) =>
-    ctx.logger.warn("import: mail processing failed", { origin, code: e.code, error: e.message, attempt }),
+  const tried = await withRetries(
+    () => processMail(ctx, pos, raw),
+    (e, attempt) => ctx.logger.warn("import: mail processing failed", { origin, code: e.code, error: e.message, attempt }),
   );
   return "value" in tried ? { result: tried.value } : { error: { origin, code: tried.error.code, reason: tried.error.message } };
 }
@@ -67,7 +68,9 @@ async function processWithRetry(ctx: GatewayContext, pos: MailPosition, raw: Buf
  * would look already imported and be skipped without a word. The receipt keeps the full hash.
  */
 async function hashCollision(ctx: GatewayContext, result: ProcessResult, raw: Buffer): Promise<boolean> {
-  const receipt = await ctx.db.getRepository(MailReceipt).findOne({ where: { id: result.receiptId }, select: { id: true, rawSha256: true } });
+  const receipt = await ctx.db
+    .getRepository(MailReceipt)
+    .findOne({ where: { id: result.receiptId }, select: { id: true, rawSha256: true } });
   return !!receipt?.rawSha256 && receipt.rawSha256 !== createHash("sha256").update(raw).digest("hex");
 }
 
@@ -77,7 +80,8 @@ function count(summary: ImportSummary, result: ProcessResult, origin: string): v
   else if (result.outcome === "reply_added") summary.replies++;
   else if (result.outcome === "duplicate") summary.duplicates++;
   else if (result.outcome === "ignored") summary.ignored++;
-  else if (result.outcome === "bounce" || result.outcome === "report") summary.reports.push({ origin, kind: result.outcome, reason: result.reason ?? result.outcome });
+  else if (result.outcome === "bounce" || result.outcome === "report")
+    summary.reports.push({ origin, kind: result.outcome, reason: result.reason ?? result.outcome });
   else summary.failed.push({ origin, code: result.errorCode ?? "EINTERNAL", reason: result.reason ?? "failed" });
 }
 
@@ -87,7 +91,17 @@ function count(summary: ImportSummary, result: ProcessResult, origin: string): v
  * gateway's sender, as for IMAP mail.
  */
 export async function runImport(ctx: GatewayContext, paths: string[], opts: ImportOptions = {}): Promise<ImportSummary> {
-  const summary: ImportSummary = { files: 0, created: 0, replies: 0, duplicates: 0, alreadyImported: 0, ignored: 0, reports: [], failed: [], stoppedBy: null };
+  const summary: ImportSummary = {
+    files: 0,
+    created: 0,
+    replies: 0,
+    duplicates: 0,
+    alreadyImported: 0,
+    ignored: 0,
+    reports: [],
+    failed: [],
+    stoppedBy: null,
+  };
   for await (const item of readMailFiles(paths)) {
     summary.files++;
     if ("error" in item) {
@@ -103,12 +117,22 @@ export async function runImport(ctx: GatewayContext, paths: string[], opts: Impo
       }
       const { result } = attempt;
       if (result.alreadyDone && (await hashCollision(ctx, result, item.raw))) {
-        summary.failed.push({ origin: item.origin, code: "EINTERNAL", reason: `import position ${item.position.uid} is taken by a different mail (receipt ${result.receiptId}); not imported` });
+        summary.failed.push({
+          origin: item.origin,
+          code: "EINTERNAL",
+          reason: `import position ${item.position.uid} is taken by a different mail (receipt ${result.receiptId}); not imported`,
+        });
       } else {
         count(summary, result, item.origin);
       }
       const level = result.outcome === "failed" && !result.alreadyDone ? "warn" : "debug";
-      ctx.logger[level]("import: mail handled", { origin: item.origin, outcome: result.outcome, ticket: result.ticketId, code: result.errorCode ?? undefined, replay: result.alreadyDone || undefined });
+      ctx.logger[level]("import: mail handled", {
+        origin: item.origin,
+        outcome: result.outcome,
+        ticket: result.ticketId,
+        code: result.errorCode ?? undefined,
+        replay: result.alreadyDone || undefined,
+      });
     }
     opts.progress?.(summary.files, item.origin);
   }
@@ -132,13 +156,17 @@ export function formatImportSummary(s: ImportSummary): string {
   const lines = [`read ${s.files} mail(s): ${counts}; ${s.failed.length ? `${s.failed.length} failed:` : "none failed"}`];
   for (const f of s.failed) lines.push(`  ${f.origin}: ${f.code} ${f.reason}`);
   if (s.stoppedBy) {
-    lines.push(`stopped early at ${s.stoppedBy.origin} (${s.stoppedBy.code}); run the same import again to continue: mails already imported are skipped`);
+    lines.push(
+      `stopped early at ${s.stoppedBy.origin} (${s.stoppedBy.code}); run the same import again to continue: mails already imported are skipped`,
+    );
   }
   return lines.join("\n") + "\n";
 }
 
 /** An entry of `failed` in the JSON; `kind` tells a report from a failure. */
-export type ImportJsonEntry = { origin: string; kind: "failure"; code: string; reason: string } | { origin: string; kind: "report"; code: "BOUNCE" | "REPORT"; reason: string };
+export type ImportJsonEntry =
+  | { origin: string; kind: "failure"; code: string; reason: string }
+  | { origin: string; kind: "report"; code: "BOUNCE" | "REPORT"; reason: string };
 
 /**
  * `import --json`. Reports are listed in `failed` as well, each with `kind: "report"` and the code
@@ -149,10 +177,26 @@ export type ImportJsonEntry = { origin: string; kind: "failure"; code: string; r
 export function importSummaryJson(s: ImportSummary) {
   const failed: ImportJsonEntry[] = [
     ...s.failed.map((f): ImportJsonEntry => ({ origin: f.origin, kind: "failure", code: f.code, reason: f.reason })),
-    ...s.reports.map((r): ImportJsonEntry => ({ origin: r.origin, kind: "report", code: r.kind === "bounce" ? "BOUNCE" : "REPORT", reason: r.reason })),
+    ...s.reports.map((r): ImportJsonEntry => ({
+      origin: r.origin,
+      kind: "report",
+      code: r.kind === "bounce" ? "BOUNCE" : "REPORT",
+      reason: r.reason,
+    })),
   ];
   const { files, created, replies, duplicates, alreadyImported, ignored, stoppedBy } = s;
-  return { files, created, replies, duplicates, alreadyImported, ignored, reports: s.reports.length, failures: s.failed.length, failed, stoppedBy };
+  return {
+    files,
+    created,
+    replies,
+    duplicates,
+    alreadyImported,
+    ignored,
+    reports: s.reports.length,
+    failures: s.failed.length,
+    failed,
+    stoppedBy,
+  };
 }
 
 export type TerminalProgress = ((done: number, current: string) => void) & { finish(): void };

@@ -46,7 +46,11 @@ describe("ticketpost ingest as a mail server's pipe runs it", () => {
     expect(r.code).to.equal(65);
     expect(r.stderr).to.equal(`ticketpost: EOVERSIZE: mail is ${Buffer.byteLength(big)} bytes; the limit is ${LIMIT} (maxMessageBytes)\n`);
     expect(r.stdout).to.equal("");
-    expect({ receipts: count("mail_receipt"), tickets: count("ticket"), blobs: blobs() }).to.deep.equal({ receipts: 0, tickets: 0, blobs: 0 });
+    expect({ receipts: count("mail_receipt"), tickets: count("ticket"), blobs: blobs() }).to.deep.equal({
+      receipts: 0,
+      tickets: 0,
+      blobs: 0,
+    });
     expect(await install.json(["failed", "list"])).to.deep.equal([]);
   });
 
@@ -62,10 +66,17 @@ describe("ticketpost ingest as a mail server's pipe runs it", () => {
   });
 
   it("takes a delivery report about our acknowledgement as a report: exit 0, no ticket, nothing in failed list", async () => {
-    const ticket = await install.json<{ messages: Array<{ direction: string; messageId: string; to: string[]; subject: string }> }>(["tickets", "show", "1"]);
+    const ticket = await install.json<{ messages: Array<{ direction: string; messageId: string; to: string[]; subject: string }> }>([
+      "tickets",
+      "show",
+      "1",
+    ]);
     const ack = ticket.messages.find((m) => m.direction === "outbound" && m.to.includes("dora@customer.test"))!;
     expect(ack, "the acknowledgement to the requester").to.not.equal(undefined);
-    const dsn = deliveryReport({ messageId: ack.messageId, recipient: "dora@customer.test", subject: ack.subject }, { id: "dsn-ingest-1@mx.customer.test", action: "failed", mta: "mx.customer.test" });
+    const dsn = deliveryReport(
+      { messageId: ack.messageId, recipient: "dora@customer.test", subject: ack.subject },
+      { id: "dsn-ingest-1@mx.customer.test", action: "failed", mta: "mx.customer.test" },
+    );
     const r = await install.cli(["ingest", "--no-send"], dsn);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stderr).to.not.contain("ticketpost:");
@@ -76,7 +87,12 @@ describe("ticketpost ingest as a mail server's pipe runs it", () => {
   });
 
   it("keeps the mail queued (75) when the alias line or the configuration is broken, rather than bouncing it", async () => {
-    const mail = customerMail({ from: "Dora Driver <dora@customer.test>", subject: "Broken alias", id: "alias-1@customer.test", body: "Hello." });
+    const mail = customerMail({
+      from: "Dora Driver <dora@customer.test>",
+      subject: "Broken alias",
+      id: "alias-1@customer.test",
+      body: "Hello.",
+    });
     const typo = await install.cli(["ingest", "--no-sned"], mail);
     expect(typo.code).to.equal(75);
     expect(typo.stderr).to.match(/^ticketpost: EUSAGE: ingest: unknown option --no-sned/);

@@ -26,10 +26,31 @@ describe("ticketpost output through a pipe", () => {
   before(async () => {
     install = new ScratchInstall();
     expect((await install.cli(["migrate"])).code).to.equal(0);
-    const files = [install.file("0.eml", customerMail({ from: "Gus Grant <gus@customer.test>", subject: "Backup runs for hours", id: "backup-0@customer.test", body: paragraph(0) }))];
+    const files = [
+      install.file(
+        "0.eml",
+        customerMail({
+          from: "Gus Grant <gus@customer.test>",
+          subject: "Backup runs for hours",
+          id: "backup-0@customer.test",
+          body: paragraph(0),
+        }),
+      ),
+    ];
     for (let n = 1; n <= REPLIES; n++) {
       const prev = `backup-${n - 1}@customer.test`;
-      files.push(install.file(`${n}.eml`, customerMail({ from: "Gus Grant <gus@customer.test>", subject: "Re: Backup runs for hours", id: `backup-${n}@customer.test`, headers: [`In-Reply-To: <${prev}>`, `References: <${prev}>`], body: paragraph(n) })));
+      files.push(
+        install.file(
+          `${n}.eml`,
+          customerMail({
+            from: "Gus Grant <gus@customer.test>",
+            subject: "Re: Backup runs for hours",
+            id: `backup-${n}@customer.test`,
+            headers: [`In-Reply-To: <${prev}>`, `References: <${prev}>`],
+            body: paragraph(n),
+          }),
+        ),
+      );
     }
     const r = await install.cli(["import", ...files, "--json"]);
     expect(r.code, r.stderr).to.equal(0);
@@ -38,7 +59,10 @@ describe("ticketpost output through a pipe", () => {
   after(() => install?.remove());
 
   it("tickets show --json of a ticket with over 1 MB of history reaches a slow reader whole", async () => {
-    const child = spawn(process.execPath, [CLI, "tickets", "show", "1", "--json", "--config", install.configPath], { env: { ...process.env, TICKETPOST_CONFIG: "" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, "tickets", "show", "1", "--json", "--config", install.configPath], {
+      env: { ...process.env, TICKETPOST_CONFIG: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

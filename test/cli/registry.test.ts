@@ -43,7 +43,15 @@ describe("ticketpost as a real process: help, usage errors and exit codes", () =
   before(async () => {
     install = new ScratchInstall();
     expect((await install.cli(["migrate"])).code).to.equal(0);
-    const r = await install.cli(["ingest", "--no-send"], customerMail({ from: "Carla Customer <carla@customer.test>", subject: "Scanner offline", id: "scanner-1@customer.test", body: "The scanner on floor 2 is offline." }));
+    const r = await install.cli(
+      ["ingest", "--no-send"],
+      customerMail({
+        from: "Carla Customer <carla@customer.test>",
+        subject: "Scanner offline",
+        id: "scanner-1@customer.test",
+        body: "The scanner on floor 2 is offline.",
+      }),
+    );
     expect(r.code, r.stderr).to.equal(0);
   });
   after(() => install?.remove());
@@ -61,7 +69,9 @@ describe("ticketpost as a real process: help, usage errors and exit codes", () =
     const r = await install.cli(["tickets", "list", "--status", "bogus"]);
     expect(r.code).to.equal(2);
     expect(r.stdout).to.equal("");
-    expect(r.stderr).to.equal('ticketpost: EUSAGE: tickets list: --status must be one of new, in_progress, waiting, resolved; got "bogus"\n');
+    expect(r.stderr).to.equal(
+      'ticketpost: EUSAGE: tickets list: --status must be one of new, in_progress, waiting, resolved; got "bogus"\n',
+    );
     const dept = await install.cli(["tickets", "list", "--department", "sales"]);
     expect(dept.code).to.equal(2);
     expect(dept.stderr).to.contain('--department must be one of it; got "sales"');
@@ -88,23 +98,36 @@ describe("ticketpost as a real process: help, usage errors and exit codes", () =
   it("an --as that is not an agent is refused: exit 1 and `ticketpost: EREFUSED: …`, as the README says", async () => {
     const r = await install.cli(["tickets", "take", "1", "--as", "carla@customer.test", "--no-send"]);
     expect(r.code).to.equal(1);
-    expect(r.stderr).to.equal("ticketpost: EREFUSED: carla@customer.test is not a configured agent (a member of a department); nothing changed\n");
+    expect(r.stderr).to.equal(
+      "ticketpost: EREFUSED: carla@customer.test is not a configured agent (a member of a department); nothing changed\n",
+    );
     const missing = await install.cli(["tickets", "take", "1"]);
     expect(missing.code).to.equal(2);
     expect(missing.stderr).to.contain("tickets take needs --as AGENT");
   });
 
   it("resolve prints its result once; a refused resolve prints `ticketpost: EREFUSED: …` and exits 1", async () => {
-    const r = await install.cli(["tickets", "resolve", "1", "--as", "alice@example.test", "--text", "Replaced the network cable.", "--no-send"]);
+    const r = await install.cli([
+      "tickets",
+      "resolve",
+      "1",
+      "--as",
+      "alice@example.test",
+      "--text",
+      "Replaced the network cable.",
+      "--no-send",
+    ]);
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout).to.equal([
-      "T-1: resolve done as alice@example.test",
-      "  assignee: Alice Admin <alice@example.test>",
-      "  status: resolved",
-      "  resolution: Replaced the network cable.",
-      "  mail: resolved to carla@customer.test",
-      "",
-    ].join("\n"));
+    expect(r.stdout).to.equal(
+      [
+        "T-1: resolve done as alice@example.test",
+        "  assignee: Alice Admin <alice@example.test>",
+        "  status: resolved",
+        "  resolution: Replaced the network cable.",
+        "  mail: resolved to carla@customer.test",
+        "",
+      ].join("\n"),
+    );
     const again = await install.cli(["tickets", "resolve", "1", "--as", "alice@example.test", "--no-send"]);
     expect(again.code).to.equal(1);
     expect(again.stderr).to.match(/^ticketpost: EREFUSED: nothing changed: .*already resolved\n$/);

@@ -14,17 +14,20 @@ export class ScratchInstall {
   readonly dataDir = path.join(this.dir, "data");
 
   constructor(extra: Record<string, unknown> = {}) {
-    writeFileSync(this.configPath, JSON.stringify({
-      supportAddress: "support@example.test",
-      messageIdDomain: "tickets.example.test",
-      dataDir: this.dataDir,
-      imap: { host: "127.0.0.1", port: 1, user: "support@example.test", password: "unused" },
-      smtp: { host: "127.0.0.1", port: 1 },
-      defaultDepartment: "it",
-      departments: [{ id: "it", name: "IT service", addresses: ["it@example.test"], members: ["alice@example.test"] }],
-      agents: [{ address: "alice@example.test", name: "Alice Admin" }],
-      ...extra,
-    }));
+    writeFileSync(
+      this.configPath,
+      JSON.stringify({
+        supportAddress: "support@example.test",
+        messageIdDomain: "tickets.example.test",
+        dataDir: this.dataDir,
+        imap: { host: "127.0.0.1", port: 1, user: "support@example.test", password: "unused" },
+        smtp: { host: "127.0.0.1", port: 1 },
+        defaultDepartment: "it",
+        departments: [{ id: "it", name: "IT service", addresses: ["it@example.test"], members: ["alice@example.test"] }],
+        agents: [{ address: "alice@example.test", name: "Alice Admin" }],
+        ...extra,
+      }),
+    );
   }
 
   /** `ticketpost ARGS --config …`, with no TICKETPOST_* from the developer's shell. */
@@ -74,7 +77,13 @@ export interface Reported {
 }
 
 function returnedHeaders(r: Reported): string[] {
-  return [`From: ACME Support <support@example.test>`, `To: ${r.recipient}`, `Subject: ${r.subject}`, `Message-ID: <${r.messageId}>`, "Date: Tue, 01 Dec 2026 09:31:00 +0100"];
+  return [
+    `From: ACME Support <support@example.test>`,
+    `To: ${r.recipient}`,
+    `Subject: ${r.subject}`,
+    `Message-ID: <${r.messageId}>`,
+    "Date: Tue, 01 Dec 2026 09:31:00 +0100",
+  ];
 }
 
 /**
@@ -96,7 +105,9 @@ export function deliveryReport(r: Reported, opts: { id: string; action: "failed"
     "--=_report_7",
     "Content-Type: text/plain; charset=us-ascii",
     "",
-    failed ? `Delivery to ${r.recipient} failed for good: the mailbox is unknown at ${opts.mta}.` : `Your message was delivered to ${r.recipient}.`,
+    failed
+      ? `Delivery to ${r.recipient} failed for good: the mailbox is unknown at ${opts.mta}.`
+      : `Your message was delivered to ${r.recipient}.`,
     "",
     "--=_report_7",
     "Content-Type: message/delivery-status",

@@ -12,7 +12,15 @@ is cleared (ticketpost addresses clear ADDRESS); a temporary one is only recorde
     const rows = await withDatabase(call.config(), (db) => db.getRepository(AddressFlag).find({ order: { flaggedAt: "DESC" } }));
     if (call.opts.json) printJson(rows);
     else if (!rows.length) print("no flagged addresses\n");
-    else print(rows.map((r) => `${r.address.padEnd(32)} ${r.permanent ? "BLOCKED" : "temporary"} ${r.status ?? "-"} bounces: ${r.bounces} ${r.flaggedAt.toISOString()} ${r.reason.slice(0, 80)}`).join("\n") + "\n");
+    else
+      print(
+        rows
+          .map(
+            (r) =>
+              `${r.address.padEnd(32)} ${r.permanent ? "BLOCKED" : "temporary"} ${r.status ?? "-"} bounces: ${r.bounces} ${r.flaggedAt.toISOString()} ${r.reason.slice(0, 80)}`,
+          )
+          .join("\n") + "\n",
+      );
     return 0;
   },
 });

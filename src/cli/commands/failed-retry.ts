@@ -15,7 +15,10 @@ async function retryOne(ctx: GatewayContext, config: TicketpostConfig, r: MailRe
   // Each retry is a new position, so a mail may be retried again after the next fix.
   const attempt = (await repo.count({ where: { mailbox: "(retry)", uidValidity: r.id } })) + 1;
   const result = await processMail(ctx, { mailbox: "(retry)", uidValidity: r.id, uid: attempt }, raw);
-  await repo.update({ id: r.id }, { outcome: "retried", reason: `${r.reason ?? ""} → retried as #${result.receiptId}: ${result.outcome}`.slice(0, 2000) });
+  await repo.update(
+    { id: r.id },
+    { outcome: "retried", reason: `${r.reason ?? ""} → retried as #${result.receiptId}: ${result.outcome}`.slice(0, 2000) },
+  );
   const ticket = result.ticketId ? ` (ticket ${config.referencePrefix}-${result.ticketId})` : "";
   const why = result.outcome === "failed" ? `: ${result.errorCode} ${result.reason}` : "";
   return { line: `#${r.id}: ${result.outcome}${ticket}${why} [now #${result.receiptId}]`, ok: result.outcome !== "failed" };
@@ -41,16 +44,22 @@ configuration change); a mail that now succeeds is moved from Failed to Processe
 receipt numbers of ticketpost failed list. Exit 1 when a retried mail failed again.`,
   async run(call) {
     const ids = call.args.map((x) => Number(x.replace(/^#/, "")));
-    if (call.opts.all ? ids.length > 0 : ids.length === 0) usage("failed retry needs receipt IDs (from ticketpost failed list) or --all, not both");
-    if (ids.some((n) => !Number.isInteger(n) || n <= 0)) usage(`failed retry: IDs are receipt numbers such as 7 or #7; got ${call.args.join(" ")}`);
+    if (call.opts.all ? ids.length > 0 : ids.length === 0)
+      usage("failed retry needs receipt IDs (from ticketpost failed list) or --all, not both");
+    if (ids.some((n) => !Number.isInteger(n) || n <= 0))
+      usage(`failed retry: IDs are receipt numbers such as 7 or #7; got ${call.args.join(" ")}`);
     const config = call.config();
     const ctx = await openGateway(config, call.logger());
     const lines: string[] = [];
     let stillFailed = 0;
     try {
       const repo = ctx.db.getRepository(MailReceipt);
-      const receipts = await repo.find({ where: call.opts.all ? { outcome: "failed" } : { id: In(ids), outcome: "failed" }, order: { id: "ASC" } });
-      for (const id of ids) if (!receipts.some((r) => r.id === id)) lines.push(`#${id}: no failed mail with this id (see ticketpost failed list)`);
+      const receipts = await repo.find({
+        where: call.opts.all ? { outcome: "failed" } : { id: In(ids), outcome: "failed" },
+        order: { id: "ASC" },
+      });
+      for (const id of ids)
+        if (!receipts.some((r) => r.id === id)) lines.push(`#${id}: no failed mail with this id (see ticketpost failed list)`);
       const recovered: string[] = [];
       for (const r of receipts) {
         const { line, ok } = await retryOne(ctx, config, r);

@@ -53,7 +53,8 @@ Notifications are sent at once unless a running daemon will send them (--send, -
   async run(call) {
     const config = call.config();
     const stdin = await readMail(process.stdin, config.maxMessageBytes);
-    if (stdin.raw === null) return refuse("EOVERSIZE", `mail is ${stdin.size} bytes; the limit is ${config.maxMessageBytes} (maxMessageBytes)`, EX_DATAERR);
+    if (stdin.raw === null)
+      return refuse("EOVERSIZE", `mail is ${stdin.size} bytes; the limit is ${config.maxMessageBytes} (maxMessageBytes)`, EX_DATAERR);
     if (stdin.size === 0) return refuse("EPARSE", "no mail on standard input", EX_DATAERR);
     const raw = stdin.raw;
     let ctx;

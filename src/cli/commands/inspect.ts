@@ -21,18 +21,33 @@ async function readInput(file: string): Promise<Buffer> {
 export function printInspection(i: Inspection): string {
   const out = [`verdict: ${i.verdict}${i.ticket ? ` (${i.ticket})` : ""}`];
   if (i.parsed) {
-    const p = i.parsed as { title: string; requester?: string; department?: string; priority: string; urgency: string; dueDate?: string; commands: string[]; attachments: Array<{ filename: string; contentType: string; size: number }> };
+    const p = i.parsed as {
+      title: string;
+      requester?: string;
+      department?: string;
+      priority: string;
+      urgency: string;
+      dueDate?: string;
+      commands: string[];
+      attachments: Array<{ filename: string; contentType: string; size: number }>;
+    };
     out.push(`title: ${p.title}`);
     // Routing decides only for a new ticket; a reply keeps its ticket's department and levels.
     const newTicket = i.verdict === "new-ticket" || (i.verdict === "auto-reply" && !i.ticket);
-    if (newTicket) out.push(`requester: ${p.requester ?? "-"}   department: ${p.department ?? "-"}   priority: ${p.priority}   urgency: ${p.urgency}   due: ${p.dueDate ?? "-"}`);
+    if (newTicket)
+      out.push(
+        `requester: ${p.requester ?? "-"}   department: ${p.department ?? "-"}   priority: ${p.priority}   urgency: ${p.urgency}   due: ${p.dueDate ?? "-"}`,
+      );
     else out.push(`from: ${p.requester ?? "-"}`);
     if (p.commands.length) out.push(`commands: ${p.commands.join(", ")}`);
     for (const a of p.attachments) out.push(`attachment: ${a.filename} (${a.contentType}, ${a.size} bytes)`);
   }
   if (i.bounce) {
     out.push(`bounce: ${i.bounce.kind} (${i.bounce.format}), original Message-ID ${i.bounce.originalMessageId ?? "-"}`);
-    for (const r of i.bounce.recipients) out.push(`  ${r.address}: ${r.status ?? "-"} ${r.replyCode ?? ""} ${r.permanent === true ? "permanent" : r.permanent === false ? "temporary" : "unknown"}: ${r.reason}`);
+    for (const r of i.bounce.recipients)
+      out.push(
+        `  ${r.address}: ${r.status ?? "-"} ${r.replyCode ?? ""} ${r.permanent === true ? "permanent" : r.permanent === false ? "temporary" : "unknown"}: ${r.reason}`,
+      );
   }
   out.push("trail:");
   for (const t of i.trail) out.push(`  ${t.stage.padEnd(9)} ${t.verdict.padEnd(20)} ${t.detail}`);

@@ -16,10 +16,15 @@ first, or --force).`,
     const probe = await openDatabase(config.database, { allowPending: true });
     try {
       // Before the migration that creates the heartbeat table there is nobody to ask.
-      const hasInstances = (await probe.query(`SELECT COUNT(*) AS n FROM ticketpost_migrations WHERE name = 'Instances1764345600000'`).catch(() => [{ n: 0 }]))[0];
+      const hasInstances = (
+        await probe.query(`SELECT COUNT(*) AS n FROM ticketpost_migrations WHERE name = 'Instances1764345600000'`).catch(() => [{ n: 0 }])
+      )[0];
       const others = Number(hasInstances?.n ?? 0) > 0 ? await liveInstancesOfOtherVersions(probe) : [];
       if (others.length && !call.opts.force) {
-        throw new TicketpostError("EUSAGE", `refusing to migrate: ${others.map((o) => `${o.id} (version ${o.version})`).join(", ")} is running on this database; stop it first (or --force)`);
+        throw new TicketpostError(
+          "EUSAGE",
+          `refusing to migrate: ${others.map((o) => `${o.id} (version ${o.version})`).join(", ")} is running on this database; stop it first (or --force)`,
+        );
       }
     } finally {
       await closeDb(probe);

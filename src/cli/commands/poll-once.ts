@@ -27,9 +27,19 @@ configuration error.`,
       const overdue = await notifyOverdue(ctx.db, ctx, config.overdue.repeatHours);
       const sent = await sender.runOnce();
       const stoppedBy = summary.stoppedBy ? { code: summary.stoppedBy.code, message: summary.stoppedBy.message } : null;
-      const result = { mails: summary.processed + summary.failed, byOutcome: summary.byOutcome, failed: summary.failed, overdueNotices: overdue, outbox: sent, stoppedBy };
+      const result = {
+        mails: summary.processed + summary.failed,
+        byOutcome: summary.byOutcome,
+        failed: summary.failed,
+        overdueNotices: overdue,
+        outbox: sent,
+        stoppedBy,
+      };
       if (call.opts.json) printJson(result, false);
-      else print(`poll-once: ${result.mails} mail(s) ${JSON.stringify(summary.byOutcome)}, ${summary.failed} to Failed; outbox: ${sent.sent} sent, ${sent.deferred} deferred, ${sent.failed} failed\n`);
+      else
+        print(
+          `poll-once: ${result.mails} mail(s) ${JSON.stringify(summary.byOutcome)}, ${summary.failed} to Failed; outbox: ${sent.sent} sent, ${sent.deferred} deferred, ${sent.failed} failed\n`,
+        );
       return stoppedBy ? 1 : 0;
     } finally {
       await sender.stop();

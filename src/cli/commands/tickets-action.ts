@@ -26,29 +26,51 @@ const checkWith = (parse: (v: string) => unknown, field: "priority" | "urgency" 
 export const TICKET_ACTIONS: Record<string, TicketAction> = {
   take: { command: "#take", summary: "take the ticket: you work on it", text: "none" },
   ask: { command: "#ask", summary: "ask the requester a question; the ticket waits for the answer", text: "required" },
-  assign: { command: "#assign", summary: "hand the ticket to a colleague or a department", value: { name: "COLLEAGUE|DEPARTMENT" }, text: "optional" },
+  assign: {
+    command: "#assign",
+    summary: "hand the ticket to a colleague or a department",
+    value: { name: "COLLEAGUE|DEPARTMENT" },
+    text: "optional",
+  },
   note: { command: "#note", summary: "add an internal note (never sent to the requester)", text: "required" },
-  priority: { command: "#priority", summary: "set the priority", value: { name: "PRIORITY", check: checkWith(parsePriority, "priority") }, text: "none" },
-  urgency: { command: "#urgency", summary: "set the urgency", value: { name: "URGENCY", check: checkWith(parseUrgency, "urgency") }, text: "none" },
-  due: { command: "#due", summary: "set the due date", value: { name: "DATE", check: checkWith((v) => parseDate(v, new Date()), "due") }, text: "none" },
+  priority: {
+    command: "#priority",
+    summary: "set the priority",
+    value: { name: "PRIORITY", check: checkWith(parsePriority, "priority") },
+    text: "none",
+  },
+  urgency: {
+    command: "#urgency",
+    summary: "set the urgency",
+    value: { name: "URGENCY", check: checkWith(parseUrgency, "urgency") },
+    text: "none",
+  },
+  due: {
+    command: "#due",
+    summary: "set the due date",
+    value: { name: "DATE", check: checkWith((v) => parseDate(v, new Date()), "due") },
+    text: "none",
+  },
   resolve: { command: "#resolve", summary: "resolve the ticket; the text is the resolution the requester gets", text: "optional" },
   reopen: { command: "#reopen", summary: "reopen a resolved ticket", text: "none" },
 };
 
 /** The agent's mail the operator would have sent: commands on top, text below. */
 function terminalMail(config: TicketpostConfig, from: string, ticketId: number, action: string, body: string): Buffer {
-  return Buffer.from([
-    `From: ${from}`,
-    `To: ${config.supportAddress}`,
-    `Subject: [#${config.referencePrefix}-${ticketId}] ${action} (terminal)`,
-    `Message-ID: <terminal.${Date.now().toString(36)}.${randomBytes(6).toString("hex")}@${config.messageIdDomain}>`,
-    `Date: ${new Date().toUTCString()}`,
-    "MIME-Version: 1.0",
-    "Content-Type: text/plain; charset=utf-8",
-    "Content-Transfer-Encoding: 8bit",
-    "",
-    body,
-  ].join("\r\n"));
+  return Buffer.from(
+    [
+      `From: ${from}`,
+      `To: ${config.supportAddress}`,
+      `Subject: [#${config.referencePrefix}-${ticketId}] ${action} (terminal)`,
+      `Message-ID: <terminal.${Date.now().toString(36)}.${randomBytes(6).toString("hex")}@${config.messageIdDomain}>`,
+      `Date: ${new Date().toUTCString()}`,
+      "MIME-Version: 1.0",
+      "Content-Type: text/plain; charset=utf-8",
+      "Content-Transfer-Encoding: 8bit",
+      "",
+      body,
+    ].join("\r\n"),
+  );
 }
 
 /** One line per change; a resolution says what the requester is told, not "resolved" a second time. */
@@ -64,7 +86,9 @@ function actionCommand(name: string, spec: TicketAction): Command {
     summary: spec.summary,
     options: {
       as: { type: "string", value: "AGENT", required: true, help: "the agent the action is done as" },
-      ...(spec.text === "none" ? {} : { text: { type: "string", value: "TEXT", required: spec.text === "required", help: "the text, in quotes" } }),
+      ...(spec.text === "none"
+        ? {}
+        : { text: { type: "string", value: "TEXT", required: spec.text === "required", help: "the text, in quotes" } }),
       ...SEND_OPTIONS,
     },
     exclusive: [["send", "no-send"]],
@@ -84,7 +108,8 @@ and exits 1 with "ticketpost: EREFUSED: why".`,
 
       const ctx = await openGateway(config, call.logger());
       try {
-        if (!(await ctx.db.getRepository(Ticket).exists({ where: { id: ticketId } }))) throw new TicketpostError("ENOTFOUND", `no ticket ${config.referencePrefix}-${ticketId}`);
+        if (!(await ctx.db.getRepository(Ticket).exists({ where: { id: ticketId } })))
+          throw new TicketpostError("ENOTFOUND", `no ticket ${config.referencePrefix}-${ticketId}`);
         const raw = terminalMail(config, agent.address, ticketId, name, `${spec.command}${value ? ` ${value}` : ""}\n${opts.text ?? ""}\n`);
         const msg = await parseMail(raw);
         await ctx.blobs.put(raw, msg.rawSha256);

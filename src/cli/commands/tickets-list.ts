@@ -23,8 +23,11 @@ export const ticketsList = defineCommand({
     const config = call.config();
     const { status, department, assignee, overdue, queue } = call.opts;
     const known = config.departments.map((d) => d.id);
-    if (department && !known.includes(department.toLowerCase())) usage(`tickets list: --department must be one of ${known.join(", ") || "(no departments configured)"}; got "${department}"`);
-    const list = await withDatabase(config, (db) => listTickets(db, { prefix: config.referencePrefix }, { status, department, assignee, overdue, order: queue ? "work" : "id" }));
+    if (department && !known.includes(department.toLowerCase()))
+      usage(`tickets list: --department must be one of ${known.join(", ") || "(no departments configured)"}; got "${department}"`);
+    const list = await withDatabase(config, (db) =>
+      listTickets(db, { prefix: config.referencePrefix }, { status, department, assignee, overdue, order: queue ? "work" : "id" }),
+    );
     if (call.opts.json) printJson(list);
     else print(printTicketList(list));
     return 0;
