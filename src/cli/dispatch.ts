@@ -108,7 +108,7 @@ function invocation(args: string[], opts: Record<string, unknown>): Invocation {
 function helpFor(words: string[]): string | null {
   if (words.length === 0) return mainHelp(COMMANDS);
   const c = lookUp(words);
-  if (c && words.length <= c.name.split(" ").length) return commandHelp(c);
+  if (c) return commandHelp(c);
   const group = groupOf(words[0]);
   return group.length && words.length === 1 ? groupHelp(words[0], group) : null;
 }

@@ -60,6 +60,9 @@ describe("ticketpost as a real process: help, usage errors and exit codes", () =
     const r = await ticketpost(["--help"]);
     expect(r.code).to.equal(0);
     for (const c of COMMANDS) expect(r.stdout).to.contain(`  ${synopsis(c)} `);
+    const one = await ticketpost(["tickets", "show", "T-5", "--help"]);
+    expect(one.code).to.equal(0);
+    expect(one.stdout).to.contain("Usage: ticketpost tickets show ID [--json] [--config FILE]");
     const group = await ticketpost(["help", "tickets"]);
     expect(group.code).to.equal(0);
     for (const c of COMMANDS.filter((x) => x.name.startsWith("tickets "))) expect(group.stdout).to.contain(synopsis(c));
