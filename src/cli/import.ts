@@ -13,15 +13,25 @@ export interface ImportFailure {
   reason: string;
 }
 
+/** A report about a mail sent earlier (bounce, DSN, ARF, delivery notice): handled, not failed. */
+export interface ImportReport {
+  origin: string;
+  /** "bounce" for a delivery failure or delay, "report" for the other reports. */
+  kind: "bounce" | "report";
+  reason: string;
+}
+
 export interface ImportSummary {
-  /** Every item read: mails and unreadable paths. Equals the sum of the counts below plus failed.length. */
+  /** Every item read: mails and unreadable paths. Equals the sum of the counts below plus reports.length and failed.length. */
   files: number;
   created: number;
   replies: number;
   duplicates: number;
   /** Imported by an earlier run (the same bytes, from any path), whatever became of them then. */
   alreadyImported: number;
+  /** Our own mail coming back (a loop), recorded and otherwise left alone. */
   ignored: number;
+  reports: ImportReport[];
   failed: ImportFailure[];
   /**
    * Set when the import stopped early: a mail kept failing for a reason retrying might fix
@@ -46,8 +56,9 @@ type Attempt = { result: ProcessResult } | { error: ImportFailure };
  * on a mail to get past it: here the next run of the same import is the retry.
  */
 async function processWithRetry(ctx: GatewayContext, pos: MailPosition, raw: Buffer, origin: string): Promise<Attempt> {
-  const tried = await withRetries(() => processMail(ctx, pos, raw), (e, attempt) =>
-    ctx.logger.warn("import: mail processing failed", { origin, code: e.code, error: e.message, attempt }),
+  const tried = await withRetries(
+    () => processMail(ctx, pos, raw),
+    (e, attempt) => ctx.logger.warn("import: mail processing failed", { origin, code: e.code, error: e.message, attempt }),
   );
   return "value" in tried ? { result: tried.value } : { error: { origin, code: tried.error.code, reason: tried.error.message } };
 }
@@ -57,7 +68,9 @@ async function processWithRetry(ctx: GatewayContext, pos: MailPosition, raw: Buf
  * would look already imported and be skipped without a word. The receipt keeps the full hash.
  */
 async function hashCollision(ctx: GatewayContext, result: ProcessResult, raw: Buffer): Promise<boolean> {
-  const receipt = await ctx.db.getRepository(MailReceipt).findOne({ where: { id: result.receiptId }, select: { id: true, rawSha256: true } });
+  const receipt = await ctx.db
+    .getRepository(MailReceipt)
+    .findOne({ where: { id: result.receiptId }, select: { id: true, rawSha256: true } });
   return !!receipt?.rawSha256 && receipt.rawSha256 !== createHash("sha256").update(raw).digest("hex");
 }
 
@@ -67,6 +80,8 @@ function count(summary: ImportSummary, result: ProcessResult, origin: string): v
   else if (result.outcome === "reply_added") summary.replies++;
   else if (result.outcome === "duplicate") summary.duplicates++;
   else if (result.outcome === "ignored") summary.ignored++;
+  else if (result.outcome === "bounce" || result.outcome === "report")
+    summary.reports.push({ origin, kind: result.outcome, reason: result.reason ?? result.outcome });
   else summary.failed.push({ origin, code: result.errorCode ?? "EINTERNAL", reason: result.reason ?? "failed" });
 }
 
@@ -76,7 +91,17 @@ function count(summary: ImportSummary, result: ProcessResult, origin: string): v
  * gateway's sender, as for IMAP mail.
  */
 export async function runImport(ctx: GatewayContext, paths: string[], opts: ImportOptions = {}): Promise<ImportSummary> {
-  const summary: ImportSummary = { files: 0, created: 0, replies: 0, duplicates: 0, alreadyImported: 0, ignored: 0, failed: [], stoppedBy: null };
+  const summary: ImportSummary = {
+    files: 0,
+    created: 0,
+    replies: 0,
+    duplicates: 0,
+    alreadyImported: 0,
+    ignored: 0,
+    reports: [],
+    failed: [],
+    stoppedBy: null,
+  };
   for await (const item of readMailFiles(paths)) {
     summary.files++;
     if ("error" in item) {
@@ -92,12 +117,22 @@ export async function runImport(ctx: GatewayContext, paths: string[], opts: Impo
       }
       const { result } = attempt;
       if (result.alreadyDone && (await hashCollision(ctx, result, item.raw))) {
-        summary.failed.push({ origin: item.origin, code: "EINTERNAL", reason: `import position ${item.position.uid} is taken by a different mail (receipt ${result.receiptId}); not imported` });
+        summary.failed.push({
+          origin: item.origin,
+          code: "EINTERNAL",
+          reason: `import position ${item.position.uid} is taken by a different mail (receipt ${result.receiptId}); not imported`,
+        });
       } else {
         count(summary, result, item.origin);
       }
       const level = result.outcome === "failed" && !result.alreadyDone ? "warn" : "debug";
-      ctx.logger[level]("import: mail handled", { origin: item.origin, outcome: result.outcome, ticket: result.ticketId, code: result.errorCode ?? undefined, replay: result.alreadyDone || undefined });
+      ctx.logger[level]("import: mail handled", {
+        origin: item.origin,
+        outcome: result.outcome,
+        ticket: result.ticketId,
+        code: result.errorCode ?? undefined,
+        replay: result.alreadyDone || undefined,
+      });
     }
     opts.progress?.(summary.files, item.origin);
   }
@@ -116,13 +151,52 @@ export function formatImportSummary(s: ImportSummary): string {
     `${s.duplicates} skipped as duplicate`,
     `${s.alreadyImported} already imported`,
     ...(s.ignored ? [`${s.ignored} ignored (our own mail)`] : []),
+    ...(s.reports.length ? [plural(s.reports.length, "report (bounce, DSN, ARF)", "reports (bounces, DSNs, ARF)")] : []),
   ].join(", ");
   const lines = [`read ${s.files} mail(s): ${counts}; ${s.failed.length ? `${s.failed.length} failed:` : "none failed"}`];
   for (const f of s.failed) lines.push(`  ${f.origin}: ${f.code} ${f.reason}`);
   if (s.stoppedBy) {
-    lines.push(`stopped early at ${s.stoppedBy.origin} (${s.stoppedBy.code}); run the same import again to continue: mails already imported are skipped`);
+    lines.push(
+      `stopped early at ${s.stoppedBy.origin} (${s.stoppedBy.code}); run the same import again to continue: mails already imported are skipped`,
+    );
   }
   return lines.join("\n") + "\n";
+}
+
+/** An entry of `failed` in the JSON; `kind` tells a report from a failure. */
+export type ImportJsonEntry =
+  | { origin: string; kind: "failure"; code: string; reason: string }
+  | { origin: string; kind: "report"; code: "BOUNCE" | "REPORT"; reason: string };
+
+/**
+ * `import --json`. Reports are listed in `failed` as well, each with `kind: "report"` and the code
+ * BOUNCE or REPORT, because tools written against the earlier output (which counted reports among
+ * the failures) tell a report by an entry of `failed` that `failed list` does not hold; `failures`
+ * and `reports` are the counts to read, and the exit code follows `failures`.
+ */
+export function importSummaryJson(s: ImportSummary) {
+  const failed: ImportJsonEntry[] = [
+    ...s.failed.map((f): ImportJsonEntry => ({ origin: f.origin, kind: "failure", code: f.code, reason: f.reason })),
+    ...s.reports.map((r): ImportJsonEntry => ({
+      origin: r.origin,
+      kind: "report",
+      code: r.kind === "bounce" ? "BOUNCE" : "REPORT",
+      reason: r.reason,
+    })),
+  ];
+  const { files, created, replies, duplicates, alreadyImported, ignored, stoppedBy } = s;
+  return {
+    files,
+    created,
+    replies,
+    duplicates,
+    alreadyImported,
+    ignored,
+    reports: s.reports.length,
+    failures: s.failed.length,
+    failed,
+    stoppedBy,
+  };
 }
 
 export type TerminalProgress = ((done: number, current: string) => void) & { finish(): void };

@@ -8,10 +8,14 @@ function pad(s: string, n: number): string {
 
 export function printTicketList(list: TicketSummary[]): string {
   if (list.length === 0) return "no tickets\n";
-  const lines = [`${pad("TICKET", 8)} ${pad("STATUS", 11)} ${pad("DEPT", 10)} ${pad("URGENCY", 14)} ${pad("PRIO", 8)} ${pad("DUE", 11)} ${pad("ASSIGNEE", 22)} ${pad("REQUESTER", 24)} TITLE`];
+  const lines = [
+    `${pad("TICKET", 8)} ${pad("STATUS", 11)} ${pad("DEPT", 10)} ${pad("URGENCY", 14)} ${pad("PRIO", 8)} ${pad("DUE", 11)} ${pad("ASSIGNEE", 22)} ${pad("REQUESTER", 24)} TITLE`,
+  ];
   for (const t of list) {
     const due = t.dueDate ? (t.overdue ? `${t.dueDate}!` : t.dueDate) : "-";
-    lines.push(`${pad(t.reference, 8)} ${pad(t.status, 11)} ${pad(t.department ?? "-", 10)} ${pad(t.urgency, 14)} ${pad(t.priority, 8)} ${pad(due, 11)} ${pad(t.assignee ?? "-", 22)} ${pad(t.requester, 24)} ${t.title}`);
+    lines.push(
+      `${pad(t.reference, 8)} ${pad(t.status, 11)} ${pad(t.department ?? "-", 10)} ${pad(t.urgency, 14)} ${pad(t.priority, 8)} ${pad(due, 11)} ${pad(t.assignee ?? "-", 22)} ${pad(t.requester, 24)} ${t.title}`,
+    );
   }
   return lines.join("\n") + `\n${list.length} ticket(s)\n`;
 }

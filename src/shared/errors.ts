@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   ESMTP_PERM: { retryable: false, summary: "SMTP server rejected the mail for good" },
   EBOUNCED: { retryable: false, summary: "the address bounced permanently; no mail goes to it until the flag is cleared" },
   ENOTFOUND: { retryable: false, summary: "no such object" },
+  EREFUSED: { retryable: false, summary: "the action is not allowed; nothing changed" },
   EREAD: { retryable: false, summary: "a file to import could not be read" },
   EUSAGE: { retryable: false, summary: "command-line usage error" },
   EINTERNAL: { retryable: false, summary: "unexpected internal error" },

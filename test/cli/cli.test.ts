@@ -26,7 +26,20 @@ describe("ticketpost command line", () => {
     smtp: { host: "127.0.0.1", port: 1 },
   });
 
-  for (const cmd of ["start", "poll-once", "migrate", "tickets", "failed", "import", "ingest", "status", "check", "backup", "inspect", "addresses"]) {
+  for (const cmd of [
+    "start",
+    "poll-once",
+    "migrate",
+    "tickets",
+    "failed",
+    "import",
+    "ingest",
+    "status",
+    "check",
+    "backup",
+    "inspect",
+    "addresses",
+  ]) {
     it(`prints help for "${cmd} --help" and exits 0`, async () => {
       const r = await ticketpost([cmd, "--help"]);
       expect(r.code).to.equal(0);

@@ -6,7 +6,8 @@ import { runCli } from "../helpers/mail-world.js";
 
 const ticketpost = (args: string[]) => runCli(args);
 
-const eml = (n: number, extra = "") => `From: Old Customer <old${n}@customer.test>\nTo: support@example.test\nSubject: Backlog request ${n}\nMessage-ID: <backlog-${n}@customer.test>\nDate: Mon, 3 Mar 2025 10:00:00 +0000\n${extra}\nRequest ${n}.\n`;
+const eml = (n: number, extra = "") =>
+  `From: Old Customer <old${n}@customer.test>\nTo: support@example.test\nSubject: Backlog request ${n}\nMessage-ID: <backlog-${n}@customer.test>\nDate: Mon, 3 Mar 2025 10:00:00 +0000\n${extra}\nRequest ${n}.\n`;
 
 describe("ticketpost import as a real process: a Maildir and an mbox, twice", () => {
   let dir: string;
@@ -17,12 +18,27 @@ describe("ticketpost import as a real process: a Maildir and an mbox, twice", ()
     writeFileSync(path.join(dir, "Maildir", "cur", "1700000001.M1P1.host:2,S"), eml(1));
     writeFileSync(path.join(dir, "Maildir", "new", "1700000002.M2P1.host"), eml(2));
     writeFileSync(path.join(dir, "Maildir", "tmp", "1700000003.M3P1.host"), eml(3));
-    writeFileSync(path.join(dir, "archive.mbox"), [
-      "From old4@customer.test Mon Mar  3 10:00:00 2025", eml(4), "",
-      "From old1@customer.test Mon Mar  3 11:00:00 2025", eml(5, "In-Reply-To: <backlog-1@customer.test>\n"), "",
-    ].join("\n"));
+    writeFileSync(
+      path.join(dir, "archive.mbox"),
+      [
+        "From old4@customer.test Mon Mar  3 10:00:00 2025",
+        eml(4),
+        "",
+        "From old1@customer.test Mon Mar  3 11:00:00 2025",
+        eml(5, "In-Reply-To: <backlog-1@customer.test>\n"),
+        "",
+      ].join("\n"),
+    );
     config = path.join(dir, "ticketpost.json");
-    writeFileSync(config, JSON.stringify({ supportAddress: "support@example.test", dataDir: path.join(dir, "data"), imap: { host: "127.0.0.1", user: "support@example.test", password: "x" }, smtp: { host: "127.0.0.1", port: 1 } }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        supportAddress: "support@example.test",
+        dataDir: path.join(dir, "data"),
+        imap: { host: "127.0.0.1", user: "support@example.test", password: "x" },
+        smtp: { host: "127.0.0.1", port: 1 },
+      }),
+    );
     expect((await ticketpost(["migrate", "--config", config])).code).to.equal(0);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

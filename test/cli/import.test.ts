@@ -34,14 +34,50 @@ function mail(m: MailFields): string {
   ].join(m.eol ?? "\n");
 }
 
-const printer: MailFields = { subject: "Printer on floor 2 is jammed", id: "printer-1@customer.test", date: "Mon, 02 Nov 2026 08:12:00 +0100", body: "It shows error E-42 since this morning." };
-const broken: MailFields = { from: null, subject: "Forwarded without a sender", id: "nosender-1@customer.test", date: "Mon, 02 Nov 2026 09:00:00 +0100", body: "Somebody's script lost the From line." };
-const vpn: MailFields = { from: "Dan Driver <dan@customer.test>", subject: "VPN drops every hour", id: "vpn-1@customer.test", date: "Tue, 03 Nov 2026 14:30:00 +0100", body: "The tunnel drops at :00 each hour." };
-const drive: MailFields = { from: "Erik Engel <erik@customer.test>", subject: "Shared drive is full", id: "drive-1@customer.test", date: "Wed, 04 Nov 2026 10:00:00 +0100", body: "Drive S: has 0 bytes free." };
-const laptop: MailFields = { from: "Frida Frost <frida@customer.test>", subject: "New laptop for Frida", id: "laptop-1@customer.test", date: "Wed, 04 Nov 2026 11:15:00 +0100", body: "Starting on Monday, needs a laptop.\nFrom the list: the 14-inch model." };
-const driveReply: MailFields = { from: "Erik Engel <erik@customer.test>", subject: "Re: Shared drive is full", id: "drive-2@customer.test", inReplyTo: "drive-1@customer.test", date: "Wed, 04 Nov 2026 16:40:00 +0100", body: "Now it is the T: drive too." };
+const printer: MailFields = {
+  subject: "Printer on floor 2 is jammed",
+  id: "printer-1@customer.test",
+  date: "Mon, 02 Nov 2026 08:12:00 +0100",
+  body: "It shows error E-42 since this morning.",
+};
+const broken: MailFields = {
+  from: null,
+  subject: "Forwarded without a sender",
+  id: "nosender-1@customer.test",
+  date: "Mon, 02 Nov 2026 09:00:00 +0100",
+  body: "Somebody's script lost the From line.",
+};
+const vpn: MailFields = {
+  from: "Dan Driver <dan@customer.test>",
+  subject: "VPN drops every hour",
+  id: "vpn-1@customer.test",
+  date: "Tue, 03 Nov 2026 14:30:00 +0100",
+  body: "The tunnel drops at :00 each hour.",
+};
+const drive: MailFields = {
+  from: "Erik Engel <erik@customer.test>",
+  subject: "Shared drive is full",
+  id: "drive-1@customer.test",
+  date: "Wed, 04 Nov 2026 10:00:00 +0100",
+  body: "Drive S: has 0 bytes free.",
+};
+const laptop: MailFields = {
+  from: "Frida Frost <frida@customer.test>",
+  subject: "New laptop for Frida",
+  id: "laptop-1@customer.test",
+  date: "Wed, 04 Nov 2026 11:15:00 +0100",
+  body: "Starting on Monday, needs a laptop.\nFrom the list: the 14-inch model.",
+};
+const driveReply: MailFields = {
+  from: "Erik Engel <erik@customer.test>",
+  subject: "Re: Shared drive is full",
+  id: "drive-2@customer.test",
+  inReplyTo: "drive-1@customer.test",
+  date: "Wed, 04 Nov 2026 16:40:00 +0100",
+  body: "Now it is the T: drive too.",
+};
 
-const sum = (s: ImportSummary) => s.created + s.replies + s.duplicates + s.alreadyImported + s.ignored + s.failed.length;
+const sum = (s: ImportSummary) => s.created + s.replies + s.duplicates + s.alreadyImported + s.ignored + s.reports.length + s.failed.length;
 
 for (const engine of ENGINES) {
   describe(`ticketpost import: Maildir and mbox through the pipeline (${engine})`, () => {
@@ -67,11 +103,14 @@ for (const engine of ENGINES) {
       mkdirSync(path.join(maildir, "tmp"));
       // mboxrd: the body line "From the list" is stored quoted as ">From the list".
       const quoted = (m: MailFields) => mail(m).replace(/^(>*From )/gm, ">$1");
-      mbox = write("archive/support.mbox", [
-        `From erik@customer.test Wed Nov  4 10:00:00 2026\n${mail(drive)}`,
-        `From frida@customer.test Wed Nov  4 11:15:00 2026\n${quoted(laptop)}`,
-        `From erik@customer.test Wed Nov  4 16:40:00 2026\n${mail(driveReply)}`,
-      ].join("\n"));
+      mbox = write(
+        "archive/support.mbox",
+        [
+          `From erik@customer.test Wed Nov  4 10:00:00 2026\n${mail(drive)}`,
+          `From frida@customer.test Wed Nov  4 11:15:00 2026\n${quoted(laptop)}`,
+          `From erik@customer.test Wed Nov  4 16:40:00 2026\n${mail(driveReply)}`,
+        ].join("\n"),
+      );
     });
     after(async () => {
       await gw?.close();
@@ -86,8 +125,15 @@ for (const engine of ENGINES) {
       expect(s.failed[0].origin).to.equal(path.join(maildir, "cur", "1793606400.M2P4711.mx1:2,S"));
       expect(s.failed[0].code).to.equal("EPARSE");
       expect(s.failed[0].reason).to.contain("no sender");
-      expect({ files: s.files, created: s.created, replies: s.replies, duplicates: s.duplicates, alreadyImported: s.alreadyImported, ignored: s.ignored, stoppedBy: s.stoppedBy })
-        .to.deep.equal({ files: 6, created: 4, replies: 1, duplicates: 0, alreadyImported: 0, ignored: 0, stoppedBy: null });
+      expect({
+        files: s.files,
+        created: s.created,
+        replies: s.replies,
+        duplicates: s.duplicates,
+        alreadyImported: s.alreadyImported,
+        ignored: s.ignored,
+        stoppedBy: s.stoppedBy,
+      }).to.deep.equal({ files: 6, created: 4, replies: 1, duplicates: 0, alreadyImported: 0, ignored: 0, stoppedBy: null });
       expect(seen.map(([done]) => done)).to.deep.equal([1, 2, 3, 4, 5, 6]);
       expect(seen[5][1]).to.equal(`${mbox}#3`);
 
@@ -101,7 +147,9 @@ for (const engine of ENGINES) {
       expect(all[3].description).to.contain("From the list: the 14-inch model.");
       expect(all[3].description).not.to.contain(">From the list");
 
-      const driveMessages = await gw.ctx.db.getRepository(Message).find({ where: { ticketId: all[2].id, direction: "inbound" }, order: { id: "ASC" } });
+      const driveMessages = await gw.ctx.db
+        .getRepository(Message)
+        .find({ where: { ticketId: all[2].id, direction: "inbound" }, order: { id: "ASC" } });
       expect(driveMessages.map((m) => m.messageId)).to.deep.equal(["drive-1@customer.test", "drive-2@customer.test"]);
 
       const failedReceipt = await gw.ctx.db.getRepository(MailReceipt).findOneByOrFail({ outcome: "failed" });
@@ -112,7 +160,17 @@ for (const engine of ENGINES) {
       const before = await tickets();
       const messages = await gw.ctx.db.getRepository(Message).count();
       const s = await runImport(gw.ctx, [maildir, mbox], {});
-      expect(s).to.deep.equal({ files: 6, created: 0, replies: 0, duplicates: 0, alreadyImported: 6, ignored: 0, failed: [], stoppedBy: null });
+      expect(s).to.deep.equal({
+        files: 6,
+        created: 0,
+        replies: 0,
+        duplicates: 0,
+        alreadyImported: 6,
+        ignored: 0,
+        reports: [],
+        failed: [],
+        stoppedBy: null,
+      });
       expect(await tickets()).to.deep.equal(before);
       expect(await gw.ctx.db.getRepository(Message).count()).to.equal(messages);
     });
@@ -128,7 +186,16 @@ for (const engine of ENGINES) {
 
     it("reports a path it cannot read and imports the others", async () => {
       const missing = path.join(dir, "no-such.mbox");
-      const fresh = write("more/keyboard.eml", mail({ subject: "Keyboard misses the Q key", id: "kbd-1@customer.test", date: "Thu, 05 Nov 2026 09:00:00 +0100", body: "Q does nothing.", eol: "\r\n" }));
+      const fresh = write(
+        "more/keyboard.eml",
+        mail({
+          subject: "Keyboard misses the Q key",
+          id: "kbd-1@customer.test",
+          date: "Thu, 05 Nov 2026 09:00:00 +0100",
+          body: "Q does nothing.",
+          eol: "\r\n",
+        }),
+      );
       const s = await runImport(gw.ctx, [missing, fresh], {});
       expect(s.failed).to.deep.equal([{ origin: missing, code: "EREAD", reason: "no such file or folder" }]);
       expect(s.created).to.equal(1);
@@ -156,16 +223,42 @@ for (const engine of ENGINES) {
 describe("import summary and progress output", () => {
   it("prints the counts and one line per failed mail", () => {
     const text = formatImportSummary({
-      files: 13, created: 9, replies: 2, duplicates: 1, alreadyImported: 0, ignored: 0, stoppedBy: null,
-      failed: [{ origin: "Maildir/cur/1793606400.M2P4711.mx1:2,S", code: "EPARSE", reason: "mail names no sender (no usable From or Reply-To address)" }],
+      files: 13,
+      created: 9,
+      replies: 2,
+      duplicates: 1,
+      alreadyImported: 0,
+      ignored: 0,
+      stoppedBy: null,
+      reports: [],
+      failed: [
+        {
+          origin: "Maildir/cur/1793606400.M2P4711.mx1:2,S",
+          code: "EPARSE",
+          reason: "mail names no sender (no usable From or Reply-To address)",
+        },
+      ],
     });
-    expect(text).to.equal([
-      "read 13 mail(s): 9 tickets created, 2 replies threaded, 1 skipped as duplicate, 0 already imported; 1 failed:",
-      "  Maildir/cur/1793606400.M2P4711.mx1:2,S: EPARSE mail names no sender (no usable From or Reply-To address)",
-      "",
-    ].join("\n"));
-    expect(formatImportSummary({ files: 1, created: 1, replies: 0, duplicates: 0, alreadyImported: 0, ignored: 0, failed: [], stoppedBy: null }))
-      .to.equal("read 1 mail(s): 1 ticket created, 0 replies threaded, 0 skipped as duplicate, 0 already imported; none failed\n");
+    expect(text).to.equal(
+      [
+        "read 13 mail(s): 9 tickets created, 2 replies threaded, 1 skipped as duplicate, 0 already imported; 1 failed:",
+        "  Maildir/cur/1793606400.M2P4711.mx1:2,S: EPARSE mail names no sender (no usable From or Reply-To address)",
+        "",
+      ].join("\n"),
+    );
+    expect(
+      formatImportSummary({
+        files: 1,
+        created: 1,
+        replies: 0,
+        duplicates: 0,
+        alreadyImported: 0,
+        ignored: 0,
+        reports: [],
+        failed: [],
+        stoppedBy: null,
+      }),
+    ).to.equal("read 1 mail(s): 1 ticket created, 0 replies threaded, 0 skipped as duplicate, 0 already imported; none failed\n");
   });
 
   it("draws progress only on a terminal, on one line, and clears it at the end", () => {
@@ -178,7 +271,7 @@ describe("import summary and progress output", () => {
     progress.finish();
     expect(written[0].startsWith("\r")).to.equal(true);
     expect(written[0]).not.to.contain("\n");
-    const visible = written[0].replace(/\x1b\[K/g, "").replace(/\r/g, "");
+    const visible = written[0].replaceAll("\x1b[K", "").replaceAll("\r", "");
     expect(visible.length).to.be.at.most(39);
     expect(visible).to.match(/^importing: 1 mail\(s\) …/);
     expect(visible.endsWith("mx1:2,S")).to.equal(true);

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import Database from "better-sqlite3";
 import path from "node:path";
+import type { gatherStatus } from "../../src/cli/ops-commands.js";
 import { MailWorld, requireDovecot, SUPPORT, waitFor } from "../helpers/mail-world.js";
 
 /** Runs the real CLI with a mail on standard input, as a mail server's pipe alias does. */
@@ -44,7 +45,9 @@ describe("operating Ticketpost: ingest, status, check, metrics, backup, upgrades
     });
 
     it("asks the mail server to retry later with 75 (EX_TEMPFAIL) when the database is unreachable", async () => {
-      const r = await pipe(world, ["ingest"], mail("DB down", "dbdown-1"), { TICKETPOST_DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere" });
+      const r = await pipe(world, ["ingest"], mail("DB down", "dbdown-1"), {
+        TICKETPOST_DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere",
+      });
       expect(r.code).to.equal(75);
       expect(r.stderr).to.contain("EDB");
     });
@@ -54,7 +57,7 @@ describe("operating Ticketpost: ingest, status, check, metrics, backup, upgrades
     it("status shows the mailbox, the outbox, the migrations and the failed mails", async () => {
       await world.user("carla@customer.test").send({ to: SUPPORT, subject: "waiting one", text: "x" });
       await waitFor("one mail waiting", async () => (await world.user(SUPPORT).count("INBOX")) === 1);
-      const s = await world.json<any>(["status"]);
+      const s = await world.json<Awaited<ReturnType<typeof gatherStatus>>>(["status"]);
       expect(s.ok).to.equal(true);
       expect(s.mailbox.waiting).to.equal(1);
       expect(s.database.migrationsPending).to.equal(false);
@@ -72,7 +75,10 @@ describe("operating Ticketpost: ingest, status, check, metrics, backup, upgrades
     });
 
     it("check names each broken connection with a fix, and exits 1", async () => {
-      const r = await world.cli(["check"], { TICKETPOST_IMAP_PASSWORD: "wrong", TICKETPOST_DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere" });
+      const r = await world.cli(["check"], {
+        TICKETPOST_IMAP_PASSWORD: "wrong",
+        TICKETPOST_DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere",
+      });
       expect(r.code).to.equal(1);
       expect(r.stdout).to.match(/^FAIL\s+imap\s+EIMAP_AUTH/m);
       expect(r.stdout).to.contain("→ fix: check imap.user and the password");
@@ -88,18 +94,32 @@ describe("operating Ticketpost: ingest, status, check, metrics, backup, upgrades
       const carla = world.user("carla@customer.test");
       const daemon = world.startDaemon();
       try {
-        const port = await waitFor("the http endpoint", async () => Number(/"msg":"http endpoint listening".*"port":(\d+)/.exec(daemon.log())?.[1] ?? 0), 15_000);
+        const port = await waitFor(
+          "the http endpoint",
+          async () => Number(/"msg":"http endpoint listening".*"port":(\d+)/.exec(daemon.log())?.[1] ?? 0),
+          15_000,
+        );
         // The "waiting one" mail from before is processed at start; then two more and a broken one.
         await carla.send({ to: SUPPORT, subject: "metrics one", text: "1" });
         await carla.send({ to: SUPPORT, subject: "metrics two", text: "2" });
         const { createTransport } = await import("nodemailer");
         const raw = createTransport({ host: world.relay.host, port: world.relay.port, secure: false, ignoreTLS: true });
-        await raw.sendMail({ envelope: { from: "", to: [SUPPORT] }, raw: "Subject: broken\r\nMessage-ID: <metrics-broken@x.test>\r\n\r\nno sender\r\n" });
+        await raw.sendMail({
+          envelope: { from: "", to: [SUPPORT] },
+          raw: "Subject: broken\r\nMessage-ID: <metrics-broken@x.test>\r\n\r\nno sender\r\n",
+        });
         raw.close();
-        const metrics = await waitFor("all four mails counted", async () => {
-          const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-          return /ticketpost_mails_processed_total\{outcome="ticket_created"\} 3/.test(text) && /outcome="failed"\} 1/.test(text) ? text : null;
-        }, 20_000, 200);
+        const metrics = await waitFor(
+          "all four mails counted",
+          async () => {
+            const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+            return /ticketpost_mails_processed_total\{outcome="ticket_created"\} 3/.test(text) && /outcome="failed"\} 1/.test(text)
+              ? text
+              : null;
+          },
+          20_000,
+          200,
+        );
         expect(metrics).to.match(/ticketpost_mail_failures_total\{code="EPARSE"\} 1/);
         expect(metrics).to.match(/ticketpost_imap_idle_connected 1/);
         expect(metrics).to.match(/ticketpost_outbox_pending \d+/);
@@ -132,7 +152,9 @@ describe("operating Ticketpost: ingest, status, check, metrics, backup, upgrades
     it("migrate refuses while a gateway of another version is alive on the database, and --force overrides", async () => {
       const db = new Database(path.join(world.dir, "data", "ticketpost.sqlite"));
       const now = new Date().toISOString().replace("T", " ").slice(0, 23);
-      db.prepare(`INSERT INTO gateway_instance (id, version, startedAt, heartbeatAt, idleConnected) VALUES ('old-host:1', '0.0.1', ?, ?, 1)`).run(now, now);
+      db.prepare(
+        `INSERT INTO gateway_instance (id, version, startedAt, heartbeatAt, idleConnected) VALUES ('old-host:1', '0.0.1', ?, ?, 1)`,
+      ).run(now, now);
       db.close();
       const refused = await world.cli(["migrate"]);
       expect(refused.code).to.equal(2);

@@ -2,7 +2,7 @@ import { MailWorld, SUPPORT, waitFor } from "../helpers/mail-world.js";
 
 /*
  * The local demo: a private Dovecot and SMTP relay (the test harness), three customers writing
- * to the support mailbox, the gateway run as `ticketpost poll-once`, a reply threading back, and
+ * four mails to the support mailbox, the gateway run as `ticketpost poll-once`, a reply threading back, and
  * what everybody ended up with. Nothing here touches the machine's own mail setup.
  */
 
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
 
     await run(world, ["migrate"]);
 
-    say("three customers write: to support@, to the web department's address, and in German with field lines");
+    say("three customers write four mails: Carla to support@, Dan to the web department's address, and Erin twice in German: with field lines, and an HTML-only request");
     await carla.send({ to: SUPPORT, subject: "VPN drops every 10 minutes", text: "Since Monday the VPN disconnects every 10 minutes.\nWindows 11, client 5.2.\n\nCarla" });
     await dan.send({ to: "web@example.test", cc: "erin@customer.test", subject: "AW: Staging site shows a 502", text: "Hi,\nstaging.example.test answers 502 since the deploy.\nLog attached.\nDan", attachments: [{ filename: "nginx-error.log", content: "2026/11/26 09:12:01 [error] upstream timed out\n" }] });
     await erin.send({ to: SUPPORT, subject: "Drucker im 2. OG", text: "Priorität: hoch\nFällig: morgen\n\nDer Drucker zeigt einen Papierstau." });
