@@ -71,7 +71,7 @@ export function challengeSign(subject: string, text: string): string | null {
   if (CHALLENGE_SUBJECT.test(subject)) return `subject "${subject}" is a challenge/response request`;
   const head = text.slice(0, 4000);
   const product = CHALLENGE_PRODUCT.exec(head);
-  if (product && /verif|confirm|approv/i.test(head)) return `text names the challenge/response filter ${product[0]}`;
+  if (product && /verif|confirm|approv/i.test(head)) return `challenge/response: the text names the filter ${product[0]}`;
   const words = CHALLENGE_WORDS.map((re) => re.exec(head)).find((m) => m !== null);
-  return words ? `text asks the sender to verify before delivery ("${words[0].replace(/\s+/g, " ").slice(0, 80)}")` : null;
+  return words ? `challenge/response: the text asks the sender to verify before delivery ("${words[0].replace(/\s+/g, " ").slice(0, 80)}")` : null;
 }

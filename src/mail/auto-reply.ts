@@ -113,7 +113,7 @@ export function detectAutoReply(msg: InboundMessage, envelopeFrom?: string | nul
     // RFC 3834 §3.3 and RFC 5321 §4.5.5: auto-replies and delivery reports both come from the null
     // sender; without other signs it is the mail system.
     const where = envelopeFrom !== undefined && envelopeFrom !== null ? "envelope" : "Return-Path";
-    note(kinds.has("auto-reply") ? "auto-reply" : "mailer-daemon", `empty envelope sender (${where}: <>)`);
+    note(kinds.has("challenge") ? "challenge" : kinds.has("auto-reply") ? "auto-reply" : "mailer-daemon", `empty envelope sender (${where}: <>)`);
   }
 
   const kind = KIND_ORDER.find((k) => kinds.has(k)) ?? "none";

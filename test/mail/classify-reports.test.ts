@@ -82,6 +82,14 @@ const requests: Case[] = [
     reason: NO_EVIDENCE,
   },
   {
+    name: "a challenge/response filter writing from the null sender that our mail \"will not be delivered\"",
+    headers: ["Return-Path: <>", "From: Sam Doe <sam@customer.example.org>", "To: support@help.example.net", "Subject: Re: [#T-9] We received your request", "Message-ID: <cr1@customer.example.org>"],
+    body: ["Your message has not been delivered yet.", "Before your message can be delivered, please confirm you are human: https://verify.customer.example.org/x1"],
+    kind: "request",
+    automatic: true,
+    reason: /challenge/,
+  },
+  {
     name: "a person forwarding a bounce they got is asking for help",
     headers: ["From: Anna <anna@customer.example.org>", "To: support@help.example.net", "Subject: Fwd: Undelivered Mail Returned to Sender", "Message-ID: <p1@customer.example.org>"],
     body: ["Why can't I write to my colleague?", "", "-------- Forwarded Message --------", "From: MAILER-DAEMON@mx.customer.example.org", "", "<ben@other.example.com>: host mx.other.example.com said: 550 5.1.1 User unknown"],

@@ -94,8 +94,10 @@ async function detect(raw: Buffer, parsedMsg: InboundMessage, ctx: BounceContext
   const dsn = parts.deliveryStatus.length > 0 || machine ? fromDeliveryStatus(parts, msg, isOwn) : null;
   if (dsn) return trusted({ kind: dsn.kind, format: "dsn", recipients: dsn.recipients, originalMessageId: originalMessageId ?? msg.inReplyTo, reasons: dsn.reasons, evidence: [] });
 
-  // An out-of-office answer may well say "not delivered" or "no longer with us"; it is no bounce.
-  if (detectAutoReply(msg).kind === "auto-reply") return null;
+  // An out-of-office answer may well say "not delivered" or "no longer with us", a challenge "will
+  // not be delivered until you confirm"; both come from the null sender, and neither is a bounce.
+  const answer = detectAutoReply(msg).kind;
+  if (answer === "auto-reply" || answer === "challenge") return null;
   const own = new Set<string>([...(msg.from ? [msg.from.address] : []), ...msg.replyTo.map((a) => a.address)]);
   // A bounce goes to the original sender, so its To names the sender too.
   const senders = new Set<string>([...msg.to.map((a) => a.address), ...msg.cc.map((a) => a.address), ...returned.senders]);
