@@ -5,10 +5,10 @@ import { normalizeLineEndings } from "../raw.js";
 import type { InboundMessage } from "../types.js";
 import type { BounceContext, BounceReport } from "./types.js";
 import { rawBodyText } from "./util.js";
-import { readParts } from "./report-parts.js";
+import { readParts, type ReportParts } from "./report-parts.js";
 import { fromFeedbackReport, fromComplaint, fromDeliveryStatus, fromSes } from "./dsn.js";
 import { isMachine, signalsOf, fromText } from "./text.js";
-import { returnedMessage } from "./returned.js";
+import { returnedMessage, type Returned } from "./returned.js";
 import { mailSystemEvidence, ourIdsIn } from "./evidence.js";
 
 export type { BounceContext, BounceFormat, BounceKind, BounceRecipient, BounceReport } from "./types.js";
@@ -94,6 +94,24 @@ async function detect(raw: Buffer, parsedMsg: InboundMessage, ctx: BounceContext
   const dsn = parts.deliveryStatus.length > 0 || machine ? fromDeliveryStatus(parts, msg, isOwn) : null;
   if (dsn) return trusted({ kind: dsn.kind, format: "dsn", recipients: dsn.recipients, originalMessageId: originalMessageId ?? msg.inReplyTo, reasons: dsn.reasons, evidence: [] });
 
+  const prose = await proseReport({ msg, raw, signals, parts, returned, isOwn }, ctx, depth);
+  if (!prose) return null;
+  const fallback = signals.failedHeader.length > 0 || signals.daemonSender ? msg.inReplyTo : null;
+  return trusted({ ...prose, originalMessageId: prose.originalMessageId ?? originalMessageId ?? fallback });
+}
+
+interface Reading {
+  msg: InboundMessage;
+  raw: Buffer;
+  signals: ReturnType<typeof signalsOf>;
+  parts: ReportParts;
+  returned: Returned;
+  isOwn: (address: string) => boolean;
+}
+
+/** A report in the text MTAs write for people; its originalMessageId only when a nested report gives one. */
+async function proseReport(r: Reading, ctx: BounceContext, depth: number): Promise<BounceReport | null> {
+  const { msg, parts, returned } = r;
   // An out-of-office answer may well say "not delivered" or "no longer with us", a challenge "will
   // not be delivered until you confirm"; both come from the null sender, and neither is a bounce.
   const answer = detectAutoReply(msg).kind;
@@ -101,14 +119,13 @@ async function detect(raw: Buffer, parsedMsg: InboundMessage, ctx: BounceContext
   const own = new Set<string>([...(msg.from ? [msg.from.address] : []), ...msg.replyTo.map((a) => a.address)]);
   // A bounce goes to the original sender, so its To names the sender too.
   const senders = new Set<string>([...msg.to.map((a) => a.address), ...msg.cc.map((a) => a.address), ...returned.senders]);
-  const excluded = (address: string) => own.has(address) || isOwn(address);
-  const text = fromText(msg, { signals, excluded, ours: isOwn, senders, returnedTo: returned.recipients }, rawBodyText(raw));
+  const excluded = (address: string) => own.has(address) || r.isOwn(address);
+  const text = fromText(msg, { signals: r.signals, excluded, ours: r.isOwn, senders, returnedTo: returned.recipients }, rawBodyText(r.raw));
   if (!text) return null;
-  const fallback = signals.failedHeader.length > 0 || signals.daemonSender ? msg.inReplyTo : null;
-  const report = trusted({ kind: text.kind, format: "heuristic", recipients: text.recipients, originalMessageId: originalMessageId ?? fallback, reasons: text.reasons, evidence: [] });
+  const report: BounceReport = { kind: text.kind, format: "heuristic", recipients: text.recipients, originalMessageId: null, reasons: text.reasons, evidence: [] };
   // A relay passing on a bounce it got names nobody itself: the recipients and the message that
   // bounced are those of the inner report.
   const nested = !text.named && depth === 0 && parts.returned.length > 0 ? await nestedReport(parts.returned[0], ctx) : null;
   if (nested === null || nested.recipients.length === 0) return report;
-  return { ...report, recipients: nested.recipients, originalMessageId: nested.originalMessageId ?? report.originalMessageId, reasons: [...report.reasons, "the returned message is itself a bounce: its recipients"] };
+  return { ...report, recipients: nested.recipients, originalMessageId: nested.originalMessageId, reasons: [...report.reasons, "the returned message is itself a bounce: its recipients"] };
 }

@@ -10,7 +10,7 @@ import { reportRegion } from "./text.js";
  * The returned message: its Message-ID and its sender
  * --------------------------------------------------------------------------------------------- */
 
-interface Returned {
+export interface Returned {
   messageId: string | null;
   /** Addresses of the returned message's sender side (From, Sender, Return-Path, Reply-To). */
   senders: string[];
