@@ -1,19 +1,25 @@
 import type { InboundMessage } from "./types.js";
+import { contentTypeOf, displayName, envelopeSender, headerValue, headerValues } from "./headers.js";
+import { isMailSystemAddress, isMailSystemName, isNoReplyAddress, namesMailSystem, personInReplyTo } from "./addresses.js";
+import { challengeSign, isAutoReplySubject } from "./auto-reply-wording.js";
+
+export { envelopeSender } from "./headers.js";
 
 /*
  * Was this mail sent by a machine, so that it must get no automatic answer (RFC 3834 §2) and must
- * not open a ticket as if a person had written? Pure: headers and subject in, a verdict and the
- * reasons out.
+ * not open a ticket as if a person had written? Pure: headers, subject and text in, a verdict and
+ * the reasons out.
  *
  * The kinds, most specific first:
  *  - "mailer-daemon": the mail system itself (bounces, delay notices); detectBounce says more;
+ *  - "challenge":     a challenge/response spam filter asking us to prove we are human;
  *  - "auto-reply":    an answer a machine sent to a mail (out of office, vacation, "we got it");
  *  - "list":          distributed by a mailing list (a person may have written it, but RFC 3834
  *                     §2 asks responders not to answer list traffic);
  *  - "bulk":          newsletters and notifications generated without anyone writing them.
  */
 
-export type AutoReplyKind = "auto-reply" | "bulk" | "list" | "mailer-daemon" | "none";
+export type AutoReplyKind = "auto-reply" | "bulk" | "challenge" | "list" | "mailer-daemon" | "none";
 
 export interface AutoReplyVerdict {
   automatic: boolean;
@@ -21,29 +27,7 @@ export interface AutoReplyVerdict {
   reasons: string[];
 }
 
-const KIND_ORDER: AutoReplyKind[] = ["mailer-daemon", "auto-reply", "list", "bulk"];
-
-const DAEMON_LOCAL = /^(mailer-daemon|mailer_daemon|maildaemon|mail-daemon|post_?master)$/i;
-const NO_REPLY_LOCAL = /^(no-?reply|do-?not-?reply|donotreply)([-+._].*)?$/i;
-
-/*
- * Subjects out-of-office responders give their answers, at the start of the subject (a person's
- * "Re: out of office tomorrow?" starts differently): Exchange/Outlook in English, German, French,
- * Spanish, Italian, Dutch and Portuguese, Lotus Notes ("Auto:", "... is out of the office"),
- * Apple ("Auto reply:"), Yahoo ("Auto Response"), Zimbra and others ("Out of Office"). Words a
- * person might start a subject with ("Absence", "Vacation") are left out on purpose.
- */
-const AUTO_SUBJECT =
-  /^\s*(automatic reply|automatische antwort|r[ée]ponse automatique|respuesta autom[áa]tica|risposta automatica|automatisch antwoord|resposta autom[áa]tica|auto[- ]?(reply|response|responder|antwort)|automatic response|auto:|out of (the )?office|abwesenheitsnotiz|vacation (reply|response|auto-?reply))/i;
-const AUTO_SUBJECT_ANYWHERE = /\bis out of the office\b|\bout of office (reply|notice|auto-?reply)\b/i;
-
-function values(msg: InboundMessage, name: string): string[] {
-  return (msg.headers[name] ?? []).map((v) => v.trim());
-}
-
-function first(msg: InboundMessage, name: string): string | null {
-  return values(msg, name)[0] ?? null;
-}
+const KIND_ORDER: AutoReplyKind[] = ["mailer-daemon", "challenge", "auto-reply", "list", "bulk"];
 
 /**
  * The header signs, each with the kind it points to. Listed here so that adding one is one line;
@@ -79,31 +63,28 @@ const HEADER_SIGNS: Array<{ name: string; test: (v: string) => boolean; kind: (v
 
 type Note = (kind: AutoReplyKind, reason: string) => void;
 
-/**
- * The report-type of a multipart/report (RFC 6522), or null. parse keeps headers as text; the
- * media type and this one parameter are all that is read here.
- */
-function reportType(msg: InboundMessage): string | null {
-  const contentType = first(msg, "content-type") ?? "";
-  if (!/^\s*multipart\/report\b/i.test(contentType)) return null;
-  return (/report-type\s*=\s*"?([\w-]+)/i.exec(contentType)?.[1] ?? "report").toLowerCase();
-}
-
 /** Signs in who sent it: a mail system, a no-reply address, a report. */
-function senderSigns(msg: InboundMessage, returnPath: string | null, note: Note): void {
-  const local = msg.from?.address.split("@")[0] ?? "";
-  const fromHeader = first(msg, "from");
+function senderSigns(msg: InboundMessage, returnPath: string | null, note: Note, remark: (reason: string) => void): void {
+  const address = msg.from?.address ?? "";
+  const fromHeader = headerValue(msg, "from");
   // "MAILER-DAEMON" without a domain and "<>" are no addresses parse keeps: read the header too.
   const daemon =
-    DAEMON_LOCAL.test(local) ||
-    (fromHeader !== null && /mailer-daemon|<\s*>|^\s*$|mail delivery (sub)?system/i.test(fromHeader)) ||
-    (returnPath !== null && /^\s*<?\s*(mailer-daemon|postmaster)(@[^>]*)?>?\s*$/i.test(returnPath));
+    isMailSystemAddress(address) ||
+    isMailSystemName(msg.from?.name) ||
+    namesMailSystem(fromHeader) ||
+    (fromHeader !== null && fromHeader === "") ||
+    (returnPath !== null && returnPath !== "" && isMailSystemAddress(returnPath));
   if (daemon) note("mailer-daemon", `sender ${msg.from?.address ?? (fromHeader || "<>")} is a mail system`);
   // Delivery reports and complaints come from mail systems; read receipts (disposition-notification,
   // RFC 8098) are answers a mail client sent by itself.
-  const report = reportType(msg);
+  const report = contentTypeOf(msg).reportType;
   if (report) note(report === "disposition-notification" ? "auto-reply" : "mailer-daemon", `multipart/report; report-type=${report}`);
-  if (NO_REPLY_LOCAL.test(local)) note("bulk", `sender ${msg.from?.address} is a no-reply address`);
+  if (isNoReplyAddress(address)) {
+    const person = personInReplyTo(msg);
+    // A web form sending as no-reply@ relays the words of the person in Reply-To.
+    if (person) remark(`sender ${address} is a no-reply address relaying ${person} (Reply-To): a person's words`);
+    else note("bulk", `sender ${address} is a no-reply address`);
+  }
 }
 
 /**
@@ -117,33 +98,26 @@ export function detectAutoReply(msg: InboundMessage, envelopeFrom?: string | nul
     kinds.add(kind);
     reasons.push(reason);
   };
+  const remarks: string[] = [];
 
   for (const sign of HEADER_SIGNS) {
-    const value = values(msg, sign.name).find(sign.test);
-    if (value !== undefined) note(sign.kind(value), `${headerName(sign.name)}: ${value}`.trim());
+    const value = headerValues(msg, sign.name).find(sign.test);
+    if (value !== undefined) note(sign.kind(value), `${displayName(sign.name)}: ${value}`.trim());
   }
-  if (AUTO_SUBJECT.test(msg.subject) || AUTO_SUBJECT_ANYWHERE.test(msg.subject)) note("auto-reply", `subject "${msg.subject}" is an out-of-office subject`);
-  const returnPath = envelopeFrom ?? first(msg, "return-path");
-  senderSigns(msg, returnPath, note);
+  if (isAutoReplySubject(msg.subject)) note("auto-reply", `subject "${msg.subject}" is an out-of-office subject`);
+  const challenge = challengeSign(msg.subject, msg.text);
+  if (challenge) note("challenge", challenge);
+  const returnPath = envelopeFrom === undefined || envelopeFrom === null ? envelopeSender(msg) : envelopeFrom;
+  senderSigns(msg, returnPath, note, (r) => remarks.push(r));
   if (returnPath !== null && /^\s*<?\s*>?\s*$/.test(returnPath)) {
     // RFC 3834 §3.3 and RFC 5321 §4.5.5: auto-replies and delivery reports both come from the null
     // sender; without other signs it is the mail system.
     const where = envelopeFrom !== undefined && envelopeFrom !== null ? "envelope" : "Return-Path";
-    note(kinds.has("auto-reply") ? "auto-reply" : "mailer-daemon", `empty envelope sender (${where}: <>)`);
+    note(kinds.has("challenge") ? "challenge" : kinds.has("auto-reply") ? "auto-reply" : "mailer-daemon", `empty envelope sender (${where}: <>)`);
   }
 
   const kind = KIND_ORDER.find((k) => kinds.has(k)) ?? "none";
+  reasons.push(...remarks);
   if (kind === "none") reasons.push("no sign of an automatic sender");
   return { automatic: kind !== "none", kind, reasons };
-}
-
-function headerName(lower: string): string {
-  return lower.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()).replace(/^X-Ms-/, "X-MS-");
-}
-
-/** The envelope sender as the delivering server recorded it (Return-Path); "" for the null sender of bounces, null when absent. */
-export function envelopeSender(msg: InboundMessage): string | null {
-  const rp = msg.headers["return-path"]?.[0];
-  if (rp === undefined) return null;
-  return /<([^>]*)>/.exec(rp)?.[1] ?? rp.trim();
 }

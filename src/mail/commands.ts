@@ -1,4 +1,5 @@
 import type { Priority, Urgency } from "../tickets/levels.js";
+import { splitLines } from "./lines.js";
 import { expectedValues, foldSpelling, parseDate, parsePriority, parseUrgency } from "./field-lines.js";
 
 /*
@@ -110,10 +111,6 @@ function readCommand(source: string, ref: Date): { command: Command } | { error:
   }
   const reading = ARGUMENTS[kind](m[2].trim().replace(/\s+/g, " "), ref);
   return "error" in reading ? { error: `${source}: ${reading.error}` } : { command: { ...reading.body, source } };
-}
-
-function splitLines(text: string): string[] {
-  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
 }
 
 /**

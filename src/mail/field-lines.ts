@@ -1,4 +1,6 @@
 import * as chrono from "chrono-node";
+import { localDate } from "./dates.js";
+import { splitLines } from "./lines.js";
 import { PRIORITIES, PRIORITY_LABELS, URGENCIES, URGENCY_LABELS, type Priority, type Urgency } from "../tickets/levels.js";
 
 /*
@@ -95,19 +97,11 @@ export function expectedValues(field: Exclude<FieldName, "department">, lang: La
     : "a date such as 2026-12-03, 03.12.2026, tomorrow, next friday, in 3 days";
 }
 
-function pad2(n: number): string {
-  return String(n).padStart(2, "0");
-}
-
 function calendarDate(year: number, month: number, day: number): string | null {
   const d = new Date(year, month - 1, day);
   // Date rolls 31.02. over into March; a date that does not exist is a typo, not a wish.
   if (d.getFullYear() !== year || d.getMonth() !== month - 1 || d.getDate() !== day) return null;
-  return `${year}-${pad2(month)}-${pad2(day)}`;
-}
-
-function localDateOf(d: Date): string {
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+  return localDate(d);
 }
 
 const ISO_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})$/;
@@ -126,7 +120,7 @@ function numericDate(v: string, ref: Date): string | null | undefined {
     const month = Number(de[2]);
     if (de[3] !== undefined) return calendarDate(de[3].length === 2 ? 2000 + Number(de[3]) : Number(de[3]), month, day);
     const thisYear = calendarDate(ref.getFullYear(), month, day);
-    if (thisYear !== null && thisYear >= localDateOf(ref)) return thisYear;
+    if (thisYear !== null && thisYear >= localDate(ref)) return thisYear;
     return calendarDate(ref.getFullYear() + 1, month, day);
   }
   if (SLASH_DATE.test(v)) return null;
@@ -149,7 +143,7 @@ export function parseDate(value: string, ref: Date): string | null {
     // forwardDate: "Friday" on a Thursday means tomorrow, not last week.
     const found = parser.parse(words, ref, { forwardDate: true });
     if (found.length === 1 && found[0].index === 0 && found[0].text.length === words.length) {
-      return localDateOf(found[0].start.date());
+      return localDate(found[0].start.date());
     }
   }
   return null;
@@ -210,11 +204,6 @@ function readFieldLine(line: string, ref: Date): LineVerdict | null {
 
 function isBlank(line: string): boolean {
   return line.trim() === "";
-}
-
-/** Lines with their own line ends, so that what is kept is exactly what was written. */
-function splitLines(text: string): string[] {
-  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
 }
 
 /**

@@ -44,7 +44,7 @@ export async function inspectMail(ctx: GatewayContext, raw: Buffer, em: EntityMa
   const now = ctx.clock.now();
   const requester = requesterOf(msg);
   trail.push({ stage: "parse", verdict: "ok", detail: `Message-ID ${msg.messageId ?? "(none)"}, from ${msg.from?.address ?? "(none)"}, ${msg.attachments.length} attachment(s)` });
-  const bounce = await detectBounce(raw, msg).catch(() => null);
+  const bounce = await detectBounce(raw, msg, { messageIdDomain: ctx.messageIdDomain, isOwn: (a) => ctx.directory.isOwn(a) }).catch(() => null);
   const verdict = classifyMail(msg, { messageIdDomain: ctx.messageIdDomain, isOwn: (a) => ctx.directory.isOwn(a) }, { bounce });
   trail.push({ stage: "classify", verdict: verdict.kind + (verdict.automatic ? "/automatic" : ""), detail: verdict.reasons.join("; ") });
 

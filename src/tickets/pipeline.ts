@@ -138,7 +138,7 @@ export async function processMail(ctx: GatewayContext, pos: MailPosition, input:
 
   let bounce: BounceReport | null = null;
   try {
-    bounce = raw ? await detectBounce(raw, msg) : null;
+    bounce = raw ? await detectBounce(raw, msg, { messageIdDomain: ctx.messageIdDomain, isOwn: (a) => ctx.directory.isOwn(a) }) : null;
   } catch (err) {
     trail.push({ stage: "classify", verdict: "bounce-check-failed", detail: (err as Error).message });
   }

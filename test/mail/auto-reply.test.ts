@@ -57,6 +57,9 @@ const cases: Case[] = [
   { name: "List-Unsubscribe alone (a newsletter)", headers: ["List-Unsubscribe: <mailto:unsubscribe@news.example.com>"], kind: "bulk", reason: /List-Unsubscribe/ },
   { name: "Mailing-List (ezmlm)", headers: ["Mailing-List: contact printers-help@example.org; run by ezmlm"], kind: "list", reason: /Mailing-List/ },
   { name: "a no-reply sender", headers: ["From: Shop <no-reply@shop.example.com>"], kind: "bulk", reason: /no-reply address/ },
+  { name: "a no-reply form relaying the person in Reply-To", headers: ["From: Shop <no-reply@shop.example.com>", "Reply-To: Paula <paula@player.example.org>"], kind: "none", reason: /no-reply address relaying paula@player\.example\.org \(Reply-To\)/ },
+  { name: "a no-reply sender whose Reply-To is another no-reply", headers: ["From: Shop <no-reply@shop.example.com>", "Reply-To: donotreply@shop.example.com"], kind: "bulk", reason: /no-reply address/ },
+  { name: "a no-reply form relaying a person, but with List-Unsubscribe", headers: ["From: Shop <no-reply@shop.example.com>", "Reply-To: paula@player.example.org", "List-Unsubscribe: <mailto:u@shop.example.com>"], kind: "bulk", reason: /List-Unsubscribe/ },
 
   { name: "Return-Path: <> (the null sender) alone", headers: ["Return-Path: <>"], kind: "mailer-daemon", reason: /empty envelope sender \(Return-Path/ },
   { name: "the null sender given by the source", headers: [], envelopeFrom: "", kind: "mailer-daemon", reason: /empty envelope sender \(envelope/ },

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { detectBounce, type BounceReport } from "../../src/mail/bounce.js";
+import { detectBounce, type BounceReport } from "../../src/mail/bounce/index.js";
 import { parseMail } from "../../src/mail/parse.js";
 
 /*
@@ -78,6 +78,7 @@ describe("mail/bounce detectBounce", () => {
       expect(report?.recipients).to.deep.equal([
         {
           address: "anna@customer.example.org",
+          localPartOnly: false,
           status: "5.1.1",
           replyCode: "550",
           reason: "550 5.1.1 <anna@customer.example.org>: Recipient address rejected: User unknown in virtual mailbox table",

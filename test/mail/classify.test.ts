@@ -25,9 +25,14 @@ const cases: Case[] = [
   { name: "the loop header is recognised in any case", headers: ["X-TicketPost-Loop: gateway-1"], kind: "loop", automatic: true, reason: /gateway-1/ },
   { name: "a Message-ID we generated is a loop", headers: ["Message-ID: <ticketpost.42.7@help.example.net>"], kind: "loop", automatic: true, reason: /ticketpost\.42\.7@help\.example\.net/ },
   { name: "our Message-ID domain in upper case is still ours", headers: ["Message-ID: <TicketPost.42.7@HELP.Example.NET>"], kind: "loop", automatic: true, reason: /we generated/ },
-  { name: "our From address is a loop", headers: ["From: Support <support@example.net>"], kind: "loop", automatic: true, reason: /support@example\.net/ },
-  { name: "an alias of ours in From, in upper case, is a loop", headers: ["From: HelpDesk@Example.NET"], kind: "loop", automatic: true, reason: /helpdesk@example\.net/ },
-  { name: "a loop wins over automatic headers", headers: ["From: support@example.net", "Auto-Submitted: auto-replied"], kind: "loop", automatic: true, reason: /our own address/ },
+  { name: "a loop wins over automatic headers", headers: [`${LOOP_HEADER}: ack; ticket=3`, "Auto-Submitted: auto-replied"], kind: "loop", automatic: true, reason: /ticket=3/ },
+
+  // A web form may send as our own address: From alone never makes our own mail.
+  { name: "our From address without our marks is a request", headers: ["From: Support <support@example.net>"], kind: "request", automatic: false, reason: /support@example\.net is one of our addresses, but the mail carries none of our marks/ },
+  { name: "our From address with a visitor in Reply-To is the visitor's request", headers: ["From: Support <support@example.net>", "Reply-To: Paula <paula@player.example.org>"], kind: "request", automatic: false, reason: /the request of paula@player\.example\.org \(Reply-To\)/ },
+  { name: "an alias of ours in From, in upper case, is a request too", headers: ["From: HelpDesk@Example.NET"], kind: "request", automatic: false, reason: /helpdesk@example\.net is one of our addresses/ },
+  { name: "our From address with automatic headers is an automatic request", headers: ["From: support@example.net", "Auto-Submitted: auto-replied"], kind: "request", automatic: true, reason: /Auto-Submitted: auto-replied/ },
+  { name: "our From address with our Message-ID is our own mail", headers: ["From: support@example.net", "Message-ID: <ticketpost.7.lx2.abc@help.example.net>"], kind: "loop", automatic: true, reason: /we generated/ },
 
   { name: "someone else's Message-ID with ticketpost. in it is not ours", headers: ["Message-ID: <ticketpost.42.7@other.example.org>"], kind: "request", automatic: false, reason: /no sign/ },
   { name: "our domain without the ticketpost. prefix is not ours", headers: ["Message-ID: <abc.1@help.example.net>"], kind: "request", automatic: false, reason: /no sign/ },

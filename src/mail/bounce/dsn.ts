@@ -1,6 +1,7 @@
 import type { InboundMessage } from "../types.js";
-import type { BounceRecipient, BounceReport } from "../bounce.js";
-import { header, bareId, unique } from "./util.js";
+import type { BounceRecipient, BounceReport } from "./types.js";
+import { reportedMessageId, unique } from "./util.js";
+import { headerValue } from "../headers.js";
 import { type ReportParts, type Fields, fieldBlocks, field, typedAddress, typedText } from "./report-parts.js";
 import { squash, STATUS_RE, vagueness, findStatus, findReplyCode, betterStatus, recipient } from "./wording.js";
 import { reportRegion, ADDRESS_RE, codeLine } from "./text.js";
@@ -27,24 +28,27 @@ export function fromFeedbackReport(parts: ReportParts, msg: InboundMessage, retu
     recipients: addresses.map((address) => abuseRecipient(address, feedbackType)),
     originalMessageId: null,
     reasons,
+    evidence: [],
   };
 }
 
 function abuseRecipient(address: string, feedbackType: string): BounceRecipient {
-  return { address, status: null, replyCode: null, reason: feedbackType, permanent: null, hardBounce: false };
+  return { address, localPartOnly: !address.includes("@"), status: null, replyCode: null, reason: feedbackType, permanent: null, hardBounce: false };
 }
 
 /** Hotmail's JMRP complaints and Apple Mail's one-click unsubscribe are not ARF but mean the same. */
-export function fromComplaint(msg: InboundMessage, returnedTo: string[]): BounceReport | null {
-  const hotmailRecipient = /X-HmXmrOriginalRecipient:\s*<?([^\s<>]+@[^\s<>]+)>?/i.exec(msg.text);
+export function fromComplaint(msg: InboundMessage, returnedTo: string[], returned: Buffer[] = []): BounceReport | null {
+  // Hotmail names the complainant in a header of the returned copy, which mailparser may show inline or not.
+  const texts = [msg.text, ...returned.map((b) => b.toString("utf8"))];
+  const hotmailRecipient = texts.map((t) => /X-HmXmrOriginalRecipient:\s*<?([^\s<>]+@[^\s<>]+)>?/i.exec(t)).find((m) => m !== null) ?? null;
   const fromHotmail = msg.from !== null && /@(hotmail|outlook|live|msn)\.com$/.test(msg.from.address);
   if (fromHotmail && /complaint about message/i.test(msg.subject)) {
     const addresses = hotmailRecipient ? [hotmailRecipient[1].toLowerCase()] : returnedTo;
-    return { kind: "abuse", format: "heuristic", recipients: addresses.map((a) => abuseRecipient(a, "abuse")), originalMessageId: null, reasons: [`complaint report from ${msg.from?.address} (Hotmail JMRP)`] };
+    return { kind: "abuse", format: "heuristic", recipients: addresses.map((a) => abuseRecipient(a, "abuse")), originalMessageId: null, reasons: [`complaint report from ${msg.from?.address} (Hotmail JMRP)`], evidence: [] };
   }
-  if (/^true$/i.test(header(msg, "x-apple-unsubscribe") ?? "")) {
+  if (/^true$/i.test(headerValue(msg, "x-apple-unsubscribe") ?? "")) {
     const addresses = msg.to.map((a) => a.address);
-    return { kind: "abuse", format: "heuristic", recipients: addresses.map((a) => abuseRecipient(a, "opt-out")), originalMessageId: null, reasons: ["X-Apple-Unsubscribe: true (Apple Mail unsubscribe request)"] };
+    return { kind: "abuse", format: "heuristic", recipients: addresses.map((a) => abuseRecipient(a, "opt-out")), originalMessageId: null, reasons: ["X-Apple-Unsubscribe: true (Apple Mail unsubscribe request)"], evidence: ["X-Apple-Unsubscribe: true (a request Apple Mail generates itself)"] };
   }
   return null;
 }
@@ -62,13 +66,25 @@ function outcomeOf(action: string | null, status: string | null): Outcome {
   return status?.startsWith("2") ? "delivered" : status?.startsWith("4") && !action ? "delayed" : "failure";
 }
 
+/**
+ * The recipient a DSN block is about. Original-Recipient (RFC 3464 §2.3.1) is the address we wrote
+ * to, as we gave it in ORCPT; Final-Recipient is where the last MTA tried (after aliases and
+ * forwarding). Ours wins when it names an address; then Final-Recipient, then X-Actual-Recipient;
+ * a bare local part only when no field names an address.
+ */
+function recipientOf(b: Fields): string | null {
+  const named = ["original-recipient", "final-recipient", "x-actual-recipient"].map((name) => typedAddress(field(b, name)));
+  return named.find((a) => a !== null && a.includes("@")) ?? named.find((a) => a !== null) ?? null;
+}
+
 /** Recipients of the DSN fields, with the outcome each had. Empty when there are no recipient fields. */
 function dsnRecipients(blocks: Fields[], humanText: string): Array<{ outcome: Outcome; recipient: BounceRecipient }> {
   const out: Array<{ outcome: Outcome; recipient: BounceRecipient }> = [];
   const alone = blocks.filter((b) => b.has("final-recipient") || b.has("original-recipient")).length === 1;
   for (const b of blocks) {
-    const address = typedAddress(field(b, "final-recipient")) ?? typedAddress(field(b, "original-recipient")) ?? typedAddress(field(b, "x-actual-recipient"));
+    const address = recipientOf(b);
     if (address === null) continue;
+    const final = typedAddress(field(b, "final-recipient"));
     const action = field(b, "action")?.toLowerCase().split(/[\s(;]/)[0] ?? null;
     const declared = (() => {
       const m = STATUS_RE.exec(field(b, "status") ?? "");
@@ -76,7 +92,7 @@ function dsnRecipients(blocks: Fields[], humanText: string): Array<{ outcome: Ou
     })();
     const diagnostic = typedText(field(b, "diagnostic-code"));
     // OpenSMTPD and others leave the Diagnostic-Code out and say it in the text.
-    const human = humanSection(humanText, address) ?? { line: "", section: "" };
+    const human = humanSection(humanText, address) ?? (final ? humanSection(humanText, final) : null) ?? { line: "", section: "" };
     const replyCode = findReplyCode(diagnostic.text) ?? findReplyCode(human.section);
     const reported = betterStatus(declared, findStatus(diagnostic.text), replyCode);
     // The text only fills in where the fields are silent or vague (OpenSMTPD's "Status: 5.0.0").
@@ -114,7 +130,7 @@ function humanSection(text: string, address: string): { line: string; section: s
   return { line: squash(line), section: section.join("\n") };
 }
 
-export function fromDeliveryStatus(parts: ReportParts, msg: InboundMessage): { kind: Outcome; recipients: BounceRecipient[]; reasons: string[] } | null {
+export function fromDeliveryStatus(parts: ReportParts, msg: InboundMessage, isOwn: (address: string) => boolean): { kind: Outcome; recipients: BounceRecipient[]; reasons: string[] } | null {
   let blocks = parts.deliveryStatus.flatMap(fieldBlocks);
   let where = `a ${parts.deliveryStatus.length > 0 ? "message/delivery-status part" : ""}`;
   let found = dsnRecipients(blocks, msg.text);
@@ -127,7 +143,10 @@ export function fromDeliveryStatus(parts: ReportParts, msg: InboundMessage): { k
   if (found.length === 0) return null;
   const kind: Outcome = found.some((f) => f.outcome === "failure") ? "failure" : found.some((f) => f.outcome === "delayed") ? "delayed" : "delivered";
   // A failure report lists the delayed recipients too: neither got the message (permanent says which).
-  const recipients = found.filter((f) => f.outcome === kind || (kind === "failure" && f.outcome === "delayed")).map((f) => f.recipient);
+  const recipients = found
+    .filter((f) => f.outcome === kind || (kind === "failure" && f.outcome === "delayed"))
+    .map((f) => f.recipient)
+    .filter((r) => !isOwn(r.address));
   const reasons = [`${where.trim()} with ${found.length} recipient field block(s); Action says ${kind}`];
   if (parts.reportType) reasons.unshift(`multipart/report; report-type=${parts.reportType}`);
   return { kind, recipients, reasons };
@@ -176,7 +195,7 @@ export function fromSes(msg: InboundMessage): BounceReport | null {
   const type = (n?.notificationType ?? n?.eventType ?? "").toLowerCase();
   if (!n || !["bounce", "complaint", "delivery"].includes(type)) return null;
   const headerId = n.mail?.headers?.find((h) => h.name?.toLowerCase() === "message-id")?.value ?? n.mail?.commonHeaders?.messageId ?? null;
-  const base = { format: "dsn" as const, originalMessageId: bareId(headerId), reasons: [`Amazon SES ${type} notification (JSON)`] };
+  const base = { format: "dsn" as const, originalMessageId: reportedMessageId(headerId), reasons: [`Amazon SES ${type} notification (JSON)`], evidence: [`an Amazon SES ${type} notification (JSON naming the mail it reports on)`] };
   if (type === "complaint") {
     const feedback = n.complaint?.complaintFeedbackType ?? "abuse";
     return { ...base, kind: "abuse", recipients: (n.complaint?.complainedRecipients ?? []).map((r) => abuseRecipient((r.emailAddress ?? "").toLowerCase(), feedback)) };

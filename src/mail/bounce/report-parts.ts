@@ -1,5 +1,7 @@
+import type { Transform } from "node:stream";
+import { Splitter, type ContentStream } from "@zone-eu/mailsplit";
 import { simpleParser, type Attachment, type ParsedMail } from "mailparser";
-import addressparser from "nodemailer/lib/addressparser";
+import { addressesIn, normalizeAddress } from "../addresses.js";
 import { squash } from "./wording.js";
 
 /* ------------------------------------------------------------------------------------------------
@@ -14,6 +16,8 @@ export interface ReportParts {
   feedbackReport: string[];
   /** The returned message or its headers (message/rfc822, text/rfc822-headers, ...). */
   returned: Buffer[];
+  /** The media type of each of `returned`, lower-case, in the same order. */
+  returnedTypes: string[];
 }
 
 const RETURNED_TYPES = new Set([
@@ -25,13 +29,54 @@ const RETURNED_TYPES = new Set([
   "message/partial",
 ]);
 
+/**
+ * The returned messages mailparser shows inline: a message/rfc822 part without
+ * "Content-Disposition: attachment" becomes a few lines of the text (Hotmail's complaints send
+ * theirs so). Read with ignoreEmbedded by mailsplit, the splitter mailparser itself is built on,
+ * so that the part is a leaf with its bytes; decoded from its transfer encoding.
+ */
+function embeddedParts(raw: Buffer): Promise<Array<{ type: string; content: Buffer }>> {
+  return new Promise((resolve) => {
+    const found: Array<{ type: string; content: Promise<Buffer> }> = [];
+    let decoder: ContentStream | null = null;
+    const splitter = new Splitter({ ignoreEmbedded: true });
+    // mailsplit's typings declare only its "data" event; it is a Transform like any other.
+    const stream = splitter as unknown as Transform;
+    const finish = () => {
+      decoder?.end();
+      decoder = null;
+    };
+    splitter.on("data", (data) => {
+      if (data.type === "node") {
+        finish();
+        const type = typeof data.contentType === "string" ? data.contentType.toLowerCase() : "";
+        if (data.root || !RETURNED_TYPES.has(type)) return;
+        const d = data.getDecoder();
+        const chunks: Buffer[] = [];
+        d.on("data", (c: Buffer) => chunks.push(c));
+        found.push({ type, content: new Promise((done) => d.on("end", () => done(Buffer.concat(chunks)))) });
+        decoder = d;
+      } else if (data.type === "body" && decoder) {
+        decoder.write(data.value);
+      }
+    });
+    stream.on("end", () => {
+      finish();
+      void Promise.all(found.map(async (f) => ({ type: f.type, content: await f.content }))).then(resolve);
+    });
+    stream.on("error", () => resolve([]));
+    splitter.end(raw);
+    splitter.resume();
+  });
+}
+
 export async function readParts(raw: Buffer): Promise<ReportParts> {
   let parsed: ParsedMail;
   try {
     // keepDeliveryStatus: otherwise mailparser folds message/delivery-status into the text body.
     parsed = await simpleParser(raw, { keepDeliveryStatus: true, skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true });
   } catch {
-    return { contentType: "", reportType: null, deliveryStatus: [], feedbackReport: [], returned: [] };
+    return { contentType: "", reportType: null, deliveryStatus: [], feedbackReport: [], returned: [], returnedTypes: [] };
   }
   const ct = parsed.headers.get("content-type") as { value?: string; params?: Record<string, string> } | undefined;
   const parts: ReportParts = {
@@ -40,12 +85,22 @@ export async function readParts(raw: Buffer): Promise<ReportParts> {
     deliveryStatus: [],
     feedbackReport: [],
     returned: [],
+    returnedTypes: [],
   };
   for (const a of parsed.attachments as Attachment[]) {
     const type = (a.contentType ?? "").toLowerCase();
     if (type === "message/delivery-status" || type === "message/global-delivery-status") parts.deliveryStatus.push(a.content.toString("utf8"));
     else if (type === "message/feedback-report") parts.feedbackReport.push(a.content.toString("utf8"));
-    else if (RETURNED_TYPES.has(type)) parts.returned.push(a.content);
+    else if (RETURNED_TYPES.has(type)) {
+      parts.returned.push(a.content);
+      parts.returnedTypes.push(type);
+    }
+  }
+  if (parts.returned.length === 0) {
+    for (const p of await embeddedParts(raw)) {
+      parts.returned.push(p.content);
+      parts.returnedTypes.push(p.type);
+    }
   }
   return parts;
 }
@@ -78,9 +133,8 @@ export const field = (f: Fields, name: string): string | null => f.get(name)?.[0
 export function typedAddress(value: string | null): string | null {
   if (!value) return null;
   const rest = value.includes(";") ? value.slice(value.indexOf(";") + 1) : value;
-  const found = addressparser(rest.trim(), { flatten: true }).find((a) => a.address.includes("@"));
-  const address = found?.address ?? rest.trim().replace(/^<|>$/g, "");
-  return address === "" ? null : address.toLowerCase();
+  const address = addressesIn(rest)[0] ?? normalizeAddress(rest);
+  return address === "" ? null : address;
 }
 
 /** "smtp; 550 5.1.1 ..." → "550 5.1.1 ..." (RFC 3464 §2.3.6: diagnostic-type ";" *text). */

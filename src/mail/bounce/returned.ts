@@ -1,7 +1,7 @@
 import { simpleParser } from "mailparser";
-import addressparser from "nodemailer/lib/addressparser";
+import { addressesIn } from "../addresses.js";
 import type { InboundMessage } from "../types.js";
-import { rawBodyText, bareId } from "./util.js";
+import { rawBodyText, reportedMessageId } from "./util.js";
 import type { ReportParts } from "./report-parts.js";
 import { squash } from "./wording.js";
 import { reportRegion } from "./text.js";
@@ -10,7 +10,7 @@ import { reportRegion } from "./text.js";
  * The returned message: its Message-ID and its sender
  * --------------------------------------------------------------------------------------------- */
 
-interface Returned {
+export interface Returned {
   messageId: string | null;
   /** Addresses of the returned message's sender side (From, Sender, Return-Path, Reply-To). */
   senders: string[];
@@ -25,19 +25,12 @@ function quotedHeader(text: string, name: string): string | null {
   return m ? squash(m[1]) : null;
 }
 
-function addressesIn(value: string | null): string[] {
-  if (!value) return [];
-  return addressparser(value, { flatten: true })
-    .map((a) => a.address.toLowerCase())
-    .filter((a) => a.includes("@"));
-}
-
 export async function returnedMessage(parts: ReportParts, msg: InboundMessage, raw: Buffer): Promise<Returned> {
   for (const content of parts.returned) {
     try {
       const p = await simpleParser(content, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true });
       const text = content.toString("utf8");
-      const messageId = bareId(p.messageId) ?? bareId(quotedHeader(text, "message-id"));
+      const messageId = reportedMessageId(p.messageId) ?? reportedMessageId(quotedHeader(text, "message-id"));
       const one = (v: unknown) => (v && typeof v === "object" && "value" in v ? (v as { value: Array<{ address?: string }> }).value.map((a) => (a.address ?? "").toLowerCase()) : []);
       const senders = [...one(p.from), ...one(p.replyTo), ...addressesIn(quotedHeader(text, "return-path")), ...addressesIn(quotedHeader(text, "sender"))].filter((a) => a.includes("@"));
       const recipients = [...one(p.to), ...one(p.cc)].filter((a) => a.includes("@"));
@@ -51,7 +44,7 @@ export async function returnedMessage(parts: ReportParts, msg: InboundMessage, r
   const region = reportRegion(msg.text);
   const after = msg.text.slice(region.length);
   for (const text of [after, rawBodyText(raw)]) {
-    const messageId = bareId(quotedHeader(text, "message-id"));
+    const messageId = reportedMessageId(quotedHeader(text, "message-id"));
     const senders = [...addressesIn(quotedHeader(text, "from")), ...addressesIn(quotedHeader(text, "return-path")), ...addressesIn(quotedHeader(text, "sender"))];
     if (messageId || senders.length > 0) return { messageId, senders, recipients: [...addressesIn(quotedHeader(text, "to")), ...addressesIn(quotedHeader(text, "cc"))] };
   }

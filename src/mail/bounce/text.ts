@@ -1,7 +1,9 @@
-import addressparser from "nodemailer/lib/addressparser";
+import { addressesIn, isMailSystemName, isNoReplyAddress, isReportMachineAddress, namesMailSystem, personInReplyTo } from "../addresses.js";
+import { bareLocalParts, localPartText, resolveLocalPart } from "./local-parts.js";
 import type { InboundMessage } from "../types.js";
-import type { BounceRecipient } from "../bounce.js";
-import { header, unique } from "./util.js";
+import type { BounceRecipient } from "./types.js";
+import { unique } from "./util.js";
+import { envelopeSender, headerValue, headerValues } from "../headers.js";
 import { squash, STATUS_RE, REPLY_STATUS_RE, REPLY_RE, findStatus, findReplyCode, wordingOf, recipient } from "./wording.js";
 import type { Outcome } from "./dsn.js";
 
@@ -9,12 +11,8 @@ import type { Outcome } from "./dsn.js";
  * Bounces without machine-readable parts: the text MTAs write for people
  * --------------------------------------------------------------------------------------------- */
 
-// Not "mail@" or "root@": people and shared mailboxes write from those.
-const DAEMON_LOCAL = /^(mailer-daemon|mailer_daemon|maildaemon|mail-daemon|mailerdaemon|post_?master|mdaemon|bounces?)$/i;
-const DAEMON_NAME = /mail ?delivery (sub)?system|mailer[- _]?daemon|postmaster|mail administrator|mail delivery|delivery status notification|mail ?system\b/i;
-
 const FAILURE_WORDS =
-  /could ?n[o']t be (delivered|sent)|(may|might) not exist|permission to post|can(no|')t send|was aborted|malformed (recipient )?address|fatal errors?|(account|mailbox)( is| has been)? disabled|cannot be delivered|can ?not be delivered|undeliver|not (be )?delivered|delivery (to the following recipients? )?(has )?failed|failed permanently|permanent (fatal )?error|unable to deliver|(wasn'?t|was not|were not|not) able to deliver|returned to sender|did not reach|delivery (failure|problem)|failed recipient|address(es)? failed|rejected|user unknown|unknown user|no such (user|mailbox|recipient)|mailbox (unavailable|is full|full)|does not exist|not delivered|has not been delivered|could not deliver|error (occurred )?(while|during) (trying to )?deliver|non-?delivery|bounced|failed to deliver|giving up|gave up|given up|delivery (attempts? )?(will continue|has been delayed|delayed)|delivery to the following|permanent failure|temporary failure|could not be forwarded|message (was )?(rejected|refused|blocked)|error delivering|unable to (relay|route)|retry time|retry timeout|expired|has been delayed|not yet been delivered|delivery incomplete|message could not|mail could not|failed to send|konnte nicht (zugestellt|ausgeliefert)|nicht zugestellt|unzustellbar|zustellung (ist )?fehlgeschlagen|n'a pas pu (ê|e)tre (remis|distribu|livr)|non remis|impossible de (remettre|distribuer)|no (se )?(pudo|puede) (ser )?entregar|non è stato possibile|не (может быть|удалось|было) доставлен|не доставлен|недостав|届きません|送信できませんでした|配送できません|配信できません|宛先不明|存在しません|送信に失敗|不達|受信拒否/i;
+  /could ?n[o']t be (delivered|sent)|(may|might) not exist|permission to post|can(no|')t send|was aborted|malformed (recipient )?address|fatal errors?|(account|mailbox)( is| has been)? disabled|cannot be delivered|can ?not be delivered|undeliver|not (be )?delivered|delivery (to the following recipients? )?(has )?failed|failed permanently|permanent (fatal )?error|unable to deliver|(wasn'?t|was not|were not|not) able to deliver|returned to sender|did not reach|delivery (failure|problem)|failed recipient|address(es)? failed|rejected|user unknown|unknown user|host unknown|not a valid user|returned mail\b|no such (user|mailbox|recipient)|mailbox (unavailable|is full|full)|does not exist|not delivered|has not been delivered|could not deliver|error (occurred )?(while|during) (trying to )?deliver|non-?delivery|bounced|failed to deliver|giving up|gave up|given up|delivery (attempts? )?(will continue|has been delayed|delayed)|delivery to the following|permanent failure|temporary failure|could not be forwarded|message (was )?(rejected|refused|blocked)|error delivering|unable to (relay|route)|retry time|retry timeout|expired|has been delayed|not yet been delivered|delivery incomplete|message could not|mail could not|failed to send|konnte nicht (zugestellt|ausgeliefert)|nicht zugestellt|unzustellbar|zustellung (ist )?fehlgeschlagen|n'a pas pu (ê|e)tre (remis|distribu|livr)|non remis|impossible de (remettre|distribuer)|no (se )?(pudo|puede) (ser )?entregar|non è stato possibile|не (может быть|удалось|было) доставлен|не доставлен|недостав|届きません|送信できませんでした|配送できません|配信できません|宛先不明|存在しません|送信に失敗|不達|受信拒否/i;
 
 const DELAY_WORDS = /delay(ed)?\b|will (continue|keep) (to )?(try|retry|attempt)|will be retried|still (be )?trying|not yet been delivered|has not been delivered yet|warning: message|is still undelivered|will try (again|to deliver)|deferred/i;
 const GAVE_UP_WORDS = /give up|gave up|given up|giving up|permanent|could ?n[o']t be delivered|failed permanently|undeliverable|has failed|was not delivered|not been delivered|expired|could not deliver|returned/i;
@@ -46,14 +44,14 @@ interface Occurrence {
   strong: boolean;
 }
 
-function occurrences(region: string, excluded: Set<string>): Occurrence[] {
+function occurrences(region: string, excluded: (address: string) => boolean): Occurrence[] {
   const out: Occurrence[] = [];
   for (const m of region.matchAll(ADDRESS_RE)) {
     const address = m[0].replace(/^[.'`{|}~-]+|\.+$/g, "").toLowerCase();
     const index = m.index ?? 0;
     const lineStart = region.lastIndexOf("\n", index - 1) + 1;
     const before = region.slice(lineStart, index);
-    if (excluded.has(address) || NOT_RECIPIENT_BEFORE.test(before)) continue;
+    if (excluded(address) || NOT_RECIPIENT_BEFORE.test(before)) continue;
     out.push({ address, index, strong: STRONG_BEFORE.test(before) });
   }
   return out;
@@ -63,7 +61,8 @@ function chooseRecipients(occ: Occurrence[], failedHeader: string[]): string[] {
   if (failedHeader.length > 0) return failedHeader;
   const strong = unique(occ.filter((o) => o.strong).map((o) => o.address));
   const pool = strong.length > 0 ? strong : unique(occ.map((o) => o.address));
-  const people = pool.filter((a) => !DAEMON_LOCAL.test(a.split("@")[0]));
+  // Not "mail@" or "root@": people and shared mailboxes write from those.
+  const people = pool.filter((a) => !isReportMachineAddress(a));
   return people.length > 0 ? people : pool;
 }
 
@@ -171,33 +170,40 @@ interface Signals {
 export const isMachine = (s: Signals) => s.daemonSender || s.noReplySender || s.nullSender || s.autoSubmitted;
 
 export function signalsOf(msg: InboundMessage): Signals {
-  const fromHeader = header(msg, "from") ?? "";
-  const local = msg.from?.address.split("@")[0] ?? "";
+  const address = msg.from?.address ?? "";
   return {
-    noReplySender: /^(no-?reply|do-?not-?reply|donotreply)([-+._].*)?$/i.test(local),
+    // A form that sends as no-reply@ with the visitor in Reply-To relays a person's words.
+    noReplySender: isNoReplyAddress(address) && personInReplyTo(msg) === null,
     // "MAILER-DAEMON" without a domain and "<>" are no addresses parse keeps: read the header too.
-    daemonSender: DAEMON_LOCAL.test(local) || DAEMON_NAME.test(msg.from?.name ?? "") || /mailer-daemon|<\s*>/i.test(fromHeader),
-    nullSender: (msg.headers["return-path"] ?? []).some((v) => /^<\s*>$/.test(v.trim())),
-    failedHeader: unique((msg.headers["x-failed-recipients"] ?? []).flatMap((v) => addressparser(v, { flatten: true }).map((a) => a.address.toLowerCase())).filter((a) => a.includes("@"))),
-    autoSubmitted: /^auto-(generated|replied)/i.test(header(msg, "auto-submitted") ?? ""),
+    daemonSender: isReportMachineAddress(address) || isMailSystemName(msg.from?.name) || namesMailSystem(headerValue(msg, "from")),
+    nullSender: envelopeSender(msg) === "",
+    failedHeader: unique(headerValues(msg, "x-failed-recipients").flatMap(addressesIn)),
+    autoSubmitted: /^auto-(generated|replied)/i.test(headerValue(msg, "auto-submitted") ?? ""),
   };
 }
 
 interface TextContext {
   signals: Signals;
-  /** Never recipients: the report's own From and Reply-To. */
-  excluded: Set<string>;
+  /** Never recipients: the report's own From and Reply-To, and our own addresses. */
+  excluded: (address: string) => boolean;
+  /** Our own addresses: not even X-Failed-Recipients makes one of them a recipient. */
+  ours: (address: string) => boolean;
   /** The original sender (the report's To, the returned message's From): recipients only if nobody else is named. */
   senders: Set<string>;
   /** The returned message's To and Cc: the recipients when the report names none. */
   returnedTo: string[];
 }
 
-/** named: the report names its recipients (else they are the returned message's To and Cc). */
+/**
+ * named: the report names its recipients by address (else they are local parts it names, resolved
+ * where the returned message allows, or the returned message's To and Cc).
+ */
 export function fromText(msg: InboundMessage, ctx: TextContext, rawBody: string): { kind: Outcome; recipients: BounceRecipient[]; reasons: string[]; named: boolean } | null {
   const { signals } = ctx;
   const region = reportRegion(msg.text);
-  const failure = FAILURE_WORDS.exec(region) ?? FAILURE_WORDS.exec(msg.subject);
+  // qmail's "wasn't able to deliver" reaches us with typographic apostrophes, too.
+  const plain = (t: string) => t.replace(/[\u2018\u2019]/g, "'");
+  const failure = FAILURE_WORDS.exec(plain(region)) ?? FAILURE_WORDS.exec(plain(msg.subject));
   const code = failureCode(region);
   const machine = isMachine(signals);
   const evidence = failure !== null || code !== null;
@@ -209,7 +215,7 @@ export function fromText(msg: InboundMessage, ctx: TextContext, rawBody: string)
   if (found.length === 0 && rawBody !== msg.text) found = textRecipients(reportRegion(rawBody), ctx);
   const delayed = DELAY_WORDS.test(`${msg.subject}\n${region}`) && !GAVE_UP_WORDS.test(`${msg.subject}\n${region}`);
   const named = found.length > 0;
-  if (!named) found = unique(ctx.returnedTo).map((address) => ({ address, own: "", region }));
+  if (!named) found = unnamed(region, ctx);
   const recipients = found.map(({ address, own: segment, region: where }) => {
     const own = story(segment);
     const status = findStatus(own) ?? findStatus(where);
@@ -220,13 +226,23 @@ export function fromText(msg: InboundMessage, ctx: TextContext, rawBody: string)
   return { kind: delayed ? "delayed" : "failure", recipients, reasons: describe(msg, signals, failure, code), named };
 }
 
+/** Recipients of a report that names no address: the local parts it names, else the returned message's To and Cc. */
+function unnamed(region: string, ctx: TextContext): Array<{ address: string; own: string; region: string }> {
+  const locals = bareLocalParts(region);
+  if (locals.length > 0) {
+    const returnedTo = ctx.returnedTo.filter((a) => !ctx.excluded(a));
+    return locals.map((local) => ({ address: resolveLocalPart(local, returnedTo), own: localPartText(region, local), region }));
+  }
+  return unique(ctx.returnedTo).map((address) => ({ address, own: "", region }));
+}
+
 function describe(msg: InboundMessage, signals: Signals, failure: RegExpExecArray | null, code: string | null): string[] {
   const reasons: string[] = [];
   if (signals.failedHeader.length > 0) reasons.push(`X-Failed-Recipients: ${signals.failedHeader.join(", ")}`);
   if (signals.daemonSender) reasons.push(`sender ${msg.from?.address ?? "(none)"} is a mail system`);
   if (signals.noReplySender) reasons.push(`sender ${msg.from?.address} is a no-reply address`);
   if (signals.nullSender) reasons.push("empty envelope sender (Return-Path: <>)");
-  if (signals.autoSubmitted) reasons.push(`Auto-Submitted: ${header(msg, "auto-submitted")}`);
+  if (signals.autoSubmitted) reasons.push(`Auto-Submitted: ${headerValue(msg, "auto-submitted")}`);
   if (failure) reasons.push(`text says "${failure[0]}"`);
   if (code) reasons.push(`text carries SMTP code ${code}`);
   return reasons;
@@ -237,6 +253,6 @@ function textRecipients(region: string, ctx: TextContext): Array<{ address: stri
   const others = all.filter((o) => !ctx.senders.has(o.address));
   const occ = others.length > 0 ? others : all;
   // Nobody named: Verizon and others just return the message (it failed for whom it was sent to).
-  const addresses = chooseRecipients(occ, ctx.signals.failedHeader);
+  const addresses = chooseRecipients(occ, ctx.signals.failedHeader.filter((a) => !ctx.ours(a)));
   return addresses.map((address) => ({ address, own: recipientText(region, occ, address), region }));
 }

@@ -1,4 +1,4 @@
-import type { BounceRecipient } from "../bounce.js";
+import type { BounceRecipient } from "./types.js";
 
 /* ------------------------------------------------------------------------------------------------
  * Codes, permanence and what the wording says
@@ -182,5 +182,5 @@ function isHardBounce(e: Evidence, permanent: boolean | null): boolean {
 
 export function recipient(e: Evidence): BounceRecipient {
   const permanent = permanence(e);
-  return { address: e.address, status: e.status, replyCode: e.replyCode, reason: clip(squash(e.reason)), permanent, hardBounce: isHardBounce(e, permanent) };
+  return { address: e.address, localPartOnly: !e.address.includes("@"), status: e.status, replyCode: e.replyCode, reason: clip(squash(e.reason)), permanent, hardBounce: isHardBounce(e, permanent) };
 }
