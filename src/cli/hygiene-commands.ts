@@ -1,12 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { In } from "typeorm";
 import type { TicketpostConfig } from "../config/schema.js";
-import { AddressFlag, MailReceipt } from "../db/entities.js";
+import { AddressFlag } from "../db/entities.js";
 import { moveFromFailed } from "../mailbox/imap-mailbox.js";
 import { TicketpostError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { inspectMail, type Inspection } from "../tickets/inspect.js";
-import { processMail } from "../tickets/pipeline.js";
+export { printInspection } from "../tickets/inspect.js";
+import { retryFailedMails } from "../tickets/retry.js";
 import { closeDb, createSender, openGateway } from "./gateway.js";
 
 async function readInput(file: string): Promise<Buffer> {
@@ -41,23 +41,6 @@ export async function runInspect(config: TicketpostConfig, logger: Logger, file:
   }
 }
 
-export function printInspection(i: Inspection): string {
-  const out = [`verdict: ${i.verdict}${i.ticket ? ` (${i.ticket})` : ""}`];
-  if (i.parsed) {
-    const p = i.parsed as Record<string, unknown>;
-    out.push(`title: ${p.title}`, `requester: ${p.requester ?? "-"}   department: ${p.department ?? "-"}   priority: ${p.priority}   urgency: ${p.urgency}   due: ${p.dueDate ?? "-"}`);
-    if ((p.commands as string[]).length) out.push(`commands: ${(p.commands as string[]).join(", ")}`);
-    for (const a of p.attachments as Array<{ filename: string; contentType: string; size: number }>) out.push(`attachment: ${a.filename} (${a.contentType}, ${a.size} bytes)`);
-  }
-  if (i.bounce) {
-    out.push(`bounce: ${i.bounce.kind} (${i.bounce.format}), original Message-ID ${i.bounce.originalMessageId ?? "-"}`);
-    for (const r of i.bounce.recipients) out.push(`  ${r.address}: ${r.status ?? "-"} ${r.replyCode ?? ""} ${r.permanent === true ? "permanent" : r.permanent === false ? "temporary" : "unknown"}: ${r.reason}`);
-  }
-  out.push("trail:");
-  for (const t of i.trail) out.push(`  ${t.stage.padEnd(9)} ${t.verdict.padEnd(20)} ${t.detail}`);
-  return out.join("\n") + "\n";
-}
-
 /**
  * `ticketpost failed retry ID|--all`: processes failed mails again (after a fix or a config
  * change) from the bytes stored when they failed, then moves the copy in Failed to Processed.
@@ -67,20 +50,15 @@ export async function runFailedRetry(config: TicketpostConfig, logger: Logger, i
   const lines: string[] = [];
   let stillFailed = 0;
   try {
-    const repo = ctx.db.getRepository(MailReceipt);
-    const receipts = await repo.find({ where: ids === "all" ? { outcome: "failed" } : { id: In(ids), outcome: "failed" }, order: { id: "ASC" } });
-    if (ids !== "all") for (const id of ids) if (!receipts.some((r) => r.id === id)) lines.push(`#${id}: no failed mail with this id (see ticketpost failed list)`);
+    const retried = await retryFailedMails(ctx, ids);
+    if (ids !== "all") for (const id of ids) if (!retried.some((r) => r.receipt.id === id)) lines.push(`#${id}: no failed mail with this id (see ticketpost failed list)`);
     const recovered: string[] = [];
-    for (const r of receipts) {
-      if (!r.rawSha256) {
+    for (const { receipt: r, result } of retried) {
+      if (!result) {
         lines.push(`#${r.id}: its bytes were not kept; cannot retry`);
         stillFailed++;
         continue;
       }
-      const raw = await ctx.blobs.get(r.rawSha256);
-      const attempt = (await repo.count({ where: { mailbox: "(retry)", uidValidity: r.id } })) + 1;
-      const result = await processMail(ctx, { mailbox: "(retry)", uidValidity: r.id, uid: attempt }, raw);
-      await repo.update({ id: r.id }, { outcome: "retried", reason: `${r.reason ?? ""} → retried as #${result.receiptId}: ${result.outcome}`.slice(0, 2000) });
       if (result.outcome === "failed") stillFailed++;
       else if (r.movedTo === config.imap.failedFolder && r.messageIdHeader) recovered.push(r.messageIdHeader);
       lines.push(`#${r.id}: ${result.outcome}${result.ticketId ? ` (ticket ${config.referencePrefix}-${result.ticketId})` : ""}${result.outcome === "failed" ? `: ${result.errorCode} ${result.reason}` : ""} [now #${result.receiptId}]`);
@@ -98,7 +76,7 @@ export async function runFailedRetry(config: TicketpostConfig, logger: Logger, i
     } finally {
       await sender.stop();
     }
-    if (receipts.length === 0 && ids === "all") lines.push("no failed mails");
+    if (retried.length === 0 && ids === "all") lines.push("no failed mails");
     return { lines, stillFailed };
   } finally {
     await closeDb(ctx.db);

@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { TicketpostConfig } from "../config/schema.js";
 import { Ticket } from "../db/entities.js";
-import { parseMail } from "../mail/parse.js";
 import { describeChange } from "../notify/change-text.js";
 import { TicketpostError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
-import { addMailToTicket } from "../tickets/workflow/reply.js";
+import { runTerminalAction } from "../tickets/terminal.js";
 import { closeDb, directoryOf, openGateway, sendQueuedNow } from "./gateway.js";
 
 /** Terminal actions and the mail command each one is: the same words, so the same code path. */
@@ -52,16 +51,14 @@ export async function runTicketAction(config: TicketpostConfig, logger: Logger, 
       "",
       body,
     ].join("\r\n"));
-    const msg = await parseMail(raw);
-    await ctx.blobs.put(raw, msg.rawSha256);
-    const result = await ctx.db.transaction((em) => addMailToTicket(em, ctx, ticketId, msg, { automatic: false, terminal: true }));
-    if (result.commandErrors?.length) {
+    const result = await runTerminalAction(ctx, ticketId, raw);
+    if (result.commandErrors.length) {
       process.stderr.write(result.commandErrors.map((e) => `ticketpost: nothing changed: ${e}\n`).join(""));
       return 1;
     }
     const ref = `${config.referencePrefix}-${ticketId}`;
-    const lines = (result.changes ?? []).map((c) => `  ${describeChange(c, "en", (id) => dir.departmentName(id, "en") ?? id)}`);
-    const mailed = (result.notified ?? []).map((n) => `  mail: ${n.replace("→", " to ")}`);
+    const lines = result.changes.map((c) => `  ${describeChange(c, "en", (id) => dir.departmentName(id, "en") ?? id)}`);
+    const mailed = result.notified.map((n) => `  mail: ${n.replace("→", " to ")}`);
     process.stdout.write(`${ref}: ${action} done as ${agent.address}\n${[...lines, ...mailed].join("\n")}\n`);
 
     await sendQueuedNow(config, ctx, opts.send);

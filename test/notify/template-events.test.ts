@@ -184,7 +184,7 @@ describe("notify/template-events", () => {
   });
 
   it("has no template for an event that is not registered (a misspelt file would never be sent)", () => {
-    const names = new Set(NOTIFICATION_EVENTS.map((e) => e.name));
+    const names = new Set<string>(NOTIFICATION_EVENTS.map((e) => e.name));
     for (const file of readdirSync(path.resolve("templates"))) {
       const m = /^([a-z][a-z0-9-]*)\.([a-z]{2})\.hbs$/.exec(file);
       if (m) expect(names.has(m[1]), file).to.equal(true);
