@@ -311,6 +311,15 @@ for (const engine of ENGINES) {
         expect(rows[0].textBody).to.contain("priority: critical").and.to.contain("urgency: work is blocked").and.to.contain("due: 2026-12-24");
       });
 
+      it("a field set to the value it already has changes nothing and the confirmation does not claim a change", async () => {
+        const id = await open();
+        const r = await reply(id, `Alice Admin <${ALICE}>`, "#urgency impaired\n#priority normal");
+        expect(await events(id)).to.have.length(1);
+        const rows = await queuedFor(r.messageId);
+        expect(who(rows)).to.deep.equal([`command-confirmation→${ALICE}`]);
+        expect(rows[0].textBody).not.to.contain("urgency:").and.not.to.contain("priority:");
+      });
+
       it("#priorität #dringlichkeit #fällig (German, on one line, relative date) set their fields", async () => {
         const id = await open();
         const r = await reply(id, `Bob Berger <${BOB}>`, "#priorität hoch #dringlichkeit 2 #fällig morgen");
