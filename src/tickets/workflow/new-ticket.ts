@@ -1,7 +1,9 @@
 import type { Ticket } from "../../db/entities.js";
 import { parseCommands, type Command } from "../../mail/commands.js";
-import { parseFieldLines, priorityFromHeaders } from "../../mail/field-lines.js";
+import { parseFieldLines, priorityFromHeaders, type FieldValues } from "../../mail/field-lines.js";
 import { requesterOf } from "../../mail/parse.js";
+import type { MailAddress } from "../../mail/types.js";
+import type { DepartmentConfig } from "../../config/schema.js";
 import { formatReference, titleFromSubject } from "../../mail/subject.js";
 import { personOf } from "../directory.js";
 import { messageKey, type MailFacts, type TicketFacts } from "../facts.js";
@@ -33,6 +35,29 @@ function agentCommands(f: MailFacts, text: string): { commands: Command[]; error
   return auth.ok ? { commands: parsed.commands, errors: parsed.errors, text: parsed.rest, trail } : { commands: [], errors: [`commands ignored: ${auth.reason}`], text, trail };
 }
 
+/** The ticket a new mail opens, before any command of an agent ran on it. */
+function draftTicket(env: PlanEnv, f: MailFacts, who: MailAddress, text: string, fields: FieldValues, department: DepartmentConfig | null, related: TicketFacts | undefined): TicketState {
+  return {
+    title: titleFromSubject(f.msg.subject, env.tagFormat),
+    description: text,
+    status: "new",
+    requesterAddress: who.address,
+    requesterName: who.name,
+    language: env.directory.languageFor(who.address, department?.id),
+    createdAt: f.now,
+    updatedAt: f.now,
+    departmentId: department?.id ?? null,
+    priority: fields.priority ?? priorityFromHeaders(f.msg.headers) ?? "normal",
+    urgency: fields.urgency ?? department?.defaultUrgency ?? "impaired",
+    dueDate: fields.due ?? null,
+    assigneeAddress: null,
+    resolvedAt: null,
+    resolution: null,
+    relatedTicketId: related?.row.id ?? null,
+    lastOverdueNoticeAt: null,
+  };
+}
+
 /**
  * A mail that belongs to no ticket opens one: field lines set priority, urgency, due date and
  * department; the address it was sent to routes it. An agent may put commands on top (#done
@@ -57,25 +82,7 @@ export function planNewTicket(env: PlanEnv, f: MailFacts, opts: NewTicketOptions
   const route = routeMail(msg, dir, fields.fields.department, opts.related?.row.departmentId);
   trail.push(step("route", route.department ? "routed" : "none", `${route.department?.id ?? "no department"}: ${route.reasons.join("; ")}`));
 
-  let state: TicketState = {
-    title: titleFromSubject(msg.subject, env.tagFormat),
-    description: text,
-    status: "new",
-    requesterAddress: who.address,
-    requesterName: who.name,
-    language: dir.languageFor(who.address, route.department?.id),
-    createdAt: now,
-    updatedAt: now,
-    departmentId: route.department?.id ?? null,
-    priority: fields.fields.priority ?? priorityFromHeaders(msg.headers) ?? "normal",
-    urgency: fields.fields.urgency ?? route.department?.defaultUrgency ?? "impaired",
-    dueDate: fields.fields.due ?? null,
-    assigneeAddress: null,
-    resolvedAt: null,
-    resolution: null,
-    relatedTicketId: opts.related?.row.id ?? null,
-    lastOverdueNoticeAt: null,
-  };
+  let state = draftTicket(env, f, who, text, fields.fields, route.department, opts.related);
 
   // Commands run on a copy: a failing one leaves no half-applied change behind, neither in the
   // row nor in what the new-ticket and acknowledgement mails say.
