@@ -84,7 +84,7 @@ export async function openGateway(config: TicketpostConfig, logger: Logger, opts
 export function drainDeps(ctx: GatewayContext, onBatch?: () => void): DrainDeps {
   return {
     process: (pos, raw) => processMail(ctx, pos, raw),
-    giveUp: (pos, err) => recordFailure(ctx, pos, new TicketpostError(err.code, `gave up after repeated errors: ${err.message}`, { retryable: false }), null, []),
+    giveUp: (pos, err) => recordFailure(ctx, pos, new TicketpostError(err.code, `gave up after repeated errors: ${err.message}`, { retryable: false, cause: err })),
     markMoved: async (ids, folder) => {
       if (ids.length) await ctx.db.getRepository(MailReceipt).update({ id: In(ids) }, { movedTo: folder });
     },

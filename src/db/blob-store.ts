@@ -52,6 +52,16 @@ export class BlobStore {
     return sha;
   }
 
+  /** Whether the blob is stored. */
+  async has(sha256: string): Promise<boolean> {
+    try {
+      await access(this.pathFor(sha256));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async get(sha256: string): Promise<Buffer> {
     return readFile(this.pathFor(sha256));
   }

@@ -69,15 +69,19 @@ export type MessageVisibility = "public" | "internal";
 
 @Entity("message")
 @Index("idx_message_ticket", ["ticketId"])
+@Index("idx_message_message_id", ["messageId"])
+// Identity is the Message-ID and the content: a different mail that reuses a Message-ID is stored
+// beside the first; the same mail twice is not (outbound rows have no fingerprint).
+@Index("uq_message_identity", ["messageId", "fingerprint"], { unique: true })
 export class Message {
   @PrimaryGeneratedColumn({ type: "integer" }) id!: number;
   @Column({ type: "integer" }) ticketId!: number;
   @Column({ type: "varchar", length: 16 }) direction!: MessageDirection;
   @Column({ type: "varchar", length: 16 }) visibility!: MessageVisibility;
-  /** Message-ID without angle brackets; for inbound mail without one, a hash of the raw bytes. */
-  @Index("uq_message_message_id", { unique: true })
-  @Column({ type: "varchar", length: 998 })
-  messageId!: string;
+  /** Message-ID without angle brackets; for inbound mail without one, its content fingerprint. */
+  @Column({ type: "varchar", length: 998 }) messageId!: string;
+  /** Content identity of an inbound mail (InboundMessage.fingerprint); null for our own mails and rows from before it was kept. */
+  @Column({ type: "varchar", length: 64, nullable: true }) fingerprint!: string | null;
   @Column({ type: "varchar", length: 998, nullable: true }) inReplyTo!: string | null;
   /** Space-separated Message-IDs, as in the header. */
   @Column({ type: "text", nullable: true }) references!: string | null;

@@ -1,8 +1,8 @@
 import { PRIORITY_LABELS, STATUS_LABELS, URGENCY_LABELS, type Priority, type TicketStatusName, type Urgency } from "../tickets/levels.js";
 import type { Change } from "../tickets/workflow/types.js";
 
-/** One line per change for the agent's confirmation mail, in their language. */
-export function describeChange(c: Change, lang: string, departmentName: (id: string) => string): string {
+/** One line per change for the agent's confirmation mail, in their language; `reference` names a ticket just created. */
+export function describeChange(c: Change, lang: string, departmentName: (id: string) => string, reference = ""): string {
   const de = lang === "de";
   const who = (p: { address: string; name: string | null } | null) => (p ? (p.name ? `${p.name} <${p.address}>` : p.address) : de ? "niemand" : "nobody");
   const status = (s: string) => (STATUS_LABELS[lang] ?? STATUS_LABELS.en)[s as TicketStatusName] ?? s;
@@ -26,8 +26,9 @@ export function describeChange(c: Change, lang: string, departmentName: (id: str
     case "answer":
       return de ? `Antwort an ${c.to} gesendet` : `answer sent to ${c.to}`;
     case "resolution":
-      return de ? "als gelöst abgeschlossen" : "resolved";
+      // The status line already says "resolved"; this one says what became of the text.
+      return de ? "Lösung gespeichert" : "resolution recorded";
     case "created":
-      return de ? `Ticket ${c.reference} angelegt` : `ticket ${c.reference} created`;
+      return de ? `Ticket ${reference} angelegt` : `ticket ${reference} created`;
   }
 }

@@ -3,7 +3,7 @@ import type { EntityManager } from "typeorm";
 import { Message, OutboxMail, type Ticket } from "../db/entities.js";
 import type { MailAddress } from "../mail/types.js";
 import type { Clock } from "../shared/clock.js";
-import { eventByName } from "./events/index.js";
+import { eventByName, type EventName } from "./events/index.js";
 import type { RenderedMail, TemplateSet } from "./templates.js";
 
 export interface OutboxContext {
@@ -15,7 +15,7 @@ export interface OutboxContext {
 
 export interface QueuedNotification {
   ticket: Ticket;
-  event: string;
+  event: EventName;
   to: MailAddress;
   language: string;
   data: object;

@@ -41,8 +41,4 @@ export const DEFAULT_SAFETY: SafetySettings = { strangerPolicy: "internal", auto
 
 export type AgentVerifier = (msg: import("../mail/types.js").InboundMessage, agentAddress: string) => Promise<{ ok: boolean; reason: string }> | { ok: boolean; reason: string };
 
-export interface TrailStep {
-  stage: "receive" | "parse" | "classify" | "dedup" | "thread" | "route" | "fields" | "commands" | "apply" | "notify";
-  verdict: string;
-  detail: string;
-}
+export type { TrailStep } from "./trail.js";

@@ -1,104 +1,106 @@
+import { createHash } from "node:crypto";
 import type { EntityManager } from "typeorm";
-import { Message, Participant, Ticket } from "../db/entities.js";
-import { detectBounce, type BounceReport } from "../mail/bounce.js";
-import { classifyMail } from "../mail/classify.js";
-import { parseCommands } from "../mail/commands.js";
-import { parseFieldLines, priorityFromHeaders } from "../mail/field-lines.js";
-import { parseMail, requesterOf } from "../mail/parse.js";
-import { stripQuotedHistory } from "../mail/quoted-history.js";
+import type { BounceReport } from "../mail/bounce.js";
+import { requesterOf } from "../mail/parse.js";
 import { formatReference, titleFromSubject } from "../mail/subject.js";
-import { asTicketpostError } from "../shared/errors.js";
 import type { GatewayContext } from "./context.js";
-import { threadLookup } from "./repository.js";
-import { routeMail } from "./routing.js";
-import { resolveThread } from "./thread.js";
-
-export type InspectVerdict = "new-ticket" | "reply" | "command" | "bounce" | "report" | "auto-reply" | "loop" | "duplicate" | "stranger" | "rejected";
+import { decide, readMail, verifySender } from "./pipeline.js";
+import { ticketReads } from "./repository.js";
+import { step, type TrailStep } from "./trail.js";
+import type { PlanKind } from "./workflow/plan.js";
 
 export interface Inspection {
-  verdict: InspectVerdict;
+  /** What the workflow decided (the plan's kind). */
+  verdict: PlanKind;
+  /** The receipt's outcome processing would record. */
+  outcome: string;
+  errorCode: string | null;
+  reason: string | null;
+  /** The ticket the mail goes to, or null when it makes none (or a new one: see newTicket). */
   ticket: string | null;
-  trail: Array<{ stage: string; verdict: string; detail: string }>;
-  parsed: Record<string, unknown> | null;
+  newTicket: boolean;
+  trail: TrailStep[];
+  parsed: {
+    title: string;
+    subject: string;
+    messageId: string | null;
+    from: string | null;
+    requester: string | null;
+    to: string[];
+    cc: string[];
+    attachments: Array<{ filename: string; contentType: string; size: number; sha256: string }>;
+  } | null;
+  /** For a new ticket: where it goes and with which fields. */
+  fields: { department: string | null; priority: string; urgency: string; dueDate: string | null; status: string; assignee: string | null } | null;
+  /** For a change of an existing ticket: the columns that change. */
+  changes: Record<string, unknown> | null;
+  message: { visibility: string; text: string } | null;
+  participants: string[];
+  /** Every mail processing would queue: event, recipient, language. */
+  notifications: Array<{ event: string; to: string; language: string }>;
   bounce: BounceReport | null;
+  flags: Array<{ address: string; permanent: boolean; status: string | null }>;
 }
 
 /**
- * What the gateway would do with a mail, changing nothing: the same stages as the pipeline
- * (parse, detectors, classify, dedup, thread, route, field lines, commands, agent check), read only.
+ * What the gateway would do with a mail, changing nothing: the same stages as processMail
+ * (parse, classify, verify, facts, plan), with a manager the caller rolls back. The plan is the
+ * one processing would persist, so the two cannot disagree.
  */
 export async function inspectMail(ctx: GatewayContext, raw: Buffer, em: EntityManager): Promise<Inspection> {
-  const trail: Inspection["trail"] = [{ stage: "receive", verdict: "read", detail: `${raw.length} bytes` }];
-  if (raw.length > ctx.maxMessageBytes) {
-    trail.push({ stage: "apply", verdict: "failed", detail: `EOVERSIZE: mail is ${raw.length} bytes; the limit is ${ctx.maxMessageBytes}` });
-    return { verdict: "rejected", ticket: null, trail, parsed: null, bounce: null };
-  }
-  let msg;
-  try {
-    msg = await parseMail(raw);
-  } catch (err) {
-    const e = asTicketpostError(err, "EPARSE");
-    trail.push({ stage: "parse", verdict: "failed", detail: `${e.code}: ${e.message}` });
-    return { verdict: "rejected", ticket: null, trail, parsed: null, bounce: null };
-  }
-  const now = ctx.clock.now();
-  const requester = requesterOf(msg);
-  trail.push({ stage: "parse", verdict: "ok", detail: `Message-ID ${msg.messageId ?? "(none)"}, from ${msg.from?.address ?? "(none)"}, ${msg.attachments.length} attachment(s)` });
-  const bounce = await detectBounce(raw, msg, { messageIdDomain: ctx.messageIdDomain, isOwn: (a) => ctx.directory.isOwn(a) }).catch(() => null);
-  const verdict = classifyMail(msg, { messageIdDomain: ctx.messageIdDomain, isOwn: (a) => ctx.directory.isOwn(a) }, { bounce });
-  trail.push({ stage: "classify", verdict: verdict.kind + (verdict.automatic ? "/automatic" : ""), detail: verdict.reasons.join("; ") });
-
-  const fields = parseFieldLines(msg.text, now);
-  const sender = msg.from?.address ?? null;
-  const isAgent = !!sender && ctx.directory.isAgent(sender);
-  const commands = isAgent ? parseCommands(stripQuotedHistory(msg.text), now) : null;
-  const route = routeMail(msg, ctx.directory, fields.fields.department);
-  const parsed = {
-    title: titleFromSubject(msg.subject, ctx.tagFormat),
-    subject: msg.subject,
-    messageId: msg.messageId,
-    requester: requester?.address ?? null,
-    from: sender,
-    to: msg.to.map((a) => a.address),
-    cc: msg.cc.map((a) => a.address),
-    department: route.department?.id ?? null,
-    priority: fields.fields.priority ?? priorityFromHeaders(msg.headers) ?? "normal",
-    urgency: fields.fields.urgency ?? route.department?.defaultUrgency ?? "impaired",
-    dueDate: fields.fields.due ?? null,
-    fieldProblems: fields.problems,
-    agent: isAgent,
-    commands: commands?.commands.map((c) => c.source) ?? [],
-    commandErrors: commands?.errors ?? [],
-    attachments: msg.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256 })),
+  const received = { sha256: createHash("sha256").update(raw).digest("hex"), size: raw.length, buffer: raw, file: null, trail: [step("receive", "read", `${raw.length} bytes`)] };
+  const read = await readMail(ctx, received, { store: false });
+  const auth = await verifySender(ctx, read);
+  const { plan, msg } = await decide(ticketReads(em), ctx, read, auth, { now: ctx.clock.now() });
+  const t = plan.ticket;
+  const ticketId = t?.id ?? plan.duplicateOf?.ticketId ?? null;
+  return {
+    verdict: plan.kind,
+    outcome: plan.outcome,
+    errorCode: plan.errorCode,
+    reason: plan.reason,
+    ticket: ticketId !== null ? formatReference(ctx.tagFormat, ticketId) : null,
+    newTicket: t !== null && t.id === null,
+    trail: plan.trail,
+    parsed: msg
+      ? {
+          title: titleFromSubject(msg.subject, ctx.tagFormat),
+          subject: msg.subject,
+          messageId: msg.messageId,
+          from: msg.from?.address ?? null,
+          requester: requesterOf(msg)?.address ?? null,
+          to: msg.to.map((a) => a.address),
+          cc: msg.cc.map((a) => a.address),
+          attachments: msg.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256 })),
+        }
+      : null,
+    fields: t && t.id === null ? { department: t.state.departmentId, priority: t.state.priority, urgency: t.state.urgency, dueDate: t.state.dueDate, status: t.state.status, assignee: t.state.assigneeAddress } : null,
+    changes: t && t.id !== null && Object.keys(t.patch).length ? { ...t.patch } : null,
+    message: plan.message,
+    participants: plan.participants.map((p) => p.who.address),
+    notifications: [...plan.notifications, ...plan.ticketless].map((n) => ({ event: n.event, to: n.to.address, language: n.language })),
+    bounce: read.kind === "mail" ? read.bounce : null,
+    flags: plan.addressFlags.map((f) => ({ address: f.address, permanent: f.permanent, status: f.status })),
   };
-  if (verdict.kind === "loop") return { verdict: "loop", ticket: null, trail, parsed, bounce };
-  if (verdict.kind === "bounce" || verdict.kind === "report") {
-    const ours = bounce?.originalMessageId ? await em.findOne(Message, { where: { messageId: bounce.originalMessageId } }) : null;
-    trail.push({ stage: "apply", verdict: ours ? `bounce-of-ticket-${ours.ticketId}` : "bounce-unlinked", detail: bounce?.recipients.map((r) => `${r.address}: ${r.status ?? "-"} ${r.permanent ? "permanent" : "temporary"}`).join("; ") || "-" });
-    return { verdict: verdict.kind, ticket: ours ? formatReference(ctx.tagFormat, ours.ticketId) : null, trail, parsed, bounce };
+}
+
+/** The inspection for people: verdict, the mail, what would change, who would get mail, the trail. */
+export function printInspection(i: Inspection): string {
+  const out = [`verdict: ${i.verdict} → ${i.outcome}${i.newTicket ? " (new ticket)" : i.ticket ? ` (${i.ticket})` : ""}${i.errorCode ? `: ${i.errorCode} ${i.reason ?? ""}` : ""}`];
+  if (i.parsed) out.push(`title: ${i.parsed.title}`, `from: ${i.parsed.from ?? "-"}   requester: ${i.parsed.requester ?? "-"}`);
+  // Routing and fields apply to a new ticket only; a reply keeps its ticket's.
+  if (i.fields) out.push(`department: ${i.fields.department ?? "-"}   priority: ${i.fields.priority}   urgency: ${i.fields.urgency}   due: ${i.fields.dueDate ?? "-"}${i.fields.status !== "new" ? `   status: ${i.fields.status}` : ""}`);
+  if (i.changes) out.push(`changes: ${Object.entries(i.changes).filter(([k]) => k !== "updatedAt").map(([k, v]) => `${k} → ${v instanceof Date ? v.toISOString() : String(v)}`).join(", ") || "-"}`);
+  if (i.message) out.push(`message: stored ${i.message.visibility}`);
+  if (i.participants.length) out.push(`participants added: ${i.participants.join(", ")}`);
+  for (const a of i.parsed?.attachments ?? []) out.push(`attachment: ${a.filename} (${a.contentType}, ${a.size} bytes)`);
+  for (const n of i.notifications) out.push(`mail: ${n.event} to ${n.to} (${n.language})`);
+  if (i.bounce) {
+    out.push(`bounce: ${i.bounce.kind} (${i.bounce.format}), original Message-ID ${i.bounce.originalMessageId ?? "-"}`);
+    for (const r of i.bounce.recipients) out.push(`  ${r.address}: ${r.status ?? "-"} ${r.replyCode ?? ""} ${r.permanent === true ? "permanent" : r.permanent === false ? "temporary" : "unknown"}: ${r.reason}`);
   }
-  const twin = await em.findOne(Message, { where: { messageId: msg.dedupKey } });
-  if (twin) {
-    trail.push({ stage: "dedup", verdict: "duplicate", detail: `already message ${twin.id} of ${formatReference(ctx.tagFormat, twin.ticketId)}` });
-    return { verdict: "duplicate", ticket: formatReference(ctx.tagFormat, twin.ticketId), trail, parsed, bounce };
-  }
-  const thread = await resolveThread(msg, ctx.tagFormat, threadLookup(em));
-  trail.push({ stage: "thread", verdict: thread.ticketId === null ? "new-ticket" : `ticket-${thread.ticketId}`, detail: thread.reasons.join("; ") });
-  trail.push({ stage: "route", verdict: route.department?.id ?? "none", detail: route.reasons.join("; ") });
-  const ticket = thread.ticketId ? formatReference(ctx.tagFormat, thread.ticketId) : null;
-  if (verdict.automatic) return { verdict: "auto-reply", ticket, trail, parsed, bounce };
-  if (isAgent && commands && (commands.commands.length || commands.errors.length)) {
-    const auth = await ctx.verifyAgent(msg, sender!);
-    trail.push({ stage: "commands", verdict: auth.ok ? "agent" : "unverified", detail: `${parsed.commands.join(", ") || "-"}; ${auth.reason}${commands.errors.length ? `; errors: ${commands.errors.join("; ")}` : ""}` });
-    return { verdict: "command", ticket, trail, parsed, bounce };
-  }
-  if (thread.ticketId !== null && sender) {
-    const t = await em.findOne(Ticket, { where: { id: thread.ticketId } });
-    const member = t?.requesterAddress === sender || (await em.count(Participant, { where: { ticketId: thread.ticketId, address: sender } })) > 0;
-    if (!member && ctx.safety.strangerPolicy !== "public") {
-      trail.push({ stage: "apply", verdict: "stranger", detail: `${sender} is not a participant: strangerPolicy ${ctx.safety.strangerPolicy}` });
-      return { verdict: "stranger", ticket, trail, parsed, bounce };
-    }
-  }
-  return { verdict: thread.ticketId === null ? "new-ticket" : "reply", ticket, trail, parsed, bounce };
+  for (const f of i.flags) out.push(`flag: ${f.address} ${f.permanent ? "blocked" : "temporary"} ${f.status ?? ""}`.trimEnd());
+  out.push("trail:");
+  for (const t of i.trail) out.push(`  ${t.stage.padEnd(9)} ${t.verdict.padEnd(20)} ${t.detail}`);
+  return out.join("\n") + "\n";
 }

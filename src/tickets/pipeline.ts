@@ -1,103 +1,39 @@
-import type { EntityManager } from "typeorm";
-import { MailReceipt, Message, TrailEntry, type ReceiptOutcome } from "../db/entities.js";
-import { classifyMail } from "../mail/classify.js";
-import { detectAutoReply, envelopeSender } from "../mail/auto-reply.js";
-import { detectBounce, type BounceReport } from "../mail/bounce.js";
-import { applyBounce } from "./workflow/bounce.js";
-import { queueRejectedNotice } from "./workflow/notify.js";
 import { open, rm } from "node:fs/promises";
+import type { EntityManager } from "typeorm";
+import { detectBounce, type BounceReport } from "../mail/bounce/index.js";
+import { classifyMail } from "../mail/classify.js";
 import { parseMail, parseMailStream } from "../mail/parse.js";
+import { normalizeLineEndings } from "../mail/raw.js";
 import type { InboundMessage } from "../mail/types.js";
-import { asTicketpostError, TicketpostError } from "../shared/errors.js";
-import { addMailToTicket } from "./workflow/reply.js";
-import { createTicketFromMail } from "./workflow/new-ticket.js";
-import type { GatewayContext, TrailStep } from "./context.js";
-import { findReceipt, threadLookup } from "./repository.js";
-import { resolveThread } from "./thread.js";
+import { asTicketpostError } from "../shared/errors.js";
+import type { GatewayContext } from "./context.js";
+import { gatherFacts, oversizeFacts, type AgentAuth, type GatherOptions, type ReadMail, type TicketReads } from "./facts.js";
+import { classifyError, evidenceFrom, evidenceOf, fromReceipt, isUniqueViolation, MailProcessingError, recordFailure, type Evidence, type ProcessResult } from "./failure.js";
+import { persist, type MailPosition } from "./persist.js";
+import { findReceipt, ticketReads } from "./repository.js";
+import { step, type TrailStep, type TrailVerdict } from "./trail.js";
+import { planMail, planOversize, planUnreadable } from "./workflow/decide.js";
+import type { Plan } from "./workflow/plan.js";
 
-/** Where a mail sits in its mailbox: the key that makes handling it exactly-once. */
-export interface MailPosition {
-  mailbox: string;
-  uidValidity: number;
-  uid: number;
-}
+export type { MailPosition } from "./persist.js";
+export type { ProcessResult } from "./failure.js";
+export { recordFailure } from "./failure.js";
 
-export interface ProcessResult {
-  outcome: ReceiptOutcome;
-  receiptId: number;
-  ticketId: number | null;
-  /** The receipt already existed: an earlier run committed this mail and only the move is left. */
-  alreadyDone: boolean;
-  errorCode: string | null;
-  reason: string | null;
-  trail: TrailStep[];
-  /** Message-ID of the mail, for log lines. */
-  messageId?: string | null;
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; driverError?: { code?: string } };
-  const code = e?.driverError?.code ?? e?.code;
-  return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || /UNIQUE constraint failed|duplicate key/i.test(String((err as Error)?.message));
-}
-
-function fromReceipt(r: MailReceipt, trail: TrailStep[] = []): ProcessResult {
-  return { outcome: r.outcome, receiptId: r.id, ticketId: r.ticketId, alreadyDone: true, errorCode: r.errorCode, reason: r.reason, trail, messageId: r.messageIdHeader };
-}
-
-async function writeReceipt(em: EntityManager, ctx: GatewayContext, pos: MailPosition, fields: Partial<MailReceipt>, trail: TrailStep[]): Promise<MailReceipt> {
-  const receipt = await em.save(em.create(MailReceipt, {
-    mailbox: pos.mailbox,
-    uidValidity: pos.uidValidity,
-    uid: pos.uid,
-    messageIdHeader: null,
-    subject: null,
-    fromAddress: null,
-    errorCode: null,
-    reason: null,
-    ticketId: null,
-    messageRowId: null,
-    rawSha256: null,
-    rawSize: null,
-    movedTo: null,
-    receivedAt: ctx.clock.now(),
-    outcome: "failed",
-    ...fields,
-  }));
-  // One multi-row INSERT: the trail is written with every mail, so it must be cheap.
-  if (trail.length) await em.insert(TrailEntry, trail.map((step, seq) => ({ receiptId: receipt.id, seq, stage: step.stage, verdict: step.verdict, detail: step.detail.slice(0, 2000) })));
-  return receipt;
-}
-
-function describe(msg: InboundMessage | null): Partial<MailReceipt> {
-  if (!msg) return {};
-  return { messageIdHeader: msg.messageId, subject: msg.subject.slice(0, 500), fromAddress: msg.from?.address ?? null, rawSha256: msg.rawSha256, rawSize: msg.rawSize };
-}
-
-/** Records a mail that cannot be processed: its receipt says why, and the mail goes to Failed. */
-export async function recordFailure(ctx: GatewayContext, pos: MailPosition, err: TicketpostError, msg: InboundMessage | null, trail: TrailStep[], raw?: { sha256: string; size: number }, andThen?: (em: EntityManager) => Promise<TrailStep | null>): Promise<ProcessResult> {
-  const steps = [...trail, { stage: "apply" as const, verdict: "failed", detail: `${err.code}: ${err.message}` }];
-  try {
-    const receipt = await ctx.db.transaction(async (em) => {
-      const extra = andThen ? await andThen(em) : null;
-      if (extra) steps.push(extra);
-      return writeReceipt(em, ctx, pos, { ...describe(msg), ...(raw ? { rawSha256: raw.sha256, rawSize: raw.size } : {}), outcome: "failed", errorCode: err.code, reason: err.message.slice(0, 2000) }, steps);
-    });
-    return { outcome: "failed", receiptId: receipt.id, ticketId: null, alreadyDone: false, errorCode: err.code, reason: err.message, trail: steps, messageId: msg?.messageId ?? null };
-  } catch (dbErr) {
-    if (isUniqueViolation(dbErr)) {
-      const existing = await findReceipt(ctx.db.manager, pos.mailbox, pos.uidValidity, pos.uid);
-      if (existing) return fromReceipt(existing);
-    }
-    throw new TicketpostError("EDB", `could not record the failure of a mail: ${(dbErr as Error).message}`, { cause: dbErr });
-  }
-}
-
-/**
- * parse → classify → (one transaction: dedup → thread → apply → receipt). Returns what became
- * of the mail; throws only when nothing could be recorded (database unreachable), in which case
- * the mail stays where it is and is tried again on the next run.
+/*
+ * The one flow every inbound mail takes, stage by stage (DESIGN.md):
+ *
+ *   0. done?     a receipt for this mailbox position means an earlier run committed the mail:
+ *                only the move to Processed is left (exactly-once).
+ *   1. receive   the bytes are stored, content-addressed, before anything can fail.
+ *   2. parse     bytes → InboundMessage (mailparser); a mail over maxMessageBytes only to its header.
+ *   3. classify  bounce detection on the raw bytes, then request / loop / bounce / report, automatic?
+ *   4. verify    a mail in an agent's name is authenticated (may need DNS): before the transaction.
+ *   5. decide    in one transaction: read the facts (identity, thread, ticket) → plan (pure,
+ *                workflow/decide.ts) → persist (the only writer: ticket, message, outbox, receipt).
+ *
+ * `inspect` runs stages 2–5 with a read-only transaction and prints the plan instead of writing it.
  */
+
 /**
  * A mail as bytes, or (a big one) as a file it was streamed into: then it is parsed as a stream
  * and its attachments go straight to the blob store, so memory stays flat whatever its size.
@@ -105,90 +41,145 @@ export async function recordFailure(ctx: GatewayContext, pos: MailPosition, err:
  */
 export type RawMail = Buffer | { file: string; size: number };
 
+/** A mail's bytes once stored: their hash and size, the bytes themselves unless spooled to a file. */
+export interface Received {
+  sha256: string;
+  size: number;
+  buffer: Buffer | null;
+  /** Where the bytes are, for a spooled mail (the blob store's file). */
+  file: string | null;
+  trail: TrailStep[];
+}
+
+/**
+ * Processes one mail from a mailbox position to its receipt. Returns what became of it; throws
+ * only a retryable error (the database is unreachable), in which case the mail stays where it
+ * is and is tried again; the error carries the mail's evidence for when the caller gives up.
+ */
 export async function processMail(ctx: GatewayContext, pos: MailPosition, input: RawMail): Promise<ProcessResult> {
   const done = await findReceipt(ctx.db.manager, pos.mailbox, pos.uidValidity, pos.uid);
   if (done) {
     if (!Buffer.isBuffer(input)) await rm(input.file, { force: true });
     return fromReceipt(done);
   }
-  const size = Buffer.isBuffer(input) ? input.length : input.size;
-  const trail: TrailStep[] = [{ stage: "receive", verdict: "fetched", detail: `${pos.mailbox} uidvalidity ${pos.uidValidity} uid ${pos.uid}, ${size} bytes` }];
-  const rawSha = Buffer.isBuffer(input) ? await ctx.blobs.put(input) : (await ctx.blobs.putFile(input.file)).sha256;
-  if (size > ctx.maxMessageBytes) {
-    const err = new TicketpostError("EOVERSIZE", `mail is ${size} bytes; the limit is ${ctx.maxMessageBytes}`);
-    const head = await parseHeaderOnly(Buffer.isBuffer(input) ? input : await readHead(ctx.blobs.pathFor(rawSha)));
-    return recordFailure(ctx, pos, err, head, trail, { sha256: rawSha, size }, head ? (em) => noticeOversize(em, ctx, head, size) : undefined);
-  }
-
-  let msg: InboundMessage;
-  const raw: Buffer | null = Buffer.isBuffer(input) ? input : null;
+  const received = await receiveMail(ctx, pos, input);
+  let evidence = evidenceFrom(null, received, received.trail);
   try {
-    if (raw) {
-      msg = await parseMail(raw);
-      for (const a of msg.attachments) if (a.content) await ctx.blobs.put(a.content, a.sha256);
+    const read = await readMail(ctx, received, { store: true });
+    if (read.kind === "mail") evidence = evidenceFrom(read.msg, received, read.trail);
+    const auth = await verifySender(ctx, read);
+    return await commitMail(ctx, pos, read, auth, evidence);
+  } catch (err) {
+    const e = classifyError(err);
+    const ev = evidenceOf(err) ?? evidence;
+    if (e.retryable) throw new MailProcessingError(e.code, e.message, ev, { cause: err, retryable: true });
+    return recordFailure(ctx, pos, new MailProcessingError(e.code, e.message, ev, { cause: err, retryable: false }));
+  }
+}
+
+/** 1. The bytes are stored before anything else happens to them. */
+async function receiveMail(ctx: GatewayContext, pos: MailPosition, input: RawMail): Promise<Received> {
+  const size = Buffer.isBuffer(input) ? input.length : input.size;
+  const trail = [step("receive", "fetched", `${pos.mailbox} uidvalidity ${pos.uidValidity} uid ${pos.uid}, ${size} bytes`)];
+  if (Buffer.isBuffer(input)) return { sha256: await ctx.blobs.put(input), size, buffer: input, file: null, trail };
+  const sha256 = (await ctx.blobs.putFile(input.file)).sha256;
+  return { sha256, size, buffer: null, file: ctx.blobs.pathFor(sha256), trail };
+}
+
+/**
+ * 2 and 3. Parse and classify. `store` keeps the attachments in the blob store (processing);
+ * inspect reads without storing.
+ */
+export async function readMail(ctx: GatewayContext, r: Received, opts: { store: boolean }): Promise<ReadMail> {
+  const trail = [...r.trail];
+  if (r.size > ctx.maxMessageBytes) {
+    const head = await parseHeaderOnly(r.buffer ?? (await readHead(r.file!)));
+    return { kind: "oversize", head, size: r.size, trail };
+  }
+  let msg: InboundMessage;
+  try {
+    if (r.buffer) {
+      msg = await parseMail(r.buffer);
+      if (opts.store) for (const a of msg.attachments) if (a.content) await ctx.blobs.put(a.content, a.sha256);
     } else {
       // Only big mails come as files, and bounce reports are small: a spooled mail is not read
       // whole again just to be examined as a bounce.
-      msg = await parseMailStream(ctx.blobs.open(rawSha), rawSha, size, (stream) => ctx.blobs.putStream(stream));
+      msg = await parseMailStream(ctx.blobs.open(r.sha256), r.sha256, r.size, (stream) => ctx.blobs.putStream(stream));
     }
   } catch (err) {
-    return recordFailure(ctx, pos, asTicketpostError(err, "EPARSE"), null, trail, { sha256: rawSha, size });
+    const e = asTicketpostError(err, "EPARSE");
+    return { kind: "unreadable", code: "EPARSE", message: e.message, trail };
   }
-  trail.push({ stage: "parse", verdict: "ok", detail: `Message-ID ${msg.messageId ?? "(none)"}, from ${msg.from?.address ?? "(none)"}, ${msg.attachments.length} attachment(s)` });
+  trail.push(step("parse", "ok", `Message-ID ${msg.messageId ?? "(none)"}, from ${msg.from?.address ?? "(none)"}, ${msg.attachments.length} attachment(s)`));
+  for (const note of msg.notes) trail.push(step("parse", "note", note));
 
   let bounce: BounceReport | null = null;
   try {
-    bounce = raw ? await detectBounce(raw, msg, { messageIdDomain: ctx.messageIdDomain, isOwn: (a) => ctx.directory.isOwn(a) }) : null;
+    bounce = r.buffer ? await detectBounce(normalizeLineEndings(r.buffer), msg, { messageIdDomain: ctx.messageIdDomain, isOwn: (a) => ctx.directory.isOwn(a) }) : null;
   } catch (err) {
-    trail.push({ stage: "classify", verdict: "bounce-check-failed", detail: (err as Error).message });
+    trail.push(step("classify", "bounce-check-failed", (err as Error).message));
   }
-  const verdict = classifyMail(msg, { messageIdDomain: ctx.messageIdDomain, isOwn: (a) => ctx.directory.isOwn(a) }, { bounce });
-  trail.push({ stage: "classify", verdict: verdict.kind + (verdict.automatic ? "/automatic" : ""), detail: verdict.reasons.join("; ") });
+  const classification = classifyMail(msg, { messageIdDomain: ctx.messageIdDomain, isOwn: (a) => ctx.directory.isOwn(a) }, { bounce });
+  const verdict = `${classification.kind}${classification.automatic ? "/automatic" : ""}` as TrailVerdict<"classify">;
+  trail.push(step("classify", verdict, classification.reasons.join("; ")));
+  return { kind: "mail", msg, classification, bounce, trail };
+}
 
+/** 4. A mail in a configured agent's name is authenticated (DKIM may need DNS): outside any transaction. */
+export async function verifySender(ctx: GatewayContext, read: ReadMail): Promise<AgentAuth> {
+  if (read.kind !== "mail" || read.classification.kind !== "request") return null;
+  const from = read.msg.from?.address;
+  if (!from || !ctx.directory.isAgent(from)) return null;
   try {
-    const result: ProcessResult = await ctx.db.transaction(async (em) => {
+    return await ctx.verifyAgent(read.msg, from);
+  } catch (err) {
+    return { ok: false, reason: `the check failed: ${(err as Error).message}` };
+  }
+}
+
+/**
+ * 5a. Facts, then the plan: the same for processing and for inspect. A failure inside planning
+ * is a bug: it keeps its own code (EINTERNAL) and the trail up to there.
+ */
+export async function decide(reads: TicketReads, ctx: GatewayContext, read: ReadMail, auth: AgentAuth, opts: GatherOptions): Promise<{ plan: Plan; msg: InboundMessage | null }> {
+  if (read.kind === "unreadable") return { plan: planUnreadable(read.code, read.message, read.trail), msg: null };
+  if (read.kind === "oversize") {
+    const to = read.head ? (read.head.replyTo[0] ?? read.head.from)?.address ?? null : null;
+    const facts = await oversizeFacts(reads, ctx, to, opts.now);
+    return { plan: planOversize(ctx, read.head, read.size, ctx.maxMessageBytes, facts, read.trail), msg: read.head };
+  }
+  const facts = await gatherFacts(reads, ctx, read, auth, opts);
+  try {
+    return { plan: planMail(ctx, facts), msg: read.msg };
+  } catch (err) {
+    const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const ev = evidenceFrom(read.msg, { sha256: read.msg.rawSha256, size: read.msg.rawSize }, facts.trail);
+    throw new MailProcessingError("EINTERNAL", `planning failed: ${what}`, ev, { cause: err, retryable: false });
+  }
+}
+
+/** 5. One transaction: facts → plan → persist, with the receipt. */
+async function commitMail(ctx: GatewayContext, pos: MailPosition, read: ReadMail, auth: AgentAuth, evidence: Evidence): Promise<ProcessResult> {
+  let trail = evidence.trail;
+  try {
+    return await ctx.db.transaction(async (em: EntityManager) => {
       if (await findReceipt(em, pos.mailbox, pos.uidValidity, pos.uid)) throw new AlreadyRecorded();
-      if (verdict.kind === "loop") {
-        const steps = [...trail, { stage: "apply" as const, verdict: "ignored", detail: "our own mail came back: dropped without an answer" }];
-        const r = await writeReceipt(em, ctx, pos, { ...describe(msg), outcome: "ignored", reason: verdict.reasons.join("; ") }, steps);
-        return { outcome: "ignored", receiptId: r.id, ticketId: null, alreadyDone: false, errorCode: null, reason: r.reason, trail: steps } satisfies ProcessResult;
-      }
-      if ((verdict.kind === "bounce" || verdict.kind === "report") && bounce) {
-        const b = await applyBounce(em, ctx, msg, bounce);
-        const steps = [...trail, ...b.trail];
-        const outcome: ReceiptOutcome = verdict.kind === "bounce" ? "bounce" : "report";
-        const r = await writeReceipt(em, ctx, pos, { ...describe(msg), outcome, ticketId: b.ticketId, messageRowId: b.messageRowId, reason: verdict.reasons[0] ?? null }, steps);
-        return { outcome, receiptId: r.id, ticketId: b.ticketId, alreadyDone: false, errorCode: null, reason: r.reason, trail: steps } satisfies ProcessResult;
-      }
-      const twin = await em.findOne(Message, { where: { messageId: msg.dedupKey }, select: { id: true, ticketId: true } });
-      if (twin) {
-        const steps = [...trail, { stage: "dedup" as const, verdict: "duplicate", detail: `Message-ID ${msg.dedupKey} is already message ${twin.id} of ticket ${twin.ticketId}` }];
-        const r = await writeReceipt(em, ctx, pos, { ...describe(msg), outcome: "duplicate", ticketId: twin.ticketId, messageRowId: twin.id }, steps);
-        return { outcome: "duplicate", receiptId: r.id, ticketId: twin.ticketId, alreadyDone: false, errorCode: null, reason: null, trail: steps } satisfies ProcessResult;
-      }
-      trail.push({ stage: "dedup", verdict: "new", detail: `Message-ID ${msg.dedupKey} not seen before` });
-
-      const thread = await resolveThread(msg, ctx.tagFormat, threadLookup(em));
-      trail.push({ stage: "thread", verdict: thread.ticketId === null ? "new-ticket" : `ticket-${thread.ticketId}`, detail: thread.reasons.join("; ") });
-
-      const applied = thread.ticketId === null
-        ? await createTicketFromMail(em, ctx, msg, { acknowledge: !verdict.automatic })
-        : await addMailToTicket(em, ctx, thread.ticketId, msg, { automatic: verdict.automatic });
-      const steps = [...trail, ...applied.trail];
-      const outcome: ReceiptOutcome = applied.created ? "ticket_created" : "reply_added";
-      const r = await writeReceipt(em, ctx, pos, { ...describe(msg), outcome, ticketId: applied.ticket.id, messageRowId: applied.message.id }, steps);
-      return { outcome, receiptId: r.id, ticketId: applied.ticket.id, alreadyDone: false, errorCode: null, reason: null, trail: steps } satisfies ProcessResult;
+      const { plan, msg } = await decide(ticketReads(em), ctx, read, auth, { now: ctx.clock.now() });
+      trail = plan.trail;
+      const saved = await persist(em, ctx, plan, msg, { pos, raw: { sha256: evidence.rawSha256, size: evidence.rawSize } });
+      return { outcome: plan.outcome, receiptId: saved.receiptId!, ticketId: saved.ticketId, alreadyDone: false, errorCode: plan.errorCode, reason: plan.reason, trail: plan.trail, messageId: msg?.messageId ?? null };
     });
-    return { ...result, messageId: msg.messageId };
   } catch (err) {
     if (err instanceof AlreadyRecorded || isUniqueViolation(err)) {
       // Another run (or instance) committed this mail first; what it decided stands.
       const existing = await findReceipt(ctx.db.manager, pos.mailbox, pos.uidValidity, pos.uid);
       if (existing) return fromReceipt(existing);
     }
-    const tpErr = err instanceof TicketpostError ? err : new TicketpostError("EDB", (err as Error).message, { cause: err });
-    if (tpErr.retryable) throw tpErr;
-    return recordFailure(ctx, pos, tpErr, msg, trail);
+    if (err instanceof MailProcessingError) throw err;
+    const e = classifyError(err);
+    // A unique violation without a receipt: a twin committed meanwhile; retrying finds it.
+    const retryable = e.retryable || isUniqueViolation(err);
+    throw new MailProcessingError(isUniqueViolation(err) ? "EDB" : e.code, e.message, { ...evidence, trail }, { cause: err, retryable });
   }
 }
 
@@ -216,13 +207,4 @@ async function parseHeaderOnly(raw: Buffer): Promise<InboundMessage | null> {
   } catch {
     return null;
   }
-}
-
-/** One polite notice to a person whose mail was too large; never to a machine, never twice in a loop. */
-async function noticeOversize(em: EntityManager, ctx: GatewayContext, head: InboundMessage, size: number): Promise<TrailStep | null> {
-  const to = head.replyTo[0] ?? head.from;
-  const auto = detectAutoReply(head, envelopeSender(head));
-  if (!to || auto.automatic || ctx.directory.isOwn(to.address)) return { stage: "notify", verdict: "none", detail: "no notice: automatic or unknown sender" };
-  const sent = await queueRejectedNotice(em, ctx, to, head, `the message is ${Math.round(size / 1048576)} MB, more than the ${Math.round(ctx.maxMessageBytes / 1048576)} MB we accept`);
-  return { stage: "notify", verdict: sent ? "queued" : "withheld", detail: sent ?? `notice to ${to.address} withheld` };
 }

@@ -1,6 +1,17 @@
-import { In, type EntityManager } from "typeorm";
-import { MailReceipt, Message, Ticket } from "../db/entities.js";
+import { In, MoreThan, type EntityManager } from "typeorm";
+import { AddressFlag, MailReceipt, Message, OutboxMail, Participant, Ticket } from "../db/entities.js";
+import type { StoredMessage, TicketReads } from "./facts.js";
 import type { ThreadLookup } from "./thread.js";
+
+function stored(m: Message): StoredMessage {
+  let to: string[] = [];
+  try {
+    to = JSON.parse(m.toAddresses) as string[];
+  } catch {
+    // Rows are written by us as JSON; an unreadable one names nobody.
+  }
+  return { id: m.id, ticketId: m.ticketId, messageId: m.messageId, fingerprint: m.fingerprint, direction: m.direction, visibility: m.visibility, fromAddress: m.fromAddress, toAddresses: to, text: m.text, createdAt: m.createdAt };
+}
 
 /** Threading lookups against the database, inside whatever transaction the manager belongs to. */
 export function threadLookup(em: EntityManager): ThreadLookup {
@@ -10,12 +21,36 @@ export function threadLookup(em: EntityManager): ThreadLookup {
     },
     async ticketByMessageIds(ids) {
       if (ids.length === 0) return null;
-      const rows = await em.find(Message, { where: { messageId: In(ids.slice(0, 100)) }, select: { messageId: true, ticketId: true } });
+      // A Message-ID that two different mails reused names the ticket of the first one stored.
+      const rows = await em.find(Message, { where: { messageId: In(ids.slice(0, 100)) }, select: { id: true, messageId: true, ticketId: true }, order: { id: "ASC" } });
       for (const id of ids) {
         const row = rows.find((r) => r.messageId === id);
         if (row) return { ticketId: row.ticketId, messageId: row.messageId };
       }
       return null;
+    },
+  };
+}
+
+/** Everything planning reads, through one manager: processMail's transaction, or inspect's read-only one. */
+export function ticketReads(em: EntityManager): TicketReads {
+  return {
+    ...threadLookup(em),
+    async messagesByMessageId(messageId) {
+      return (await em.find(Message, { where: { messageId }, order: { id: "ASC" } })).map(stored);
+    },
+    ticket: (id) => em.findOne(Ticket, { where: { id } }),
+    participants: (ticketId) => em.find(Participant, { where: { ticketId }, order: { id: "ASC" }, select: { address: true, name: true, role: true } }),
+    async messages(ticketId) {
+      return (await em.find(Message, { where: { ticketId }, order: { id: "ASC" } })).map(stored);
+    },
+    async addressFlags(addresses) {
+      return addresses.length ? em.find(AddressFlag, { where: { address: In(addresses) } }) : [];
+    },
+    async recentMails(addresses, events, since) {
+      const out = new Map<string, number>();
+      for (const address of addresses) out.set(address, await em.count(OutboxMail, { where: { toAddress: address, createdAt: MoreThan(since), event: In(events) } }));
+      return out;
     },
   };
 }

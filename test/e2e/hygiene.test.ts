@@ -214,7 +214,9 @@ describe("end to end: mail hygiene and safety", function () {
     writeFileSync(file, "From: Dan <dan@customer.test>\r\nTo: it@example.test\r\nSubject: Re: VPN\r\nMessage-ID: <probe-1@customer.test>\r\n\r\nPriority: high\r\nDue: 2026-12-24\r\n\r\nThe VPN is down.\r\n");
     const r = await world.json<any>(["inspect", file]);
     expect(r.verdict).to.equal("new-ticket");
-    expect(r.parsed).to.include({ title: "VPN", department: "it", priority: "high", dueDate: "2026-12-24", requester: "dan@customer.test" });
+    expect(r.parsed).to.include({ title: "VPN", requester: "dan@customer.test" });
+    expect(r.fields).to.include({ department: "it", priority: "high", dueDate: "2026-12-24" });
+    expect(r.notifications.map((n: any) => n.event)).to.include.members(["received", "new-ticket"]);
     expect(r.trail.map((s: any) => s.stage)).to.include.members(["parse", "classify", "thread", "route"]);
     expect((await world.json<any[]>(["tickets", "list"])).length).to.equal(before);
   });

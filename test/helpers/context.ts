@@ -7,7 +7,9 @@ import { TemplateSet } from "../../src/notify/templates.js";
 import { systemClock, type Clock } from "../../src/shared/clock.js";
 import { silentLogger } from "../../src/shared/logger.js";
 import { DEFAULT_SAFETY, type GatewayContext, type SafetySettings } from "../../src/tickets/context.js";
-import { trustFromAddress } from "../../src/tickets/agent-auth.js";
+import { agentVerifierFor, trustFromAddress } from "../../src/tickets/agent-auth.js";
+import { directoryOf } from "../../src/cli/gateway.js";
+import type { TicketpostConfig } from "../../src/config/schema.js";
 import { Directory } from "../../src/tickets/directory.js";
 import { createTestDatabase, type Engine, type TestDatabase } from "./databases.js";
 
@@ -19,7 +21,7 @@ export interface TestGateway {
 }
 
 /** A GatewayContext over a fresh, migrated database of the given engine and the real templates. */
-export async function createTestGateway(engine: Engine, opts: { clock?: Clock; maxMessageBytes?: number; directory?: Directory; reopenDays?: number; safety?: Partial<SafetySettings> } = {}): Promise<TestGateway> {
+export async function createTestGateway(engine: Engine, opts: { clock?: Clock; maxMessageBytes?: number; directory?: Directory; reopenDays?: number; safety?: Partial<SafetySettings>; config?: TicketpostConfig } = {}): Promise<TestGateway> {
   const tdb = await createTestDatabase(engine);
   const db = await openDatabase(tdb.options, { migrate: true });
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "tp-data-"));
@@ -41,6 +43,22 @@ export async function createTestGateway(engine: Engine, opts: { clock?: Clock; m
     // Tests send many mails from one requester in no time; tests of the limit set it themselves.
     safety: { ...DEFAULT_SAFETY, autoReplyPerAddress: 1000, ...opts.safety },
   };
+  if (opts.config) {
+    // A product configuration (e.g. a case folder's): its addresses, departments, tag key and agent check.
+    const c = opts.config;
+    Object.assign(ctx, {
+      tagFormat: { prefix: c.referencePrefix, secret: c.referenceSecret ?? undefined },
+      gatewayName: c.name,
+      supportAddress: c.supportAddress,
+      messageIdDomain: c.messageIdDomain,
+      language: c.language,
+      templates: new TemplateSet(path.resolve("templates"), c.language),
+      directory: opts.directory ?? directoryOf(c),
+      reopenDays: c.reopenDays,
+      verifyAgent: agentVerifierFor(c, (msg) => ctx.blobs.get(msg.rawSha256)),
+      safety: { ...ctx.safety, strangerPolicy: c.strangerPolicy, maxParticipants: c.limits.maxParticipants, maxAttachments: c.limits.maxAttachments, ...opts.safety },
+    } satisfies Partial<GatewayContext>);
+  }
   return {
     ctx,
     tdb,

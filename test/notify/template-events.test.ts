@@ -2,15 +2,16 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { formatReference, formatTag } from "../../src/mail/subject.js";
-import { NOTIFICATION_EVENTS, eventByName } from "../../src/notify/events/index.js";
+import { NOTIFICATION_EVENTS, eventByName, type EventData, type EventName, type TemplateData } from "../../src/notify/events/index.js";
 import { TemplateSet } from "../../src/notify/templates.js";
 import { PRIORITY_LABELS, STATUS_LABELS, URGENCY_LABELS } from "../../src/tickets/levels.js";
 
 /*
- * The status mails of the ticket workflow against the data contract every notification gets.
- * The templates render with handlebars `strict`, so rendering this exact shape proves a template
- * uses nothing outside the contract; rendering the sparse variant proves it guards the nullable
- * fields.
+ * The status mails of the ticket workflow against the data contract of each event
+ * (src/notify/events/types.ts). Each template is rendered with exactly its event's typed data,
+ * wrapped so that any lookup of a field the event does not provide is recorded: a template that
+ * uses such a field fails here, not in a customer's mail. The full variant takes every
+ * {{#if}} branch, the sparse one (nulls, empty lists) every {{else}}.
  */
 
 type Lang = "en" | "de";
@@ -25,6 +26,7 @@ interface HistoryEntry {
   direction: "inbound" | "outbound";
   text: string;
 }
+/** Every field any event provides; eventData() takes what one event gets. */
 interface NotificationData {
   lang: Lang;
   gateway: { name: string; address: string };
@@ -55,6 +57,34 @@ interface NotificationData {
   changes: string[];
   errors: string[];
   commandHelp: string[];
+  attachments: Array<{ filename: string; contentType: string; size: number }>;
+  textEmpty: boolean;
+}
+
+/** Per event, the fields of its contract, from the superset: the type makes the list exact. */
+const EXTRAS: { [E in EventName]: (d: NotificationData) => EventData[E] } = {
+  received: () => ({}),
+  "new-ticket": (d) => ({ attachments: d.attachments, textEmpty: d.textEmpty }),
+  taken: () => ({}),
+  assigned: (d) => ({ actor: d.actor, text: d.text, history: d.history }),
+  question: (d) => ({ actor: d.actor, text: d.text }),
+  "agent-reply": (d) => ({ actor: d.actor, text: d.text }),
+  "answer-received": (d) => ({ actor: d.actor, text: d.text }),
+  note: (d) => ({ actor: d.actor, text: d.text }),
+  resolved: (d) => ({ text: d.text }),
+  reopened: (d) => ({ actor: d.actor, text: d.text }),
+  overdue: () => ({}),
+  "command-confirmation": (d) => ({ changes: d.changes }),
+  "command-error": (d) => ({ errors: d.errors, commandHelp: d.commandHelp }),
+  "stranger-reply": (d) => ({ actor: d.actor, text: d.text }),
+  rejected: (d) => ({ text: d.text, errors: d.errors }),
+};
+
+/** Exactly the data event `name` is rendered with. */
+function eventData(name: string, d: NotificationData): TemplateData<EventName> {
+  const event = eventByName(name).name;
+  const base = { lang: d.lang, gateway: d.gateway, recipient: d.recipient };
+  return (event === "rejected" ? { ...base, ...EXTRAS.rejected(d) } : { ...base, ticket: d.ticket, ...EXTRAS[event](d) }) as TemplateData<EventName>;
 }
 
 const FORMAT = { prefix: "T" };
@@ -104,6 +134,8 @@ function fullData(lang: Lang, event = "received"): NotificationData {
     changes: lang === "de" ? ["Status: in Bearbeitung", "Priorität: hoch"] : ["Status: in progress", "Priority: high"],
     errors: lang === "de" ? ["Unbekannter Befehl #tkae"] : ["Unknown command #tkae"],
     commandHelp: lang === "de" ? ["#übernehmen – Ticket übernehmen", "#erledigt – Ticket abschließen"] : ["#take – take the ticket", "#resolve – resolve the ticket"],
+    attachments: [{ filename: "scan.pdf", contentType: "application/pdf", size: 48213 }],
+    textEmpty: true,
   };
 }
 
@@ -128,6 +160,8 @@ function sparseData(lang: Lang, event = "received"): NotificationData {
     changes: [],
     errors: [],
     commandHelp: [],
+    attachments: [],
+    textEmpty: false,
   };
 }
 
@@ -184,7 +218,7 @@ describe("notify/template-events", () => {
   });
 
   it("has no template for an event that is not registered (a misspelt file would never be sent)", () => {
-    const names = new Set(NOTIFICATION_EVENTS.map((e) => e.name));
+    const names = new Set<string>(NOTIFICATION_EVENTS.map((e) => e.name));
     for (const file of readdirSync(path.resolve("templates"))) {
       const m = /^([a-z][a-z0-9-]*)\.([a-z]{2})\.hbs$/.exec(file);
       if (m) expect(names.has(m[1]), file).to.equal(true);
@@ -203,7 +237,7 @@ describe("notify/template-events", () => {
           expect(set.has(ev.name, lang), `${ev.name}.${lang}.hbs`).to.equal(true);
         });
 
-        for (const [variant, data] of [["full", fullData(lang, ev.name)], ["sparse", sparseData(lang, ev.name)]] as const) {
+        for (const [variant, data] of [["full", eventData(ev.name, fullData(lang, ev.name))], ["sparse", eventData(ev.name, sparseData(lang, ev.name))]] as const) {
           it(`${lang}, ${variant} data: renders a one-line subject starting with the tag, signed, nothing left over`, () => {
             const mail = set.render(ev.name, lang, data);
             // A mail about a mail that made no ticket has no tag to carry.
@@ -239,7 +273,7 @@ describe("notify/template-events", () => {
         }
 
         it(`${lang}: user text is shown literally, indented on every line, and cannot add a header`, () => {
-          const mail = set.render(ev.name, lang, hostileData(lang, ev.name));
+          const mail = set.render(ev.name, lang, eventData(ev.name, hostileData(lang, ev.name)));
           expect(mail.subject).not.to.match(/[\r\n]/);
           if (!ev.ticketless) expect(mail.subject.startsWith(`${TAG} `)).to.equal(true);
           expect(mail.text).not.to.match(/^Bcc:/m);
@@ -263,7 +297,7 @@ describe("notify/template-events", () => {
     for (const name of events) {
       it(`${name} shows the ${field} as written, {{evil}} and all`, () => {
         for (const lang of LANGS) {
-          const text = set.render(name, lang, hostileData(lang, name)).text;
+          const text = set.render(name, lang, eventData(name, hostileData(lang, name))).text;
           expect(text).to.contain("    Printer {{evil}}\n    Bcc: x@y");
           if (field === "history") expect(text.split("Printer {{evil}}").length - 1).to.be.at.least(3);
         }
@@ -272,7 +306,7 @@ describe("notify/template-events", () => {
   }
 
   describe("what each mail says", () => {
-    const render = (name: string, lang: Lang, data: NotificationData = fullData(lang, name)) => set.render(name, lang, data).text;
+    const render = (name: string, lang: Lang, data: NotificationData = fullData(lang, name)) => set.render(name, lang, eventData(name, data)).text;
 
     it("received names the department when known and the earlier closed ticket when set", () => {
       expect(render("received", "en")).to.contain("IT Service").and.to.contain("T-17").and.to.contain("already closed");
@@ -289,6 +323,13 @@ describe("notify/template-events", () => {
       for (const s of ["T-42", "hoch", "Arbeit ist blockiert", "2026-12-03", "IT-Service", "#übernehmen in der ersten Zeile", "#frage", "#zuweisen", "#notiz", "#erledigt"]) {
         expect(de).to.contain(s);
       }
+    });
+
+    it("new-ticket names the attachments when the mail has no text, and only then", () => {
+      expect(render("new-ticket", "en")).to.contain("no text, only attachments").and.to.contain("- scan.pdf (application/pdf, 48213 bytes)");
+      expect(render("new-ticket", "de")).to.contain("keinen Text, nur Anhänge").and.to.contain("- scan.pdf (application/pdf, 48213 Bytes)");
+      const d = fullData("en", "new-ticket");
+      expect(render("new-ticket", "en", { ...d, textEmpty: false })).not.to.contain("scan.pdf");
     });
 
     it("taken says who handles the ticket now", () => {

@@ -93,6 +93,8 @@ for (const engine of ENGINES) {
       const r = await processMail(gw.ctx, nextPosition(), rawMail({ subject: "Nightly backup report", extra: ["Auto-Submitted: auto-generated"] }));
       expect(r.outcome).to.equal("ticket_created");
       expect(await count(OutboxMail, { ticketId: r.ticketId! })).to.equal(0);
+      const notify = r.trail.find((s) => s.stage === "notify")!;
+      expect(notify.detail).to.contain("automatic mail: no acknowledgement (RFC 3834").and.to.contain("Auto-Submitted");
     });
 
     it("drops our own mail coming back, without an answer", async () => {

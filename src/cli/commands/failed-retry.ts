@@ -1,24 +1,12 @@
-import { In } from "typeorm";
 import type { TicketpostConfig } from "../../config/schema.js";
-import { MailReceipt } from "../../db/entities.js";
 import { moveFromFailed } from "../../mailbox/imap-mailbox.js";
-import type { GatewayContext } from "../../tickets/context.js";
-import { processMail } from "../../tickets/pipeline.js";
+import { retryFailedMails, type RetryOutcome } from "../../tickets/retry.js";
 import { defineCommand, print, usage } from "../command.js";
 import { closeDb, createSender, openGateway } from "../gateway.js";
 
-/** Processes one failed mail again from the bytes kept when it failed; returns a line and whether it worked. */
-async function retryOne(ctx: GatewayContext, config: TicketpostConfig, r: MailReceipt): Promise<{ line: string; ok: boolean }> {
-  if (!r.rawSha256) return { line: `#${r.id}: its bytes were not kept; cannot retry`, ok: false };
-  const repo = ctx.db.getRepository(MailReceipt);
-  const raw = await ctx.blobs.get(r.rawSha256);
-  // Each retry is a new position, so a mail may be retried again after the next fix.
-  const attempt = (await repo.count({ where: { mailbox: "(retry)", uidValidity: r.id } })) + 1;
-  const result = await processMail(ctx, { mailbox: "(retry)", uidValidity: r.id, uid: attempt }, raw);
-  await repo.update(
-    { id: r.id },
-    { outcome: "retried", reason: `${r.reason ?? ""} → retried as #${result.receiptId}: ${result.outcome}`.slice(0, 2000) },
-  );
+/** One line per retried mail, and whether it worked now. */
+function describeRetry(config: TicketpostConfig, { receipt: r, result }: RetryOutcome): { line: string; ok: boolean } {
+  if (!result) return { line: `#${r.id}: its bytes were not kept; cannot retry`, ok: false };
   const ticket = result.ticketId ? ` (ticket ${config.referencePrefix}-${result.ticketId})` : "";
   const why = result.outcome === "failed" ? `: ${result.errorCode} ${result.reason}` : "";
   return { line: `#${r.id}: ${result.outcome}${ticket}${why} [now #${result.receiptId}]`, ok: result.outcome !== "failed" };
@@ -53,16 +41,13 @@ receipt numbers of ticketpost failed list. Exit 1 when a retried mail failed aga
     const lines: string[] = [];
     let stillFailed = 0;
     try {
-      const repo = ctx.db.getRepository(MailReceipt);
-      const receipts = await repo.find({
-        where: call.opts.all ? { outcome: "failed" } : { id: In(ids), outcome: "failed" },
-        order: { id: "ASC" },
-      });
+      const retried = await retryFailedMails(ctx, call.opts.all ? "all" : ids);
       for (const id of ids)
-        if (!receipts.some((r) => r.id === id)) lines.push(`#${id}: no failed mail with this id (see ticketpost failed list)`);
+        if (!retried.some((r) => r.receipt.id === id)) lines.push(`#${id}: no failed mail with this id (see ticketpost failed list)`);
       const recovered: string[] = [];
-      for (const r of receipts) {
-        const { line, ok } = await retryOne(ctx, config, r);
+      for (const outcome of retried) {
+        const { line, ok } = describeRetry(config, outcome);
+        const r = outcome.receipt;
         lines.push(line);
         if (!ok) stillFailed++;
         else if (r.movedTo === config.imap.failedFolder && r.messageIdHeader) recovered.push(r.messageIdHeader);
@@ -74,7 +59,7 @@ receipt numbers of ticketpost failed list. Exit 1 when a retried mail failed aga
       } finally {
         await sender.stop();
       }
-      if (receipts.length === 0 && call.opts.all) lines.push("no failed mails");
+      if (retried.length === 0 && call.opts.all) lines.push("no failed mails");
       print(lines.join("\n") + "\n");
       return stillFailed ? 1 : 0;
     } finally {

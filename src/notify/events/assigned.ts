@@ -4,7 +4,7 @@ import type { NotificationEvent } from "./types.js";
  * A ticket handed to someone (or to a department): summary, who handed it over and the history so
  * far.
  */
-export const assignedEvent: NotificationEvent = {
+export const assignedEvent: NotificationEvent<"assigned"> = {
   name: "assigned",
   audience: "assignee",
   automatic: true,

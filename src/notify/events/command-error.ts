@@ -1,7 +1,7 @@
 import type { NotificationEvent } from "./types.js";
 
 /** Tells the agent why their command mail changed nothing, with the valid commands. */
-export const commandErrorEvent: NotificationEvent = {
+export const commandErrorEvent: NotificationEvent<"command-error"> = {
   name: "command-error",
   audience: "agent",
   automatic: true,

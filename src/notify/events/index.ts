@@ -13,31 +13,38 @@ import { resolvedEvent } from "./resolved.js";
 import { takenEvent } from "./taken.js";
 import { strangerReplyEvent } from "./stranger-reply.js";
 import { rejectedEvent } from "./rejected.js";
-import type { NotificationEvent } from "./types.js";
+import type { EventName, NotificationEvent } from "./types.js";
 
-export type { NotificationEvent } from "./types.js";
+export type { EventData, EventName, NotificationEvent, TemplateData } from "./types.js";
 
-/** Every notification the gateway can send; each needs a template per language. */
-export const NOTIFICATION_EVENTS: readonly NotificationEvent[] = [
-  receivedEvent,
-  newTicketEvent,
-  takenEvent,
-  assignedEvent,
-  questionEvent,
-  agentReplyEvent,
-  answerReceivedEvent,
-  noteEvent,
-  resolvedEvent,
-  reopenedEvent,
-  overdueEvent,
-  commandConfirmationEvent,
-  commandErrorEvent,
-  strangerReplyEvent,
-  rejectedEvent,
-];
+/** Every notification the gateway can send, by name: the type makes the list complete. */
+export const EVENTS: { readonly [E in EventName]: NotificationEvent<E> } = {
+  received: receivedEvent,
+  "new-ticket": newTicketEvent,
+  taken: takenEvent,
+  assigned: assignedEvent,
+  question: questionEvent,
+  "agent-reply": agentReplyEvent,
+  "answer-received": answerReceivedEvent,
+  note: noteEvent,
+  resolved: resolvedEvent,
+  reopened: reopenedEvent,
+  overdue: overdueEvent,
+  "command-confirmation": commandConfirmationEvent,
+  "command-error": commandErrorEvent,
+  "stranger-reply": strangerReplyEvent,
+  rejected: rejectedEvent,
+};
 
+/** The same events as a list; each needs a template per language. */
+export const NOTIFICATION_EVENTS: readonly NotificationEvent[] = Object.values(EVENTS);
+
+export function isEventName(name: string): name is EventName {
+  return Object.hasOwn(EVENTS, name);
+}
+
+/** The event of a stored outbox row (its name is a string in the database). */
 export function eventByName(name: string): NotificationEvent {
-  const ev = NOTIFICATION_EVENTS.find((e) => e.name === name);
-  if (!ev) throw new Error(`unknown notification event ${name}`);
-  return ev;
+  if (!isEventName(name)) throw new Error(`unknown notification event ${name}`);
+  return EVENTS[name];
 }

@@ -4,7 +4,7 @@ import type { NotificationEvent } from "./types.js";
  * The due date passed. Goes to the assignee, or to the department's members while nobody is
  * assigned.
  */
-export const overdueEvent: NotificationEvent = {
+export const overdueEvent: NotificationEvent<"overdue"> = {
   name: "overdue",
   audience: "assignee",
   automatic: true,

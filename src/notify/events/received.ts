@@ -1,7 +1,7 @@
 import type { NotificationEvent } from "./types.js";
 
 /** The acknowledgement: the requester learns the ticket's reference. */
-export const receivedEvent: NotificationEvent = {
+export const receivedEvent: NotificationEvent<"received"> = {
   name: "received",
   audience: "requester",
   automatic: true,

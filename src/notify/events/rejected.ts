@@ -1,7 +1,7 @@
 import type { NotificationEvent } from "./types.js";
 
 /** A polite, one-time notice to the sender of a mail we could not take (too large). */
-export const rejectedEvent: NotificationEvent = {
+export const rejectedEvent: NotificationEvent<"rejected"> = {
   name: "rejected",
   audience: "requester",
   automatic: true,

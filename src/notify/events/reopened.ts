@@ -5,7 +5,7 @@ import type { NotificationEvent } from "./types.js";
  * department's members while nobody is assigned. Not automatic: like answer-received it carries
  * the requester's own words.
  */
-export const reopenedEvent: NotificationEvent = {
+export const reopenedEvent: NotificationEvent<"reopened"> = {
   name: "reopened",
   audience: "assignee",
   automatic: false,

@@ -1,6 +1,29 @@
-export interface NotificationEvent {
-  /** Also the template's file name: templates/<name>.<lang>.hbs. */
-  name: string;
+/*
+ * The closed vocabulary of notifications: every event by name, and for each the data its
+ * templates get. A template that uses a field its event does not provide fails
+ * test/notify/template-events.test.ts, not a customer's mail.
+ */
+
+/** Every notification the gateway can send; also the template file names (templates/<name>.<lang>.hbs). */
+export type EventName =
+  | "received"
+  | "new-ticket"
+  | "taken"
+  | "assigned"
+  | "question"
+  | "agent-reply"
+  | "answer-received"
+  | "note"
+  | "resolved"
+  | "reopened"
+  | "overdue"
+  | "command-confirmation"
+  | "command-error"
+  | "stranger-reply"
+  | "rejected";
+
+export interface NotificationEvent<E extends EventName = EventName> {
+  name: E;
   audience: "requester" | "assignee" | "department" | "agent";
   /** Sent by the gateway on its own: carries Auto-Submitted: auto-replied (RFC 3834). */
   automatic: boolean;
@@ -14,3 +37,86 @@ export interface NotificationEvent {
    */
   answersInbound?: boolean;
 }
+
+export interface PersonView {
+  address: string;
+  name: string | null;
+}
+
+/** The ticket as every ticket mail shows it (labels in the recipient's language). */
+export interface TicketView {
+  id: number;
+  reference: string;
+  tag: string;
+  title: string;
+  description: string;
+  status: string;
+  statusLabel: string;
+  priority: string;
+  priorityLabel: string;
+  urgency: string;
+  urgencyLabel: string;
+  /** YYYY-MM-DD */
+  dueDate: string | null;
+  department: { id: string; name: string } | null;
+  assignee: PersonView | null;
+  requester: PersonView;
+  /** ISO 8601 */
+  createdAt: string;
+  relatedReference: string | null;
+  reopenDays: number;
+}
+
+/** One earlier message of the ticket, for the mail that hands a ticket over. */
+export interface HistoryEntry {
+  /** "YYYY-MM-DD HH:MM", UTC */
+  at: string;
+  from: string;
+  visibility: "public" | "internal";
+  direction: "inbound" | "outbound";
+  text: string;
+}
+
+export interface AttachmentView {
+  filename: string;
+  contentType: string;
+  /** bytes */
+  size: number;
+}
+
+/** What every mail gets: language, gateway, recipient. */
+export interface BaseData {
+  lang: string;
+  gateway: { name: string; address: string };
+  recipient: PersonView;
+}
+
+/** What a person wrote, carried by the mail, and who wrote it. */
+interface Words {
+  actor: PersonView | null;
+  text: string | null;
+}
+
+/** The data beyond BaseData and the ticket that each event's templates get. */
+export interface EventData {
+  received: Record<string, never>;
+  /** `attachments`: the new mail's files, named when its text is empty. */
+  "new-ticket": { attachments: AttachmentView[]; textEmpty: boolean };
+  taken: Record<string, never>;
+  assigned: Words & { history: HistoryEntry[] };
+  question: Words;
+  "agent-reply": Words;
+  "answer-received": Words;
+  note: Words;
+  resolved: { text: string | null };
+  reopened: Words;
+  overdue: Record<string, never>;
+  "command-confirmation": { changes: string[] };
+  "command-error": { errors: string[]; commandHelp: string[] };
+  "stranger-reply": Words;
+  /** No ticket: `text` is the subject of the mail that was refused, `errors` why. */
+  rejected: { text: string | null; errors: string[] };
+}
+
+/** The whole object a template of event E is rendered with. */
+export type TemplateData<E extends EventName> = E extends "rejected" ? BaseData & EventData[E] : BaseData & { ticket: TicketView } & EventData[E];

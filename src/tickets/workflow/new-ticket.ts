@@ -1,31 +1,61 @@
-import type { EntityManager } from "typeorm";
-import { Ticket, TicketEvent } from "../../db/entities.js";
+import type { Ticket } from "../../db/entities.js";
 import { parseCommands, type Command } from "../../mail/commands.js";
-import { parseFieldLines, priorityFromHeaders } from "../../mail/field-lines.js";
+import { parseFieldLines, priorityFromHeaders, type FieldValues } from "../../mail/field-lines.js";
 import { requesterOf } from "../../mail/parse.js";
-import { stripQuotedHistory } from "../../mail/quoted-history.js";
+import type { MailAddress } from "../../mail/types.js";
+import type { DepartmentConfig } from "../../config/schema.js";
 import { formatReference, titleFromSubject } from "../../mail/subject.js";
-import type { InboundMessage } from "../../mail/types.js";
-import { TicketpostError } from "../../shared/errors.js";
-import { addParticipants, storeInbound, type ApplyResult } from "../apply.js";
-import type { GatewayContext, TrailStep } from "../context.js";
 import { personOf } from "../directory.js";
+import { messageKey, type MailFacts, type TicketFacts } from "../facts.js";
 import { routeMail } from "../routing.js";
+import { step, type TrailStep } from "../trail.js";
 import { runCommands } from "./commands/index.js";
-import { sendEvent } from "./notify.js";
-import { requester, saveEvents } from "./rules.js";
+import type { PlanEnv } from "./env.js";
+import { commandRequest, merge, planEvent, type NotifyResult } from "./notify.js";
+import { joiningPeople, newWords } from "./people.js";
+import { emptyPlan, failurePlan, type Plan, type TicketState } from "./plan.js";
+import { requester } from "./rules.js";
 import { emptyEffects } from "./types.js";
 
 export interface NewTicketOptions {
   /** False for automatic mail (RFC 3834): it gets no acknowledgement. */
   acknowledge: boolean;
-  /** A late reply to this closed ticket opens the new one. */
-  relatedTicketId?: number;
-  /**
-   * The closed ticket's department. Replies go to the general address (our mails come from it),
-   * so without this every late reply would land in the default department.
-   */
-  relatedDepartmentId?: string | null;
+  /** A late reply to this closed ticket opens the new one (it stays in the closed one's department). */
+  related?: TicketFacts;
+  /** Trail entries that explain why this mail opens a ticket (a late reply, a stranger). */
+  why?: TrailStep[];
+}
+
+/** Commands on top of an agent's new mail, once the mail is authenticated. */
+function agentCommands(f: MailFacts, text: string): { commands: Command[]; errors: string[]; text: string; trail: TrailStep[] } {
+  const parsed = parseCommands(text, f.now);
+  if (parsed.commands.length === 0 && parsed.errors.length === 0) return { commands: [], errors: [], text, trail: [] };
+  const auth = f.agentAuth ?? { ok: false, reason: "the sender is no configured agent" };
+  const trail = [step("commands", auth.ok ? "agent" : "unverified", `${parsed.commands.map((c) => c.source).join(", ") || "-"}; ${auth.reason}`)];
+  return auth.ok ? { commands: parsed.commands, errors: parsed.errors, text: parsed.rest, trail } : { commands: [], errors: [`commands ignored: ${auth.reason}`], text, trail };
+}
+
+/** The ticket a new mail opens, before any command of an agent ran on it. */
+function draftTicket(env: PlanEnv, f: MailFacts, who: MailAddress, text: string, fields: FieldValues, department: DepartmentConfig | null, related: TicketFacts | undefined): TicketState {
+  return {
+    title: titleFromSubject(f.msg.subject, env.tagFormat),
+    description: text,
+    status: "new",
+    requesterAddress: who.address,
+    requesterName: who.name,
+    language: env.directory.languageFor(who.address, department?.id),
+    createdAt: f.now,
+    updatedAt: f.now,
+    departmentId: department?.id ?? null,
+    priority: fields.priority ?? priorityFromHeaders(f.msg.headers) ?? "normal",
+    urgency: fields.urgency ?? department?.defaultUrgency ?? "impaired",
+    dueDate: fields.due ?? null,
+    assigneeAddress: null,
+    resolvedAt: null,
+    resolution: null,
+    relatedTicketId: related?.row.id ?? null,
+    lastOverdueNoticeAt: null,
+  };
 }
 
 /**
@@ -33,102 +63,76 @@ export interface NewTicketOptions {
  * department; the address it was sent to routes it. An agent may put commands on top (#done
  * records work already done: the ticket is created resolved and nobody is acknowledged).
  */
-export async function createTicketFromMail(em: EntityManager, ctx: GatewayContext, msg: InboundMessage, opts: NewTicketOptions): Promise<ApplyResult> {
+export function planNewTicket(env: PlanEnv, f: MailFacts, opts: NewTicketOptions): Plan {
+  const { msg, now } = f;
+  const dir = env.directory;
+  const trail: TrailStep[] = [...f.trail, ...(opts.why ?? [])];
   const who = requesterOf(msg);
-  if (!who) throw new TicketpostError("EPARSE", "mail names no sender (no usable From or Reply-To address)");
-  const now = ctx.clock.now();
-  const dir = ctx.directory;
-  const trail: TrailStep[] = [];
-  let text = opts.relatedTicketId ? stripQuotedHistory(msg.text) : msg.text;
+  if (!who) return failurePlan("EPARSE", "mail names no sender (no usable From or Reply-To address)", [...trail, step("apply", "failed", "EPARSE: mail names no sender (no usable From or Reply-To address)")]);
 
   const from = msg.from ? personOf(msg.from) : null;
   const sender = from ? (dir.asAgent(from) ?? from) : null;
-  let commands: Command[] = [];
-  let commandErrors: string[] = [];
-  if (sender && dir.isAgent(sender.address)) {
-    const parsed = parseCommands(text, now);
-    if (parsed.commands.length || parsed.errors.length) {
-      const auth = await ctx.verifyAgent(msg, sender.address);
-      trail.push({ stage: "commands", verdict: auth.ok ? "agent" : "unverified", detail: `${parsed.commands.map((c) => c.source).join(", ") || "-"}; ${auth.reason}` });
-      if (auth.ok) {
-        commands = parsed.commands;
-        commandErrors = parsed.errors;
-        text = parsed.rest;
-      } else {
-        commandErrors = [`commands ignored: ${auth.reason}`];
-      }
-    }
-  }
+  const isAgent = !!sender && dir.isAgent(sender.address);
+  const cmd = isAgent ? agentCommands(f, opts.related ? newWords(msg, opts.related) : msg.text) : { commands: [], errors: [], text: opts.related ? newWords(msg, opts.related) : msg.text, trail: [] };
+  trail.push(...cmd.trail);
 
-  const fields = parseFieldLines(text, now);
-  text = fields.rest;
-  trail.push({ stage: "fields", verdict: Object.keys(fields.fields).length ? "set" : "none", detail: [JSON.stringify(fields.fields), ...fields.problems].join("; ") });
-  const route = routeMail(msg, dir, fields.fields.department, opts.relatedDepartmentId);
-  trail.push({ stage: "route", verdict: route.department?.id ?? "none", detail: route.reasons.join("; ") });
+  const fields = parseFieldLines(cmd.text, now);
+  const text = fields.rest;
+  trail.push(step("fields", Object.keys(fields.fields).length ? "set" : "none", [JSON.stringify(fields.fields), ...fields.problems].join("; ")));
+  const route = routeMail(msg, dir, fields.fields.department, opts.related?.row.departmentId);
+  trail.push(step("route", route.department ? "routed" : "none", `${route.department?.id ?? "no department"}: ${route.reasons.join("; ")}`));
 
-  const lang = dir.languageFor(who.address, route.department?.id);
-  const ticket = await em.save(em.create(Ticket, {
-    title: titleFromSubject(msg.subject, ctx.tagFormat),
-    description: text,
-    status: "new",
-    requesterAddress: who.address,
-    requesterName: who.name,
-    language: lang,
-    createdAt: now,
-    updatedAt: now,
-    departmentId: route.department?.id ?? null,
-    priority: fields.fields.priority ?? priorityFromHeaders(msg.headers) ?? "normal",
-    urgency: fields.fields.urgency ?? route.department?.defaultUrgency ?? "impaired",
-    dueDate: fields.fields.due ?? null,
-    assigneeAddress: null,
-    resolvedAt: null,
-    resolution: null,
-    relatedTicketId: opts.relatedTicketId ?? null,
-    lastOverdueNoticeAt: null,
-  }));
-  const reference = formatReference(ctx.tagFormat, ticket.id);
-  await em.save(em.create(TicketEvent, { ticketId: ticket.id, at: now, actor: who.address, action: "created", detail: `from mail ${msg.dedupKey}${opts.relatedTicketId ? `, refers to ${formatReference(ctx.tagFormat, opts.relatedTicketId)}` : ""}` }));
-  await addParticipants(em, ctx, ticket.id, [
-    { who, role: "requester" },
-    ...msg.to.map((a) => ({ who: a, role: "to" as const })),
-    ...msg.cc.map((a) => ({ who: a, role: "cc" as const })),
-  ]);
+  let state = draftTicket(env, f, who, text, fields.fields, route.department, opts.related);
 
+  // Commands run on a copy: a failing one leaves no half-applied change behind, neither in the
+  // row nor in what the new-ticket and acknowledgement mails say.
   let fx = emptyEffects();
-  if (commands.length && sender && commandErrors.length === 0) {
-    // On a copy, as for a reply: a failing command must leave no half-applied change behind,
-    // neither in the row nor in what the new-ticket and acknowledgement mails say.
-    const work = em.create(Ticket, { ...ticket });
+  let errors = cmd.errors;
+  if (cmd.commands.length && sender && errors.length === 0) {
+    const work = { id: 0, ...state } as Ticket;
     const trial = emptyEffects();
-    commandErrors = runCommands(work, commands, { dir, actor: sender, now, text, isNew: true }, trial);
-    if (commandErrors.length === 0) {
-      Object.assign(ticket, work);
+    errors = runCommands(work, cmd.commands, { dir, actor: sender, now, text, isNew: true }, trial);
+    if (errors.length === 0) {
+      const { id: _id, ...changed } = work;
+      state = changed;
       fx = trial;
     }
   }
-  const applied = commands.length > 0 && commandErrors.length === 0;
-  const visibility = applied && commands.some((c) => c.kind === "note") ? "internal" : "public";
-  const message = await storeInbound(em, ctx, ticket.id, msg, text, visibility);
-  trail.push({ stage: "apply", verdict: "ticket-created", detail: `ticket ${reference} for ${who.address} in ${ticket.departmentId ?? "no department"}, priority ${ticket.priority}, urgency ${ticket.urgency}${ticket.dueDate ? `, due ${ticket.dueDate}` : ""}, ${msg.attachments.length} attachment(s)` });
+  const applied = cmd.commands.length > 0 && errors.length === 0;
+  const plan = emptyPlan(opts.related ? "late-reply" : "new-ticket", "ticket_created", trail);
+  plan.ticket = { id: null, state, patch: {} };
+  plan.message = { visibility: applied && cmd.commands.some((c) => c.kind === "note") ? "internal" : "public", text };
+  plan.participants = joiningPeople(env, [], [{ who, role: "requester" }, ...msg.to.map((a) => ({ who: a, role: "to" as const })), ...msg.cc.map((a) => ({ who: a, role: "cc" as const }))]);
+  plan.thread = { inReplyTo: msg.messageId, references: msg.references };
+  plan.events.push({ action: "created", actor: who.address, detail: `from mail ${messageKey(msg)}${opts.related ? `, refers to ${formatReference(env.tagFormat, opts.related.row.id)}` : ""}` });
+  if (applied) plan.events.push(...fx.events.map((e) => ({ ...e, actor: sender!.address })));
+  plan.changes = applied ? [{ kind: "created" }, ...fx.changes] : [];
+  plan.commandErrors = errors;
+  const onlyFiles = !text.trim() && msg.attachments.length > 0 ? "; the mail has no text, only attachments: the agents' mail says so" : "";
+  trail.push(step("apply", "ticket-created", `new ticket for ${who.address} in ${state.departmentId ?? "no department"}, priority ${state.priority}, urgency ${state.urgency}${state.dueDate ? `, due ${state.dueDate}` : ""}, ${msg.attachments.length} attachment(s)${onlyFiles}`));
 
-  const thread = { inReplyTo: msg.messageId, references: msg.references };
-  const sent: string[] = [];
-  if (applied) {
-    ticket.updatedAt = now;
-    await em.save(ticket);
-    await saveEvents(em, ticket.id, fx, sender!.address, now);
+  const sent = newTicketMails(env, f, state, { acknowledge: opts.acknowledge, sender, applied, fx, errors, text });
+  plan.notifications = sent.notifications;
+  const why = opts.acknowledge ? "nobody to notify" : `automatic mail: no acknowledgement (RFC 3834; ${f.classification.reasons.join("; ") || "automatic"})`;
+  trail.push(step("notify", sent.notifications.length ? "queued" : sent.lines.length ? "withheld" : "none", [...sent.lines, ...(opts.acknowledge ? [] : [why])].join(", ") || why));
+  return plan;
+}
+
+function newTicketMails(env: PlanEnv, f: MailFacts, state: TicketState, o: { acknowledge: boolean; sender: { address: string; name: string | null } | null; applied: boolean; fx: ReturnType<typeof emptyEffects>; errors: string[]; text: string }): NotifyResult {
+  const dir = env.directory;
+  const results: NotifyResult[] = [];
+  // Work recorded after the fact (#done) is nobody's news.
+  if (!(o.applied && state.status === "resolved")) {
+    if (o.acknowledge) results.push(planEvent(env, f, state, { event: "received", to: [requester(state)], actor: null, data: {} }));
+    const attachments = f.msg.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size }));
+    const others = dir.members(state.departmentId).filter((m) => m.address !== state.assigneeAddress);
+    results.push(planEvent(env, f, state, { event: "new-ticket", to: others, actor: o.sender, data: { attachments, textEmpty: o.text.trim() === "" } }));
   }
-  const recordedAfterTheFact = applied && ticket.status === "resolved";
-  if (!recordedAfterTheFact) {
-    if (opts.acknowledge) sent.push(...(await sendEvent(em, ctx, ticket, { event: "received", to: [requester(ticket)], actor: null, ...thread })));
-    const others = dir.members(ticket.departmentId).filter((m) => m.address !== ticket.assigneeAddress);
-    sent.push(...(await sendEvent(em, ctx, ticket, { event: "new-ticket", to: others, actor: sender, ...thread })));
+  if (o.sender) for (const n of o.fx.notifications) results.push(planEvent(env, f, state, commandRequest(n, o.sender, [])));
+  if (o.sender && (o.applied || o.errors.length)) {
+    results.push(o.errors.length
+      ? planEvent(env, f, state, { event: "command-error", to: [o.sender], actor: o.sender, toActor: true, data: { errors: o.errors } })
+      : planEvent(env, f, state, { event: "command-confirmation", to: [o.sender], actor: o.sender, toActor: true, data: { changes: [{ kind: "created" }, ...o.fx.changes] } }));
   }
-  for (const n of fx.notifications) sent.push(...(await sendEvent(em, ctx, ticket, { event: n.event, to: n.to, actor: sender, text: n.text, withHistory: n.withHistory, ...thread })));
-  if (sender && (commands.length || commandErrors.length)) {
-    const event = commandErrors.length ? "command-error" : "command-confirmation";
-    sent.push(...(await sendEvent(em, ctx, ticket, { event, to: [sender], actor: sender, toActor: true, changes: [{ kind: "created", reference }, ...fx.changes], errors: commandErrors, ...thread })));
-  }
-  trail.push({ stage: "notify", verdict: sent.length ? "queued" : "none", detail: sent.join(", ") || (opts.acknowledge ? "nobody to notify" : "automatic mail: no acknowledgement (RFC 3834)") });
-  return { ticket, message, created: true, trail };
+  return merge(...results);
 }

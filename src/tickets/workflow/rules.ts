@@ -1,5 +1,4 @@
-import type { EntityManager } from "typeorm";
-import { TicketEvent, type Ticket } from "../../db/entities.js";
+import type { Ticket } from "../../db/entities.js";
 import type { Directory, Person } from "../directory.js";
 import type { Effects } from "./types.js";
 
@@ -11,16 +10,16 @@ export function mayWork(dir: Directory, t: Ticket, actor: Person): string | null
   return `you are not a member of ${dept ? `department "${dept.id}" (${dept.name})` : "the ticket's department"} and the ticket is not assigned to you; a member can hand it to you with #assign ${actor.address}`;
 }
 
-export function requester(t: Ticket): Person {
+export function requester(t: Pick<Ticket, "requesterAddress" | "requesterName">): Person {
   return { address: t.requesterAddress, name: t.requesterName };
 }
 
-export function assignee(dir: Directory, t: Ticket): Person | null {
+export function assignee(dir: Directory, t: Pick<Ticket, "assigneeAddress">): Person | null {
   return t.assigneeAddress ? (dir.agent(t.assigneeAddress) ?? { address: t.assigneeAddress, name: null }) : null;
 }
 
 /** Who works the ticket: the assignee, else every member of its department. */
-export function workers(dir: Directory, t: Ticket): Person[] {
+export function workers(dir: Directory, t: Pick<Ticket, "assigneeAddress" | "departmentId">): Person[] {
   const a = assignee(dir, t);
   return a ? [a] : dir.members(t.departmentId);
 }
@@ -46,9 +45,4 @@ export function setDepartment(t: Ticket, id: string, fx: Effects): void {
   fx.events.push({ action: "department", detail: `${t.departmentId ?? "-"} → ${id}` });
   t.departmentId = id;
   fx.changes.push({ kind: "department", to: id });
-}
-
-/** Writes the events a change recorded, by whom. */
-export async function saveEvents(em: EntityManager, ticketId: number, fx: Effects, actor: string | null, at: Date): Promise<void> {
-  for (const e of fx.events) await em.save(em.create(TicketEvent, { ticketId, at, actor, action: e.action, detail: e.detail }));
 }

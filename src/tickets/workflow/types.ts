@@ -14,10 +14,11 @@ export type Change =
   | { kind: "question"; to: string }
   | { kind: "answer"; to: string }
   | { kind: "resolution" }
-  | { kind: "created"; reference: string };
+  | { kind: "created" };
 
-export interface PlannedNotification {
-  event: string;
+/** A mail a command causes; its data is made when the plan is (workflow/notify.ts). */
+export interface CommandNotification {
+  event: "question" | "assigned" | "resolved" | "taken" | "note" | "agent-reply";
   to: Person[];
   /** The human text the mail carries (question, answer, note, resolution), if any. */
   text: string | null;
@@ -28,7 +29,7 @@ export interface PlannedNotification {
 /** What a command decided, collected before anything is written; discarded whole on any error. */
 export interface Effects {
   changes: Change[];
-  notifications: PlannedNotification[];
+  notifications: CommandNotification[];
   events: Array<{ action: string; detail: string }>;
 }
 

@@ -10,11 +10,11 @@ function setField(kind: FieldKind, t: Ticket, value: string, env: CommandEnv, fx
   const denied = mayWork(env.dir, t, env.actor);
   if (denied) return denied;
   const column = COLUMN[kind];
-  if (t[column] !== value) {
-    fx.events.push({ action: kind, detail: `${t[column] ?? "-"} → ${value}` });
-    t[column] = value;
-    if (kind === "due") t.lastOverdueNoticeAt = null;
-  }
+  // Setting a field to the value it has changes nothing, and the confirmation must not say it did.
+  if (t[column] === value) return null;
+  fx.events.push({ action: kind, detail: `${t[column] ?? "-"} → ${value}` });
+  t[column] = value;
+  if (kind === "due") t.lastOverdueNoticeAt = null;
   fx.changes.push({ kind, to: value });
   return null;
 }

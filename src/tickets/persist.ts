@@ -1,0 +1,131 @@
+import type { EntityManager } from "typeorm";
+import { AddressFlag, Attachment, MailReceipt, Message, Participant, Ticket, TicketEvent, TrailEntry } from "../db/entities.js";
+import type { InboundMessage } from "../mail/types.js";
+import { queueNotification, queueTicketless } from "../notify/outbox.js";
+import { templateData } from "../notify/template-data.js";
+import type { GatewayContext } from "./context.js";
+import { messageKey } from "./facts.js";
+import type { TrailStep } from "./trail.js";
+import type { Plan } from "./workflow/plan.js";
+
+/*
+ * The only code that writes ticket data. One call writes one plan inside the caller's
+ * transaction, together with the mail's receipt and the outbox rows, so a ticket, its messages
+ * and its queued notifications exist all together or not at all.
+ */
+
+/** Where a mail sits in its mailbox: the key that makes handling it exactly-once. */
+export interface MailPosition {
+  mailbox: string;
+  uidValidity: number;
+  uid: number;
+}
+
+export interface Persisted {
+  ticketId: number | null;
+  messageRowId: number | null;
+  receiptId: number | null;
+  /** False when an overdue claim was taken by another run: nothing was written. */
+  claimed: boolean;
+}
+
+/** The receipt of a mail: its mailbox position and its stored bytes. */
+export interface ReceiptKey {
+  pos: MailPosition;
+  raw: { sha256: string; size: number };
+}
+
+/** Writes a plan. `receipt` is null for a terminal action or an overdue notice (no mail of a mailbox). */
+export async function persist(em: EntityManager, ctx: GatewayContext, plan: Plan, msg: InboundMessage | null, receipt: ReceiptKey | null): Promise<Persisted> {
+  const now = ctx.clock.now();
+  let ticketId = plan.ticket?.id ?? plan.duplicateOf?.ticketId ?? null;
+  if (plan.ticket) {
+    if (plan.ticket.id === null) {
+      ticketId = (await em.save(em.create(Ticket, { ...plan.ticket.state }))).id;
+    } else if (plan.ticket.claimOverdueBefore) {
+      const cutoff = plan.ticket.claimOverdueBefore;
+      const claimed = await em.createQueryBuilder().update(Ticket).set(plan.ticket.patch)
+        .where("id = :id", { id: plan.ticket.id })
+        // Quoted: PostgreSQL folds unquoted camelCase names to lower case.
+        .andWhere('("lastOverdueNoticeAt" IS NULL OR "lastOverdueNoticeAt" < :cutoff)', { cutoff })
+        .execute();
+      if ((claimed.affected ?? 0) !== 1) return { ticketId, messageRowId: null, receiptId: null, claimed: false };
+    } else if (Object.keys(plan.ticket.patch).length > 0) {
+      await em.update(Ticket, { id: plan.ticket.id }, plan.ticket.patch);
+    }
+  }
+  if (ticketId !== null) {
+    if (plan.events.length) await em.insert(TicketEvent, plan.events.map((e) => ({ ticketId: ticketId!, at: now, actor: e.actor, action: e.action, detail: e.detail })));
+    for (const p of plan.participants) await em.insert(Participant, { ticketId, address: p.who.address, name: p.who.name, role: p.role });
+  }
+  const messageRowId = plan.message && msg && ticketId !== null ? (await storeInbound(em, ctx, ticketId, msg, plan.message.text, plan.message.visibility)).id : (plan.duplicateOf?.messageRowId ?? null);
+  for (const flag of plan.addressFlags) await em.save(em.create(AddressFlag, { ...flag, flaggedAt: now }));
+
+  const ticket = plan.ticket && ticketId !== null ? { id: ticketId, ...plan.ticket.state } : null;
+  for (const n of plan.notifications) {
+    if (!ticket) throw new Error(`plan ${plan.kind} queues ${n.event} without a ticket`);
+    await queueNotification(em, ctx, { ticket: ticket as Ticket, event: n.event, to: n.to, language: n.language, data: templateData(ctx, n, ticket), inReplyTo: plan.thread.inReplyTo, references: plan.thread.references });
+  }
+  for (const n of plan.ticketless) {
+    await queueTicketless(em, ctx, { event: n.event, to: n.to, language: n.language, data: templateData(ctx, n, null), inReplyTo: plan.thread.inReplyTo, references: plan.thread.references });
+  }
+  const receiptId = receipt ? (await writeReceipt(em, ctx, receipt.pos, { ...describeMail(msg), rawSha256: receipt.raw.sha256, rawSize: receipt.raw.size, outcome: plan.outcome, ticketId, messageRowId, errorCode: plan.errorCode, reason: plan.reason?.slice(0, 2000) ?? null }, plan.trail)).id : null;
+  return { ticketId, messageRowId, receiptId, claimed: true };
+}
+
+/** Stores an inbound mail as a message of the ticket: `text` is what people wrote; the raw mail is kept whole. */
+async function storeInbound(em: EntityManager, ctx: GatewayContext, ticketId: number, msg: InboundMessage, text: string, visibility: Message["visibility"]): Promise<Message> {
+  const message = await em.save(em.create(Message, {
+    ticketId,
+    direction: "inbound",
+    visibility,
+    messageId: messageKey(msg),
+    fingerprint: msg.fingerprint,
+    inReplyTo: msg.inReplyTo,
+    references: msg.references.length ? msg.references.join(" ") : null,
+    fromAddress: msg.from?.address ?? "",
+    fromName: msg.from?.name ?? null,
+    toAddresses: JSON.stringify(msg.to.map((a) => a.address)),
+    ccAddresses: JSON.stringify(msg.cc.map((a) => a.address)),
+    subject: msg.subject,
+    text,
+    rawSha256: msg.rawSha256,
+    rawSize: msg.rawSize,
+    createdAt: ctx.clock.now(),
+  }));
+  // A mail with thousands of parts is still stored whole (raw); only so many become rows.
+  const rows = msg.attachments.slice(0, ctx.safety.maxAttachments).map((a) => ({ messageRowId: message.id, filename: a.filename.slice(0, 255), contentType: a.contentType.slice(0, 255), size: a.size, sha256: a.sha256, inline: a.inline }));
+  if (rows.length) await em.insert(Attachment, rows);
+  return message;
+}
+
+/** The receipt fields that describe the mail itself. */
+export function describeMail(msg: InboundMessage | null): Partial<MailReceipt> {
+  if (!msg) return {};
+  return { messageIdHeader: msg.messageId, subject: msg.subject.slice(0, 500), fromAddress: msg.from?.address ?? null, rawSha256: msg.rawSha256, rawSize: msg.rawSize };
+}
+
+/** The receipt of a mail and its trail: what became of it, and what each stage decided. */
+export async function writeReceipt(em: EntityManager, ctx: GatewayContext, pos: MailPosition, fields: Partial<MailReceipt>, trail: TrailStep[]): Promise<MailReceipt> {
+  const receipt = await em.save(em.create(MailReceipt, {
+    mailbox: pos.mailbox,
+    uidValidity: pos.uidValidity,
+    uid: pos.uid,
+    messageIdHeader: null,
+    subject: null,
+    fromAddress: null,
+    errorCode: null,
+    reason: null,
+    ticketId: null,
+    messageRowId: null,
+    rawSha256: null,
+    rawSize: null,
+    movedTo: null,
+    receivedAt: ctx.clock.now(),
+    outcome: "failed",
+    ...fields,
+  }));
+  // One multi-row INSERT: the trail is written with every mail, so it must be cheap.
+  if (trail.length) await em.insert(TrailEntry, trail.map((s, seq) => ({ receiptId: receipt.id, seq, stage: s.stage, verdict: s.verdict, detail: s.detail.slice(0, 2000) })));
+  return receipt;
+}
