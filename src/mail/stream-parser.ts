@@ -75,7 +75,10 @@ export function bodyTextOf(parsed: Pick<StreamParsed, "text" | "html">): string 
 }
 
 function innerMail(parsed: StreamParsed, keepAttachments: boolean): InnerMail {
-  const addresses = (a: AddressObject | AddressObject[] | undefined) => (a ? [a].flat().map((x) => x.text).join(", ") : undefined);
+  const addresses = (a: AddressObject | AddressObject[] | undefined) => {
+    const list = a ? [a].flat().flatMap((x) => x.value) : [];
+    return list.length ? list.map((v) => (v.name ? `${v.name} <${v.address ?? ""}>` : (v.address ?? ""))).join(", ") : undefined;
+  };
   return {
     text: [bodyTextOf(parsed), ...parsed.containerTexts].filter((t) => t !== "").join("\n\n"),
     subject: parsed.subject,

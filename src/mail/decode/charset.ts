@@ -50,6 +50,15 @@ export function isValidUtf8(bytes: Uint8Array): boolean {
 // ESC $ B / ESC $ @ / ESC $ ( D open JIS X 0208/0212; ESC ( B / ESC ( J close (RFC 1468).
 const ISO_2022_JP = /\x1b\$[@B]|\x1b\$\(D/;
 
+/**
+ * True when bytes read as UTF-8 (what mailparser does without a charset) would come out wrong:
+ * 8-bit bytes that are not UTF-8, or 7-bit ISO-2022-JP whose escape sequences would stay raw.
+ */
+export function misreadAsUtf8(bytes: Uint8Array): boolean {
+  if (isPlainAscii(bytes)) return false;
+  return !isValidUtf8(bytes) || ISO_2022_JP.test(Buffer.from(bytes).toString("latin1"));
+}
+
 /** Decodes bytes in a named charset; null when the charset is unknown here. UTF-7 and ISO-2022-JP included. */
 export function decodeAs(bytes: Uint8Array, charset: string): string | null {
   const name = compact(charset);

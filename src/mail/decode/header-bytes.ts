@@ -41,10 +41,15 @@ export function fixEncodedWords(line: string): { line: string; utf7: boolean; ra
   return { line: fixed, utf7, raw8bit };
 }
 
-/** The parts of a line outside encoded words that carry 8-bit bytes, or null when there are none. */
+/** The parts of a line outside encoded words that carry 8-bit bytes or ISO-2022 escapes, or null. */
 function raw8bitOutsideWords(line: string): string | null {
   const outside = line.replace(ENCODED_WORD, " ");
-  return /[\x80-\xff]/.test(outside) ? outside : null;
+  return /[\x80-\xff\x1b]/.test(outside) ? outside : null;
+}
+
+/** Bytes mailparser would misread: 8-bit but not UTF-8, or ISO-2022 text (RFC 1468) left raw. */
+function misread(latin1: string): boolean {
+  return /\x1b[$(]/.test(latin1) || !isValidUtf8(Buffer.from(latin1, "latin1"));
 }
 
 /** What a header block needed; `charset` is set when undeclared 8-bit bytes were decoded. */
@@ -58,13 +63,13 @@ export interface HeaderFix {
 export function needsCharset(lines: HeaderLine[]): boolean {
   return lines.some((l) => {
     const outside = raw8bitOutsideWords(l.line);
-    return outside !== null && !isValidUtf8(Buffer.from(outside, "latin1"));
+    return outside !== null && misread(outside);
   });
 }
 
 /**
- * Rewrites the lines of one header block in place. Undeclared 8-bit bytes (a From name or
- * Subject written raw in the sender's charset) are decoded with one charset for the whole block,
+ * Rewrites the lines of one header block in place. Undeclared 8-bit bytes or ISO-2022-JP (a
+ * From name or Subject written raw in the sender's charset) are decoded with one charset for the whole block,
  * detected from all of them together; `hint` is a charset the same mail declares or its body was
  * found in, tried first. They are written back as UTF-8, which is how mailparser reads raw bytes.
  */
@@ -83,9 +88,8 @@ export function fixHeaderLines(lines: HeaderLine[], hint: string | null): Header
   const charset = decodeUndeclared(Buffer.from(raw.join("\n"), "latin1"), hint).charset;
   for (const l of lines) {
     if (raw8bitOutsideWords(l.line) === null) continue;
-    const bytesOfLine = Buffer.from(l.line, "latin1");
-    if (isValidUtf8(bytesOfLine)) continue;
-    const text = decodeUndeclared(bytesOfLine, charset).text;
+    if (!misread(l.line)) continue;
+    const text = decodeUndeclared(Buffer.from(l.line, "latin1"), charset).text;
     l.line = Buffer.from(text, "utf8").toString("latin1");
     fix.changed = true;
   }

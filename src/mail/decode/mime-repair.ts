@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback } from "node:stream";
 import libmime from "libmime";
 import type { MimeNode } from "@zone-eu/mailsplit";
-import { decodeAs, decodeUndeclared, isPlainAscii, isUndeclared, isUtf7, isValidUtf8 } from "./charset.js";
+import { decodeAs, decodeUndeclared, isUndeclared, isUtf7, misreadAsUtf8 } from "./charset.js";
 import { fixHeaderLines, needsCharset, type HeaderLine } from "./header-bytes.js";
 import { htmlToPlainText } from "./html-text.js";
 
@@ -181,7 +181,7 @@ export class MimeRepair extends Transform {
       return { text: decodeAs(bytes, "utf-7") ?? "", charset: "utf-7" };
     }
     if (isUndeclared(declared) || !libmime.createDecodeStream(declared).supported) {
-      if (!mustDecode && (isPlainAscii(bytes) || isValidUtf8(bytes))) return null;
+      if (!mustDecode && !misreadAsUtf8(bytes)) return null;
       const hint = node.contentType === "text/html" ? metaCharset(bytes) : null;
       const found = decodeUndeclared(bytes, hint);
       if (found.charset !== "us-ascii" && found.charset !== "utf-8") {
