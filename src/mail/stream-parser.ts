@@ -90,15 +90,88 @@ function innerMail(parsed: StreamParsed, keepAttachments: boolean): InnerMail {
   };
 }
 
+type Meta = { filename: string | undefined; contentType: string };
+type Collected = Partial<StreamParsed> & { attachments: ParsedAttachment[]; containerTexts: string[]; notes: string[] };
+/** The attachment object mailparser hands out (the subset read here). */
+interface AttachmentData {
+  content: Readable;
+  filename?: string;
+  contentType?: string;
+  contentDisposition?: string;
+  related?: boolean;
+  headers?: Map<string, unknown>;
+  release?: (() => void) | null;
+}
+
+/**
+ * Stores each attachment through the sink (or buffers it), opening containers on the way:
+ * their texts and notes go into `mail`, the files inside them to the sink.
+ */
+function attachmentReader(mail: Collected, sink: AttachmentSink | undefined, options: Record<string, unknown>, depth: number) {
+  const store = async (content: Readable, meta: Meta, inline: boolean): Promise<ParsedAttachment> => {
+    const r = sink ? await sink(content, meta) : await buffered(content);
+    return { ...meta, inline, size: r.size, sha256: r.sha256, content: (r as { content?: Buffer }).content };
+  };
+  const parseInner = async (raw: Buffer, keepAttachments: boolean) => innerMail(await parseStream(raw, keepAttachments ? sink : discard, options, depth + 1), keepAttachments);
+  const open = async (kind: ContainerKind, content: Readable, meta: Meta, inline: boolean): Promise<ParsedAttachment[]> => {
+    const bytes = (await buffered(content)).content;
+    const opened = await openContainer(kind, bytes, parseInner);
+    mail.containerTexts.push(...opened.texts);
+    mail.notes.push(...opened.notes);
+    const out: ParsedAttachment[] = [];
+    if (opened.keep) out.push(await store(streamOf(bytes), meta, inline));
+    for (const f of opened.files) out.push(await store(streamOf(f.content), { filename: f.filename, contentType: f.contentType }, false));
+    out.push(...((opened.inner?.attachments ?? []) as ParsedAttachment[]));
+    return out;
+  };
+  return (data: AttachmentData): Promise<ParsedAttachment[]> => {
+    const meta = { filename: data.filename, contentType: data.contentType || "application/octet-stream" };
+    const inline = data.contentDisposition === "inline" || data.related === true;
+    const params = (data.headers?.get("content-type") as { params?: Record<string, string> } | undefined)?.params ?? {};
+    let kind = depth < MAX_CONTAINER_DEPTH ? containerKind(meta.contentType, params, data.filename) : null;
+    // The message a delivery report returns (RFC 6522) is evidence for the bounce reader, not a forward.
+    if (kind === "rfc822" && (mail.headers?.get("content-type") as { value?: string } | undefined)?.value === "multipart/report") kind = null;
+    return kind ? open(kind, data.content, meta, inline) : store(data.content, meta, inline).then((a) => [a]);
+  };
+}
+
+function resultOf(mail: Collected, notes: string[]): StreamParsed {
+  const h = mail.headers ?? new Map();
+  const get = <T>(k: string) => h.get(k) as T | undefined;
+  return {
+    headers: h,
+    headerLines: mail.headerLines ?? [],
+    text: mail.text,
+    html: mail.html,
+    subject: get<string>("subject"),
+    from: get<AddressObject>("from"),
+    to: get<AddressObject | AddressObject[]>("to"),
+    cc: get<AddressObject | AddressObject[]>("cc"),
+    replyTo: get<AddressObject>("reply-to"),
+    messageId: get<string>("message-id"),
+    inReplyTo: get<string>("in-reply-to"),
+    references: get<string | string[]>("references"),
+    date: get<Date>("date"),
+    attachments: mail.attachments,
+    containerTexts: mail.containerTexts,
+    notes: [...new Set([...notes, ...mail.notes])],
+  };
+}
+
+/**
+ * Parses one mail (bytes or a stream of them). Attachments go to `sink` when given, else they are
+ * buffered. `depth` counts containers opened around this mail. Rejects with the error of whichever
+ * stage failed (the caller wraps it as EPARSE).
+ */
 export function parseStream(input: Buffer | Readable, sink?: AttachmentSink, options: Record<string, unknown> = {}, depth = 0): Promise<StreamParsed> {
   return new Promise((resolve, reject) => {
     const normalizer = new LineEndingNormalizer();
-    const splitter = new Splitter();
     const repair = new MimeRepair();
-    const joiner = new Joiner();
     // Our own HTML conversion (decode/html-text.ts) is the only one: mailparser's is switched off.
     const parser = new MailParser({ skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, ...options });
-    const mail: Partial<StreamParsed> & { attachments: ParsedAttachment[]; containerTexts: string[]; notes: string[] } = { attachments: [], containerTexts: [], notes: [] };
+    const stages = [normalizer, new Splitter(), repair, new Joiner(), parser] as unknown as NodeJS.ReadWriteStream[];
+    const mail: Collected = { attachments: [], containerTexts: [], notes: [] };
+    const readAttachment = attachmentReader(mail, sink, options, depth);
     let settled = false;
     const fail = (err: unknown) => {
       if (settled) return;
@@ -106,57 +179,28 @@ export function parseStream(input: Buffer | Readable, sink?: AttachmentSink, opt
       parser.destroy();
       reject(err);
     };
-    for (const stream of [normalizer, splitter, repair, joiner, parser] as NodeJS.EventEmitter[]) stream.on("error", fail);
     parser.on("headers", (headers: Headers) => {
       mail.headers = headers;
       mail.headerLines = (parser as unknown as { headerLines: HeaderLines }).headerLines;
     });
-
-    const store = async (content: Readable, meta: { filename: string | undefined; contentType: string }, inline: boolean): Promise<ParsedAttachment> => {
-      const r = sink ? await sink(content, meta) : await buffered(content);
-      return { ...meta, inline, size: r.size, sha256: r.sha256, content: (r as { content?: Buffer }).content };
-    };
-    const parseInner = async (raw: Buffer, keepAttachments: boolean) => innerMail(await parseStream(raw, keepAttachments ? sink : discard, options, depth + 1), keepAttachments);
-    const openAttachment = async (kind: ContainerKind, content: Readable, meta: { filename: string | undefined; contentType: string }, inline: boolean): Promise<ParsedAttachment[]> => {
-      const bytes = (await buffered(content)).content;
-      const opened = await openContainer(kind, bytes, parseInner);
-      mail.containerTexts.push(...opened.texts);
-      mail.notes.push(...opened.notes);
-      const out: ParsedAttachment[] = [];
-      if (opened.keep) out.push(await store(streamOf(bytes), meta, inline));
-      for (const f of opened.files) out.push(await store(streamOf(f.content), { filename: f.filename, contentType: f.contentType }, false));
-      out.push(...((opened.inner?.attachments ?? []) as ParsedAttachment[]));
-      return out;
-    };
-
     let reading = false;
     const reader = (): void => {
       reading = true;
       const data = parser.read();
       if (data === null) {
         reading = false;
-        return;
-      }
-      if (data.type === "text") {
+      } else if (data.type === "text") {
         mail.text = data.text;
         mail.html = data.html;
         reader();
-        return;
-      }
-      // One attachment at a time, as simpleParser does: the parser waits until it is consumed.
-      const meta = { filename: data.filename, contentType: data.contentType || "application/octet-stream" };
-      const inline = data.contentDisposition === "inline" || data.related === true;
-      const params = ((data.headers?.get("content-type") as { params?: Record<string, string> } | undefined)?.params ?? {}) as Record<string, string>;
-      const kind = depth < MAX_CONTAINER_DEPTH ? containerKind(meta.contentType, params, data.filename) : null;
-      const done = kind ? openAttachment(kind, data.content, meta, inline) : store(data.content, meta, inline).then((a) => [a]);
-      done.then(
-        (list) => {
+      } else {
+        // One attachment at a time, as simpleParser does: the parser waits until it is consumed.
+        readAttachment(data).then((list) => {
           mail.attachments.push(...list);
           data.release?.();
           reader();
-        },
-        fail,
-      );
+        }, fail);
+      }
     };
     parser.on("readable", () => {
       if (!reading) reader();
@@ -164,29 +208,10 @@ export function parseStream(input: Buffer | Readable, sink?: AttachmentSink, opt
     parser.on("end", () => {
       if (settled) return;
       settled = true;
-      const h = mail.headers ?? new Map();
-      const get = <T>(k: string) => h.get(k) as T | undefined;
-      resolve({
-        headers: h,
-        headerLines: mail.headerLines ?? [],
-        text: mail.text,
-        html: mail.html,
-        subject: get<string>("subject"),
-        from: get<AddressObject>("from"),
-        to: get<AddressObject | AddressObject[]>("to"),
-        cc: get<AddressObject | AddressObject[]>("cc"),
-        replyTo: get<AddressObject>("reply-to"),
-        messageId: get<string>("message-id"),
-        inReplyTo: get<string>("in-reply-to"),
-        references: get<string | string[]>("references"),
-        date: get<Date>("date"),
-        attachments: mail.attachments,
-        containerTexts: mail.containerTexts,
-        notes: [...new Set([...(normalizer.changed ? ["bare CR line endings normalised to CRLF"] : []), ...repair.notes, ...mail.notes])],
-      });
+      resolve(resultOf(mail, [...(normalizer.changed ? ["bare CR line endings normalised to CRLF"] : []), ...repair.notes]));
     });
     const source = Buffer.isBuffer(input) ? Readable.from([input]) : input;
-    source.once("error", fail);
-    source.pipe(normalizer).pipe(splitter).pipe(repair).pipe(joiner).pipe(parser);
+    for (const stream of [source, ...stages]) stream.on("error", fail);
+    stages.reduce((from, to) => from.pipe(to), source as NodeJS.ReadableStream);
   });
 }

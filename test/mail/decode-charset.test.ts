@@ -77,6 +77,19 @@ describe("mail/decode: charsets that are not declared or not understood", () => 
     expect(msg.attachments.map((a) => a.filename)).to.deep.equal(["faktura.pdf"]);
   });
 
+  const DECLARED_BODY: Array<[string, string, string]> = [
+    ["koi8-r", "Сломан сканер", "Сканер на третьем этаже не работает."],
+    ["iso-8859-1", "Kühlraum", "Der Kühlraum ist zu warm."],
+    ["shift_jis", "至急", "至急ご確認ください。"],
+  ];
+  for (const [charset, subject, body] of DECLARED_BODY) {
+    it(`a short raw ${charset} Subject is read in the charset its body declares: ${subject}`, async () => {
+      const msg = await parseMail(mail(["From: a@client.example.test\r\nSubject: ", enc(subject, charset), `\r\nContent-Type: text/plain; charset=${charset}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n`, enc(body, charset), "\r\n"]));
+      expect(msg.subject).to.equal(subject);
+      expect(msg.text).to.equal(body);
+    });
+  }
+
   const ENCODED_WORDS: Array<[string, string | Buffer, string]> = [
     ["raw latin-1 bytes inside a Q word", Buffer.from("=?iso-8859-1?Q?Gr\xfc\xdfe_aus_K\xf6ln?=", "latin1"), "Grüße aus Köln"],
     ["raw UTF-8 bytes inside a Q word", Buffer.concat([Buffer.from("=?utf-8?Q?"), Buffer.from("Grüße_aus_Zürich"), Buffer.from("?=")]), "Grüße aus Zürich"],

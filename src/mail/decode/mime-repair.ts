@@ -92,23 +92,18 @@ export class MimeRepair extends Transform {
     const lines = (node.headers ? node.headers.getList() : []) as HeaderLine[];
     const leaf = !node.multipart && !(node.rfc822 && node.messageNode);
     const isText = leaf && TEXT_TYPES.has(node.contentType || "text/plain");
-    if (node.root && needsCharset(lines) && (isText || node.multipart)) {
+    const bodyText = isText && !node.filename && node.disposition !== "attachment";
+    if (node.root && needsCharset(lines) && (bodyText || node.multipart)) {
       // Fixed once the first text part is known; until then everything waits in the queue.
       this.rootWaiting = node;
     } else {
-      if (this.rootWaiting && !isText && leaf) this.releaseRoot(null);
+      // A file before any body text: the header is decided without the body's help.
+      if (leaf && !bodyText) this.releaseRoot(null);
       this.fixHeaders(node, isUndeclared(node.charset) ? null : (node.charset as string));
     }
-    if (isText && node.filename) {
-      if (node.disposition !== "attachment") this.makeAttachment(node);
-      this.out(node);
-      return;
-    }
-    if (isText && node.disposition !== "attachment") {
-      this.current = { node, body: [] };
-      return;
-    }
-    this.out(node);
+    if (isText && node.filename && node.disposition !== "attachment") this.makeAttachment(node);
+    if (bodyText) this.current = { node, body: [] };
+    else this.out(node);
   }
 
   private fixHeaders(node: MimeNode, charset: string | null): void {
