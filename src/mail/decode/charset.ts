@@ -67,7 +67,7 @@ export function decodeAs(bytes: Uint8Array, charset: string): string | null {
     return Encoding.convert(bytes, { to: "UNICODE", from: "JIS", type: "string" });
   }
   // Names as mail writes them that iconv-lite spells differently.
-  const alias: Record<string, string> = { ksc56011987: "cp949", ks_c_56011987: "cp949", iso88598i: "iso88598", xsjis: "shiftjis", windows874: "cp874" };
+  const alias: Record<string, string> = { ksc56011987: "cp949", iso88598i: "iso88598", xsjis: "shiftjis" };
   const resolved = alias[name] ?? charset;
   if (!iconv.encodingExists(resolved)) return null;
   return iconv.decode(Buffer.from(bytes), resolved);

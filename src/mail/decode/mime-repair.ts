@@ -67,6 +67,11 @@ export class MimeRepair extends Transform {
   }
 
   override _transform(chunk: Chunk, _encoding: BufferEncoding, done: TransformCallback): void {
+    // Most chunks are bytes of parts nobody rewrites: passed on without a promise each.
+    if (chunk.type !== "node" && !this.current) {
+      this.out(chunk);
+      return done();
+    }
     this.handle(chunk).then(() => done(), done);
   }
 
