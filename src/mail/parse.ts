@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { convert as htmlToText } from "html-to-text";
 import type { Readable } from "node:stream";
 import type { AddressObject } from "mailparser";
-import { parseStream, type AttachmentSink, type StreamParsed } from "./stream-parser.js";
+import { bodyTextOf, parseStream, type AttachmentSink, type StreamParsed } from "./stream-parser.js";
+import { isValidUtf8 } from "./decode/charset.js";
 import { TicketpostError } from "../shared/errors.js";
 import { safeFilename } from "./filename.js";
 import { contentFingerprint } from "./fingerprint.js";
@@ -38,7 +38,9 @@ function headerStrings(parsed: Pick<StreamParsed, "headerLines">): Record<string
   for (const line of parsed.headerLines) {
     const key = line.key.toLowerCase();
     const colon = line.line.indexOf(":");
-    const value = (colon >= 0 ? line.line.slice(colon + 1) : "").replace(/\r?\n[ \t]+/g, " ").trim();
+    // mailsplit holds header lines one char per byte; MimeRepair made every 8-bit byte UTF-8.
+    const bytes = Buffer.from(colon >= 0 ? line.line.slice(colon + 1) : "", "latin1");
+    const value = (isValidUtf8(bytes) ? bytes.toString("utf8") : bytes.toString("latin1")).replace(/\r?\n[ \t]+/g, " ").trim();
     (out[key] ??= []).push(value);
   }
   return out;
@@ -62,21 +64,16 @@ function deliveredTo(headers: Record<string, string[]>): string[] {
   return [...out];
 }
 
-function bodyText(parsed: Pick<StreamParsed, "text" | "html">): string {
-  if (parsed.text && parsed.text.trim() !== "") return parsed.text.replace(/\r\n/g, "\n").trim();
-  if (typeof parsed.html === "string" && parsed.html.trim() !== "") {
-    // mailparser leaves this to us for multipart/related and for HTML it refused (too deep); without
-    // a depth limit, deeply nested HTML overflows the stack with a RangeError.
-    try {
-      return htmlToText(parsed.html, { wordwrap: false, limits: { maxDepth: 1000 }, selectors: [{ selector: "img", format: "skip" }] }).trim();
-    } catch (err) {
-      throw new TicketpostError("EPARSE", `HTML body could not be converted to text: ${(err as Error).message}`, { cause: err });
-    }
-  }
-  return "";
+/** The text parts (or the HTML as text), then what containers held: TNEF, S/MIME, forwarded mails. */
+function bodyText(parsed: StreamParsed): string {
+  return [bodyTextOf(parsed), ...parsed.containerTexts].filter((t) => t !== "").join("\n\n");
 }
 
-/** Bytes in, an InboundMessage out. MIME, charsets and addresses are mailparser's job. */
+/**
+ * Bytes in, an InboundMessage out. MIME, charsets and addresses are mailparser's job; what it
+ * would misread is repaired first (see stream-parser.ts), and `notes` says what was done.
+ * Throws TicketpostError EPARSE when the bytes are not a mail.
+ */
 export async function parseMail(raw: Buffer): Promise<InboundMessage> {
   return toInbound(await runParser(raw), sha256(raw), raw.length);
 }
@@ -130,8 +127,10 @@ function toInbound(parsed: StreamParsed, rawSha256: string, rawSize: number): In
     headers,
     rawSize,
     rawSha256,
-    notes: [],
+    notes: [...parsed.notes],
   };
+  if (!parsed.text?.trim() && typeof parsed.html === "string" && parsed.html.trim() !== "") inbound.notes.push("HTML body converted to text");
+  if (inbound.text === "" && attachments.length > 0) inbound.notes.push(`no text body; ${attachments.length} attachment(s)`);
   return { ...inbound, fingerprint: contentFingerprint(inbound) };
 }
 

@@ -1,0 +1,74 @@
+import { expect } from "chai";
+import { parseMail } from "../../src/mail/parse.js";
+
+/*
+ * InboundMessage.fingerprint: one mail delivered twice (re-encoded by a relay, with trace headers
+ * added on the way) has one fingerprint; another mail that reuses a Message-ID has another.
+ */
+
+const HEADERS = [
+  "From: Jörg Bäcker <joerg@client.example.test>",
+  "To: support@example.test",
+  "Cc: Heike <heike@client.example.test>",
+  "Subject: =?utf-8?Q?K=C3=BChlschrank_im_Lager_defekt?=",
+  "Date: Wed, 04 Mar 2026 09:30:00 +0100",
+  "Message-ID: <kuehl-1@client.example.test>",
+  "MIME-Version: 1.0",
+];
+const TEXT = "Hallo,\n\nder Kühlschrank im Lager kühlt nicht mehr – die Anzeige zeigt 14 °C.\nBitte schnell prüfen.\n\nGrüße\nJörg";
+
+const TRACE = [
+  "Return-Path: <joerg@client.example.test>",
+  "Delivered-To: support@example.test",
+  "X-Original-To: support@example.test",
+  "Received: from mx.client.example.test (mx.client.example.test [192.0.2.10]) by mx.example.test with ESMTPS id 4Z1; Wed, 04 Mar 2026 09:30:02 +0100",
+  "Received: from relay.example.test by mx.example.test; Wed, 04 Mar 2026 09:30:03 +0100",
+  "Authentication-Results: mx.example.test; dkim=pass header.d=client.example.test; spf=pass",
+  "ARC-Seal: i=1; a=rsa-sha256; t=1772613003; cv=none; d=relay.example.test; s=arc; b=dGVzdA==",
+  "ARC-Message-Signature: i=1; a=rsa-sha256; c=relaxed/relaxed; d=relay.example.test; s=arc; h=from:to:subject; bh=dGVzdA==; b=dGVzdA==",
+  "ARC-Authentication-Results: i=1; relay.example.test; dkim=pass",
+  "DKIM-Signature: v=1; a=rsa-sha256; d=relay.example.test; s=sel; h=from:to; bh=dGVzdA==; b=dGVzdA==",
+];
+
+const qp = (text: string) =>
+  Buffer.from(text.replace(/\n/g, "\r\n"), "utf8")
+    .toString("latin1")
+    .replace(/[\x80-\xff=]/g, (c) => `=${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+function eightBit(text: string, headers = HEADERS): Buffer {
+  return Buffer.from([...headers, "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit", "", text.replace(/\n/g, "\r\n"), ""].join("\r\n"), "utf8");
+}
+
+describe("mail/parse: content fingerprint", () => {
+  it("stays the same when a relay re-encodes the body (8bit → quoted-printable) and adds trace headers", async () => {
+    const original = await parseMail(eightBit(TEXT));
+    const relayed = await parseMail(Buffer.from([...TRACE, ...HEADERS, "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", "", qp(TEXT), ""].join("\r\n"), "latin1"));
+    expect(relayed.text).to.equal(original.text);
+    expect(relayed.messageId).to.equal(original.messageId);
+    expect(relayed.fingerprint).to.equal(original.fingerprint);
+  });
+
+  it("stays the same for base64, LF line ends, and the same mail sent as multipart/alternative's text part", async () => {
+    const original = await parseMail(eightBit(TEXT));
+    const base64 = await parseMail(Buffer.from([...HEADERS, "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: base64", "", Buffer.from(TEXT.replace(/\n/g, "\r\n")).toString("base64"), ""].join("\n")));
+    expect(base64.fingerprint).to.equal(original.fingerprint);
+    const lf = await parseMail(Buffer.from(eightBit(TEXT).toString("utf8").replace(/\r\n/g, "\n")));
+    expect(lf.fingerprint).to.equal(original.fingerprint);
+  });
+
+  it("differs for a different body under the same Message-ID", async () => {
+    const first = await parseMail(eightBit(TEXT));
+    const second = await parseMail(eightBit(TEXT.replace("14 °C", "18 °C")));
+    expect(second.messageId).to.equal(first.messageId);
+    expect(second.fingerprint).not.to.equal(first.fingerprint);
+  });
+
+  it("differs for a different attachment under the same Message-ID and text", async () => {
+    const withFile = (content: string) =>
+      parseMail(Buffer.from([...HEADERS, "Content-Type: multipart/mixed; boundary=\"f\"", "", "--f", "Content-Type: text/plain; charset=utf-8", "", "Photo attached.", "--f", "Content-Type: image/jpeg; name=\"photo.jpg\"", "Content-Transfer-Encoding: base64", "", Buffer.from(content).toString("base64"), "--f--", ""].join("\r\n")));
+    const a = await withFile("first photo");
+    const b = await withFile("second photo");
+    expect(b.text).to.equal(a.text);
+    expect(b.fingerprint).not.to.equal(a.fingerprint);
+  });
+});
