@@ -4,12 +4,10 @@ import { notifyOverdue } from "../tickets/workflow/overdue.js";
 import { loadConfig } from "../config/load.js";
 import type { TicketpostConfig } from "../config/schema.js";
 import { openDatabase } from "../db/data-source.js";
-import { drainMailbox } from "../mailbox/drain.js";
-import { ImapMailbox } from "../mailbox/imap-mailbox.js";
 import { TicketpostError } from "../shared/errors.js";
 import { createLogger } from "../shared/logger.js";
 import { listFailedMails, listTickets, showTicket } from "../tickets/queries.js";
-import { closeDb, createSender, drainDeps, openGateway, spoolOptions } from "./gateway.js";
+import { closeDb, createSender, drainAllOnce, openGateway } from "./gateway.js";
 import { runDaemon } from "./daemon.js";
 import { runIngest } from "./ingest.js";
 import { printInspection, runAddresses, runFailedRetry, runInspect } from "./hygiene-commands.js";
@@ -265,13 +263,7 @@ export async function main(argv: string[]): Promise<number> {
       const ctx = await openGateway(config, logger);
       const sender = createSender(config, ctx);
       try {
-        const mb = await ImapMailbox.open({ ...config.imap, idle: false }, logger, spoolOptions(config));
-        let summary;
-        try {
-          summary = await drainMailbox(mb, config.imap, drainDeps(ctx));
-        } finally {
-          await mb.close();
-        }
+        const summary = await drainAllOnce(config, ctx);
         const overdue = await notifyOverdue(ctx.db, ctx, config.overdue.repeatHours);
         const sent = await sender.runOnce();
         const result = { mails: summary.processed + summary.failed, byOutcome: summary.byOutcome, failed: summary.failed, overdueNotices: overdue, outbox: sent, stoppedBy: summary.stoppedBy ? { code: summary.stoppedBy.code, message: summary.stoppedBy.message } : null };

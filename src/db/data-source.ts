@@ -9,8 +9,9 @@ import { Workflow1764259200000 } from "./migrations/0002-workflow.js";
 import { Instances1764345600000 } from "./migrations/0003-instances.js";
 import { Settings1764432000000 } from "./migrations/0004-settings.js";
 import { OutboxAddress1764518400000 } from "./migrations/0005-outbox-address.js";
+import { Mailboxes1764604800000 } from "./migrations/0006-mailboxes.js";
 
-export const MIGRATIONS = [Initial1764172800000, Workflow1764259200000, Instances1764345600000, Settings1764432000000, OutboxAddress1764518400000];
+export const MIGRATIONS = [Initial1764172800000, Workflow1764259200000, Instances1764345600000, Settings1764432000000, OutboxAddress1764518400000, Mailboxes1764604800000];
 
 export interface DatabaseOptions {
   /** postgres://… selects PostgreSQL; null means SQLite at sqlitePath. */

@@ -5,9 +5,12 @@ import type { Logger } from "../shared/logger.js";
 import { drainMailbox, type DrainDeps, type DrainSummary } from "./drain.js";
 import { ImapMailbox, type SpoolOptions } from "./imap-mailbox.js";
 import { SerialRunner } from "./serial-runner.js";
+import type { AccountLogins } from "../auth/logins.js";
 
 export interface PollerOptions {
-  imap: ImapConfig;
+  imap: ImapConfig & { id?: string; key?: string };
+  /** Passwords and OAuth2 token sources (shared with the SMTP side). */
+  logins?: AccountLogins;
   deps: DrainDeps;
   logger: Logger;
   /** Where big mails are streamed to disk (see SpoolOptions). */
@@ -53,7 +56,7 @@ export class MailboxPoller {
 
   private async ensureConnected(): Promise<ImapMailbox> {
     if (this.mailbox?.connected) return this.mailbox;
-    const mb = await ImapMailbox.open(this.opts.imap, this.opts.logger, this.opts.spool ?? null);
+    const mb = await ImapMailbox.open(this.opts.imap, this.opts.logger, this.opts.spool ?? null, this.opts.logins);
     mb.on("exists", () => {
       this.opts.logger.info("IDLE: new mail announced");
       void this.poll();

@@ -43,6 +43,11 @@ export interface SmtpRelayOptions {
    * dmarc=pass only when the SMTP-authenticated user is the From address.
    */
   authservId?: string;
+  /**
+   * OAuth2 as a mail provider does it: `tokenOnly` users may authenticate with SASL XOAUTH2 only,
+   * and their token must be active and name them (checked with `introspect`, RFC 7662).
+   */
+  oauth2?: { introspect(token: string): Promise<{ active: boolean; username?: string }>; tokenOnly: string[] };
 }
 
 const HOST = "127.0.0.1";
@@ -101,7 +106,7 @@ export async function startSmtpRelay(opts: SmtpRelayOptions): Promise<SmtpRelay>
       throw new Error(`LMTP rejected ${rejected.join(", ")}${delivered}${reasons ? `: ${reasons}` : ""}`);
     }
   };
-  const server = await listen(deliver, opts.authservId);
+  const server = await listen(deliver, opts.authservId, opts.oauth2);
   return { ...server, stop: () => server.stop().finally(() => lmtp.close()) };
 }
 
@@ -127,7 +132,23 @@ export function stampAuthenticationResults(raw: Buffer, authservId: string, auth
   return Buffer.from([stamp, ...kept].join("\r\n") + body, "latin1");
 }
 
-async function listen(deliver: Deliver | undefined, authservId?: string): Promise<SmtpSink> {
+type AuthCheck = NonNullable<SmtpRelayOptions["oauth2"]>;
+
+/** smtp-server's onAuth: anything goes, except for token-only users (XOAUTH2 with an active token naming them). */
+function authenticate(oauth2: AuthCheck | undefined) {
+  const tokenOnly = new Set((oauth2?.tokenOnly ?? []).map((u) => u.toLowerCase()));
+  return (auth: { method: string; username?: string; accessToken?: string }, _session: unknown, callback: (err: Error | null, res?: { user: string }) => void): void => {
+    const user = (auth.username ?? "anonymous").toLowerCase();
+    if (!tokenOnly.has(user)) return callback(null, { user: auth.username ?? "anonymous" });
+    if (auth.method !== "XOAUTH2" || !auth.accessToken) return callback(smtpError(535, "5.7.8 this account accepts OAuth2 (XOAUTH2) only"));
+    oauth2!.introspect(auth.accessToken).then(
+      (r) => (r.active && r.username?.toLowerCase() === user ? callback(null, { user: auth.username! }) : callback(smtpError(535, "5.7.8 token not accepted"))),
+      (err: Error) => callback(smtpError(454, `4.7.0 token check failed: ${err.message}`)),
+    );
+  };
+}
+
+async function listen(deliver: Deliver | undefined, authservId?: string, oauth2?: AuthCheck): Promise<SmtpSink> {
   const accepted: AcceptedMail[] = [];
   const listeners = new Set<AcceptedListener>();
 
@@ -169,9 +190,8 @@ async function listen(deliver: Deliver | undefined, authservId?: string): Promis
     size: MAX_MESSAGE_BYTES,
     closeTimeout: CLOSE_TIMEOUT_MS,
     disableReverseLookup: true,
-    onAuth(auth, _session, callback) {
-      callback(null, { user: auth.username ?? "anonymous" });
-    },
+    ...(oauth2 ? { authMethods: ["PLAIN", "LOGIN", "XOAUTH2"] } : {}),
+    onAuth: authenticate(oauth2),
     onData(stream, session, callback) {
       void onData(stream, session, callback);
     },
