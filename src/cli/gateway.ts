@@ -100,7 +100,10 @@ export async function openGateway(config: TicketpostConfig, logger: Logger, opts
 
 /** What the drain loop needs; for a mailbox with its own default department, a context that routes there. */
 export function drainDeps(ctx: GatewayContext, onBatch?: () => void, mailbox?: { config: TicketpostConfig; mailbox: MailboxConfig }): DrainDeps {
-  const own = mailbox?.mailbox.defaultDepartment ? { ...ctx, directory: directoryOf(mailbox.config, mailbox.mailbox) } : ctx;
+  // Routing and agent verification depend on the mailbox a mail was taken from.
+  const own = mailbox
+    ? { ...ctx, directory: directoryOf(mailbox.config, mailbox.mailbox), verifyAgent: agentVerifierFor(mailbox.config, (msg) => ctx.blobs.get(msg.rawSha256), undefined, mailbox.mailbox) }
+    : ctx;
   return {
     process: (pos, raw) => processMail(own, pos, raw),
     giveUp: (pos, err) => recordFailure(ctx, pos, new TicketpostError(err.code, `gave up after repeated errors: ${err.message}`, { retryable: false }), null, []),
