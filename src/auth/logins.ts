@@ -3,7 +3,7 @@ import { TicketpostError } from "../shared/errors.js";
 import { silentLogger, type Logger } from "../shared/logger.js";
 import type { TokenProblem } from "./problems.js";
 import { OAuth2TokenSource, type AccessTokenSource } from "./token-source.js";
-import { memoryGrantStore, type GrantStore } from "./token-store.js";
+import { memoryGrantStore, seedOf, type GrantStore } from "./token-store.js";
 
 /** What an IMAP or SMTP client logs in with: a password, or an OAuth2 access token (SASL XOAUTH2 / OAUTHBEARER). */
 export type Credentials = { user: string; pass: string } | { user: string; accessToken: string };
@@ -22,9 +22,11 @@ export class AccountLogins {
   sourceFor(account: AccountLogin): AccessTokenSource | null {
     if (!account.oauth2) return null;
     const fresh = new OAuth2TokenSource(account.oauth2, account.user, this.store, this.logger.child({ component: "oauth2" }));
-    const known = this.sources.get(fresh.key);
+    // Shared only by accounts that would send the very same request.
+    const key = [fresh.key, account.oauth2.clientSecret ? seedOf(account.oauth2.clientSecret) : "", account.oauth2.certificateFile ?? "", account.oauth2.refreshToken ? seedOf(account.oauth2.refreshToken) : ""].join("|");
+    const known = this.sources.get(key);
     if (known) return known;
-    this.sources.set(fresh.key, fresh);
+    this.sources.set(key, fresh);
     return fresh;
   }
 

@@ -69,7 +69,8 @@ export async function startTokenServer(o: TokenServerOptions): Promise<TokenServ
         client_secret: c.clientSecret,
         grant_types: c.grants,
         response_types: c.grants.includes("authorization_code") ? ["code"] : [],
-        redirect_uris: c.redirectUris ?? [],
+        // ticketpost auth listens on a loopback port of its choice (RFC 8252 section 7.3).
+        redirect_uris: c.redirectUris ?? (c.grants.includes("authorization_code") ? ["http://127.0.0.1/"] : []),
         token_endpoint_auth_method: "client_secret_post",
         ...(c.mailbox ? { mailbox: c.mailbox } : {}),
       })),
