@@ -75,10 +75,14 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
   }, { name: "overdue", noOverlap: true });
   // A standby asks for a mailbox often enough to take over within the lease; a leader over its
   // share runs once more, and lets the mailbox go before that run.
-  const standby = config.database.url ? setInterval(() => {
+  const standby = config.database.url ? setInterval(async () => {
+    for (const [id, poller] of pollers) if (!leadership.leads(id)) void poller.poll();
+    // One mailbox at a time is handed over; the next tick sees the new share.
     for (const [id, poller] of pollers) {
-      if (!leadership.leads(id)) void poller.poll();
-      else void leadership.overShare(id).then((over) => (over ? poller.poll() : null));
+      if (await leadership.overShare(id)) {
+        void poller.handOver();
+        break;
+      }
     }
   }, Math.max(1000, (config.instances.leaseSeconds * 1000) / 6)) : null;
   standby?.unref();

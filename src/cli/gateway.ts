@@ -111,7 +111,7 @@ export function drainDeps(ctx: GatewayContext, onBatch?: () => void, mailbox?: {
       if (ids.length) await ctx.db.getRepository(MailReceipt).update({ id: In(ids) }, { movedTo: folder });
     },
     afterBatch: onBatch,
-    logger: ctx.logger,
+    logger: mailbox ? ctx.logger.child({ mailbox: mailbox.mailbox.id }) : ctx.logger,
   };
 }
 

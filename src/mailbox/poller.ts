@@ -37,6 +37,7 @@ export class MailboxPoller {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private readonly runner: SerialRunner<DrainSummary | null>;
   lastRun: { at: Date; summary: DrainSummary | null; error: string | null } | null = null;
+  private yieldAsked = false;
 
   constructor(private readonly opts: PollerOptions) {
     this.reconnectDelay = opts.reconnectMinMs ?? 1000;
@@ -47,6 +48,15 @@ export class MailboxPoller {
   async start(): Promise<void> {
     this.task = cron.schedule(this.opts.imap.schedule, () => void this.poll(), { name: "mailbox-poll", noOverlap: true });
     await this.poll();
+  }
+
+  /**
+   * Asks a run in progress to stop after its current batch, and runs once more (whose mayPoll
+   * lets the mailbox go): an instance over its share hands over even in the middle of a backlog.
+   */
+  handOver(): Promise<DrainSummary | null> {
+    this.yieldAsked = true;
+    return this.poll();
   }
 
   poll(): Promise<DrainSummary | null> {
@@ -110,7 +120,8 @@ export class MailboxPoller {
     }
     try {
       const mb = await this.ensureConnected();
-      const summary = await drainMailbox(mb, this.opts.imap, this.opts.deps);
+      this.yieldAsked = false;
+      const summary = await drainMailbox(mb, this.opts.imap, { ...this.opts.deps, shouldYield: () => this.yieldAsked });
       this.lastRun = { at, summary, error: summary.stoppedBy?.message ?? null };
       if (summary.stoppedBy) this.opts.logger.error("poll stopped early; mails stay in the inbox", { code: summary.stoppedBy.code, error: summary.stoppedBy.message });
       return summary;

@@ -98,8 +98,9 @@ export function advisoryLeadership(url: string, names: Record<string, string>, l
         const fair = await share(c);
         if (held.has(mailbox)) {
           if (held.size <= fair) return true;
-          await c.query("SELECT pg_advisory_unlock($1, $2)", key);
+          // Forgotten before the await, so a second mailbox checked meanwhile stays.
           held.delete(mailbox);
+          await c.query("SELECT pg_advisory_unlock($1, $2)", key);
           logger.info("mailbox handed over: another instance is free to drain it", { mailbox });
           return false;
         }
