@@ -16,6 +16,7 @@ import { runTicketAction, TICKET_ACTIONS } from "./ticket-actions.js";
 import { gatherStatus, printChecks, printStatus, runChecks } from "./ops-commands.js";
 import { liveInstancesOfOtherVersions } from "../ops/instance.js";
 import { printFailed, printTicket, printTicketList } from "./print.js";
+import { AUTH_HELP, authCommand } from "./commands/auth.js";
 
 const HELP: Record<string, string> = {
   main: `ticketpost — email-driven ticket gateway
@@ -30,6 +31,7 @@ Commands:
   import PATH...   import mail from .eml files, Maildir folders and mbox files (migration, backlog)
   status           mailbox, database, outbox and last poll at a glance (--json)
   check            validate the configuration and try every connection
+  auth [ACCOUNT]   one-time OAuth2 consent for a refresh-token account (Google, Microsoft delegated)
   backup FILE      copy the SQLite database online to FILE
   tickets list     list tickets (--status S --department D --assignee A --overdue --queue --json)
   tickets show ID  one ticket with its history (ID: 42, T-42 or [#T-42]; --json)
@@ -135,6 +137,7 @@ command, bounce, report, auto-reply, loop, duplicate, stranger, rejected) with e
 the trail, the parsed fields (title, requester, department, priority, urgency, due date,
 commands, attachments) and, for a bounce, the failed recipients with status and reason.
 `,
+  auth: AUTH_HELP,
   addresses: `ticketpost addresses list [--json] [--config FILE]
 ticketpost addresses clear ADDRESS [--config FILE]
 
@@ -184,6 +187,7 @@ export async function main(argv: string[]): Promise<number> {
       "no-send": { type: "boolean" },
       notify: { type: "boolean" },
       all: { type: "boolean" },
+      browser: { type: "boolean" },
     },
   });
   const [command, sub, arg] = positionals;
@@ -277,6 +281,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     case "start":
       return runDaemon(config, logger);
+    case "auth":
+      return authCommand(config, sub, { browser: values.browser });
     case "import": {
       const paths = positionals.slice(1);
       if (paths.length === 0) usage("ticketpost import: name at least one .eml file, Maildir folder or mbox file");

@@ -3,7 +3,8 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { startTokenServer, type TokenServer } from "../harness/token-server.js";
-import { MailWorld, requireDovecot, SUPPORT, waitFor } from "../helpers/mail-world.js";
+import { spawn } from "node:child_process";
+import { CLI, MailWorld, requireDovecot, SUPPORT, waitFor } from "../helpers/mail-world.js";
 
 /*
  * OAuth2 end to end: a real authorization server (oidc-provider) issuing tokens that live three
@@ -28,7 +29,7 @@ async function worldWithTokens(grant: "client_credentials" | "refresh_token"): P
       { clientId: "ticketpost-desk", clientSecret: CLIENT_SECRET, grants: ["refresh_token", "authorization_code"] },
     ],
   });
-  const oauth2 = { grant, clientId: grant === "client_credentials" ? "ticketpost-app" : "ticketpost-desk", tokenEndpoint: tokens.tokenEndpoint, scope: tokens.scope };
+  const oauth2 = { grant, clientId: grant === "client_credentials" ? "ticketpost-app" : "ticketpost-desk", tokenEndpoint: tokens.tokenEndpoint, authorizationEndpoint: tokens.authorizationEndpoint, scope: tokens.scope };
   const world = await MailWorld.start([CUSTOMER], {}, "sqlite", {}, {
     dovecot: { oauth2: { introspectionUrl: tokens.introspectionUrlWithCredentials, scope: tokens.scope, tokenOnly: [SUPPORT] } },
     relay: { oauth2: { introspect: (t) => tokens.introspect(t), tokenOnly: [SUPPORT] } },
@@ -205,4 +206,34 @@ describe("end to end: OAuth2 refresh token with rotation, revocation and restart
       await again.exited;
     }
   });
+
+  for (const way of ["pasted", "loopback"] as const) {
+    it(`ticketpost auth: the browser consent (address ${way}) is stored and used by the gateway, with no token in the environment`, async () => {
+      await tokens.revokeGrants(SUPPORT);
+      const noToken = { TICKETPOST_OAUTH_CLIENT_SECRET: CLIENT_SECRET };
+      const child = spawn(process.execPath, [CLI, "auth", "imap", "--browser", "--config", world.configPath], { env: { ...process.env, ...noToken }, stdio: ["pipe", "pipe", "pipe"] });
+      let out = "";
+      let err = "";
+      child.stdout!.on("data", (d) => (out += d));
+      child.stderr!.on("data", (d) => (err += d));
+      const exited = new Promise<number | null>((r) => child.on("close", r));
+      const authUrl = await waitFor("the printed address", async () => /^\s+(http\S+)$/m.exec(err)?.[1] ?? (child.exitCode !== null ? Promise.reject(new Error(err)) : null), 20_000);
+      const back = await tokens.signIn(authUrl, SUPPORT);
+      expect(back).to.match(/^http:\/\/127\.0\.0\.1:\d+\/\?code=/);
+      if (way === "pasted") child.stdin!.write(`${back}\n`);
+      else await fetch(back);
+      expect(await exited, err).to.equal(0);
+      expect(out).to.contain("consent stored for support@example.test (imap)");
+      expectNoSecrets(out + err, tokens);
+
+      const daemon = world.startDaemon(noToken);
+      try {
+        await world.user(CUSTOMER).send({ to: SUPPORT, subject: `After consent ${way}`, text: "x" });
+        await world.user(CUSTOMER).waitForMail((m) => m.subject.includes(`After consent ${way}`), { timeoutMs: 30_000 });
+      } finally {
+        daemon.child.kill("SIGTERM");
+        await daemon.exited;
+      }
+    });
+  }
 });

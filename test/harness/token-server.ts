@@ -43,6 +43,12 @@ export interface TokenServer {
   /** Revokes every grant of `account` (its refresh and access tokens stop working). */
   revokeGrants(account: string): Promise<number>;
   introspect(token: string): Promise<{ active: boolean; username?: string }>;
+  /**
+   * A browser signing in as `account` at an authorization URL: follows the redirects, fills the
+   * login (and consent) form, and returns the address the server finally sends it to (the
+   * client's redirect URI with the code), without opening it.
+   */
+  signIn(authorizationUrl: string, account: string): Promise<string>;
   /** Every token value it has issued (access and refresh): none may ever appear in a log. */
   issued: Set<string>;
   /** How many tokens it issued, by grant type. */
@@ -72,6 +78,8 @@ export async function startTokenServer(o: TokenServerOptions): Promise<TokenServ
         // ticketpost auth listens on a loopback port of its choice (RFC 8252 section 7.3).
         redirect_uris: c.redirectUris ?? (c.grants.includes("authorization_code") ? ["http://127.0.0.1/"] : []),
         token_endpoint_auth_method: "client_secret_post",
+        // A native app: its loopback redirect may use any port (RFC 8252 section 7.3).
+        ...(c.grants.includes("authorization_code") ? { application_type: "native" } : {}),
         ...(c.mailbox ? { mailbox: c.mailbox } : {}),
       })),
       { client_id: INTROSPECTOR.clientId, client_secret: INTROSPECTOR.clientSecret, grant_types: [], response_types: [], redirect_uris: [] },
@@ -164,6 +172,40 @@ export async function startTokenServer(o: TokenServerOptions): Promise<TokenServ
       });
       return (await res.json()) as { active: boolean; username?: string };
     },
+    signIn: (url, account) => browse(issuer, url, account),
     stop: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+async function browse(issuer: string, start: string, account: string): Promise<string> {
+  const jar = new Map<string, string>();
+  let url = start;
+  let body: URLSearchParams | null = null;
+  for (let hop = 0; hop < 20; hop++) {
+    if (!url.startsWith(issuer)) return url;
+    const res = await fetch(url, {
+      method: body ? "POST" : "GET",
+      redirect: "manual",
+      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; "), ...(body ? { "content-type": "application/x-www-form-urlencoded" } : {}) },
+      body: body ?? undefined,
+    });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(";");
+      const eq = pair.indexOf("=");
+      jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    body = null;
+    const location = res.headers.get("location");
+    if (location) {
+      url = new URL(location, url).href;
+      continue;
+    }
+    const html = await res.text();
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+    const prompt = /name="prompt" value="(\w+)"/.exec(html)?.[1];
+    if (!action || !prompt) throw new Error(`sign-in stopped at ${url} (${res.status}: ${html.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").slice(0, 300)})`);
+    url = new URL(action.replace(/&amp;/g, "&"), url).href;
+    body = new URLSearchParams(prompt === "login" ? { prompt, login: account, password: "any" } : { prompt });
+  }
+  throw new Error("sign-in did not finish in 20 steps");
 }
