@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import * as client from "openid-client";
 import type { OAuth2Config } from "../config/schema.js";
 import type { Logger } from "../shared/logger.js";
+import { TicketpostError } from "../shared/errors.js";
 import { diagnoseTokenError, fixFor, problemError, type TokenProblem } from "./problems.js";
 import { grantKey, seedOf, type GrantStore, type StoredGrant } from "./token-store.js";
 
@@ -115,6 +116,8 @@ export class OAuth2TokenSource implements AccessTokenSource {
       this.problem = null;
       return token;
     } catch (err) {
+      // The database holding the refresh token failed, not the authorization server.
+      if ((err as { driverError?: unknown }).driverError !== undefined) throw new TicketpostError("EDB", `${this.config.key}: the stored OAuth2 grant could not be read or written: ${(err as Error).message}`, { cause: err });
       const problem = (err as { problem?: TokenProblem }).problem ?? diagnoseTokenError(err, this.config, this.skewMs);
       const first = this.problem?.message !== problem.message;
       this.problem = problem;

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type { DataSource, EntityManager } from "typeorm";
+import { rm, stat, writeFile } from "node:fs/promises";
+import type { DataSource } from "typeorm";
 import { GatewaySetting } from "../db/entities.js";
 
 /**
@@ -21,8 +22,9 @@ export interface StoredGrant {
 
 export interface GrantStore {
   /**
-   * Runs `fn` with the stored grant while no other process runs it for the same key: a row lock
-   * on PostgreSQL, SQLite's write lock otherwise. What `fn` returns (when not null) is stored.
+   * Runs `fn` with the stored grant while nothing else runs it for the same key: in this process
+   * one after the other; between processes a row lock on PostgreSQL, a lock file with SQLite.
+   * What `fn` returns (when not null) is stored.
    */
   exclusive<T>(key: string, fn: (current: StoredGrant | null) => Promise<{ store: StoredGrant | null; result: T }>): Promise<T>;
   read(key: string): Promise<StoredGrant | null>;
@@ -48,31 +50,72 @@ function parse(value: string | undefined): StoredGrant | null {
   }
 }
 
+const chains = new Map<string, Promise<unknown>>();
+
+/** Runs `fn` after every earlier call with the same key in this process has finished. */
+function serially<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const run = (chains.get(key) ?? Promise.resolve()).then(fn);
+  chains.set(key, run.catch(() => undefined));
+  return run;
+}
+
+/**
+ * Between processes on one SQLite file (the daemon and `check`, say): a lock file beside the
+ * database, made with O_EXCL. Not a transaction: better-sqlite3 has one connection per process,
+ * which the mail pipeline's transactions use, and waits for a lock synchronously.
+ */
+async function withLockFile<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await writeFile(file, String(process.pid), { flag: "wx" });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      // A holder killed mid-refresh leaves its file: a minute is far longer than one token request.
+      const age = await stat(file).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > 60_000) await rm(file, { force: true });
+      else if (Date.now() > deadline) throw new Error(`${file} is held by another process`);
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
 export function databaseGrantStore(db: DataSource): GrantStore {
   const postgres = db.options.type === "postgres";
-  const lockedRead = async (em: EntityManager, key: string): Promise<StoredGrant | null> => {
-    if (postgres) {
-      // The row must exist to be locked; a concurrent insert of the same key loses harmlessly.
-      await em.query(`INSERT INTO gateway_setting ("key", "value") VALUES ($1, '') ON CONFLICT ("key") DO NOTHING`, [key]);
-      const rows: Array<{ value: string }> = await em.query(`SELECT "value" FROM gateway_setting WHERE "key" = $1 FOR UPDATE`, [key]);
-      return parse(rows[0]?.value);
-    }
-    // A write first takes SQLite's write lock, so a second process waits here (busy_timeout).
-    await em.query(`INSERT OR IGNORE INTO gateway_setting ("key", "value") VALUES (?, '')`, [key]);
-    return parse((await em.findOne(GatewaySetting, { where: { key } }))?.value);
-  };
+  const read = async (key: string) => parse((await db.getRepository(GatewaySetting).findOne({ where: { key } }))?.value);
+  if (!postgres) {
+    const lockFile = `${String(db.options.database)}.oauth2.lock`;
+    return {
+      read,
+      exclusive: (key, fn) =>
+        serially(key, () =>
+          withLockFile(lockFile, async () => {
+            const { store, result } = await fn(await read(key));
+            if (store) await db.getRepository(GatewaySetting).upsert({ key, value: JSON.stringify(store) }, ["key"]);
+            return result;
+          }),
+        ),
+    };
+  }
   return {
-    async exclusive(key, fn) {
-      return db.transaction(async (em) => {
-        const current = await lockedRead(em, key);
-        const { store, result } = await fn(current);
-        if (store) await em.update(GatewaySetting, { key }, { value: JSON.stringify(store) });
-        return result;
-      });
-    },
-    async read(key) {
-      return parse((await db.getRepository(GatewaySetting).findOne({ where: { key } }))?.value);
-    },
+    read,
+    // A row lock: the row must exist to be locked; a concurrent insert of the same key loses harmlessly.
+    exclusive: (key, fn) =>
+      serially(key, () =>
+        db.transaction(async (em) => {
+          await em.query(`INSERT INTO gateway_setting ("key", "value") VALUES ($1, '') ON CONFLICT ("key") DO NOTHING`, [key]);
+          const rows: Array<{ value: string }> = await em.query(`SELECT "value" FROM gateway_setting WHERE "key" = $1 FOR UPDATE`, [key]);
+          const { store, result } = await fn(parse(rows[0]?.value));
+          if (store) await em.update(GatewaySetting, { key }, { value: JSON.stringify(store) });
+          return result;
+        }),
+      ),
   };
 }
 
