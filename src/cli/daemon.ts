@@ -14,7 +14,7 @@ export function mailboxLockName(m: MailboxConfig): string {
   return `${m.host}/${m.user}/${m.mailbox}`;
 }
 
-function pollerFor(config: TicketpostConfig, ctx: Gateway, m: MailboxConfig, leadership: Leadership, metrics: GatewayMetrics, onRun: () => void, wake: () => void): MailboxPoller {
+function pollerFor(config: TicketpostConfig, ctx: Gateway, m: MailboxConfig, leadership: Leadership, metrics: GatewayMetrics, onRun: (run: Parameters<GatewayMetrics["pollRun"]>[0]) => void, wake: () => void): MailboxPoller {
   const deps = { ...drainDeps(ctx, wake, { config, mailbox: m }), onResult: (r: Parameters<GatewayMetrics["mailResult"]>[0]) => metrics.mailResult(r) };
   return new MailboxPoller({
     imap: m,
@@ -23,10 +23,7 @@ function pollerFor(config: TicketpostConfig, ctx: Gateway, m: MailboxConfig, lea
     mayPoll: () => leadership.check(m.id),
     spool: spoolOptions(config),
     logger: ctx.logger.child({ component: "mailbox", mailbox: m.id }),
-    onRun: (run) => {
-      metrics.pollRun(run);
-      onRun();
-    },
+    onRun: (run) => onRun(run),
   });
 }
 
@@ -60,7 +57,13 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
   const heartbeat = (fields: Parameters<InstanceRecord["update"]>[0] = state()) =>
     instance.update(fields).catch((err) => logger.warn("heartbeat not written", { error: (err as Error).message }));
   await heartbeat({});
-  for (const m of config.mailboxes) pollers.set(m.id, pollerFor(config, ctx, m, leadership, metrics, () => void heartbeat(), () => sender.wake()));
+  const afterRun = (run: Parameters<GatewayMetrics["pollRun"]>[0]) => {
+    const now = state();
+    // The IDLE gauge stays one number: up while every mailbox this instance drains is connected.
+    metrics.pollRun({ ...run, idleConnected: now.idleConnected });
+    void heartbeat(now);
+  };
+  for (const m of config.mailboxes) pollers.set(m.id, pollerFor(config, ctx, m, leadership, metrics, afterRun, () => sender.wake()));
 
   const overdueTask = cron.schedule(config.overdue.schedule, async () => {
     try {
