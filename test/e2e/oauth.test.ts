@@ -26,10 +26,10 @@ async function worldWithTokens(grant: "client_credentials" | "refresh_token"): P
     accessTokenSeconds: TOKEN_SECONDS,
     clients: [
       { clientId: "ticketpost-app", clientSecret: CLIENT_SECRET, grants: ["client_credentials"], mailbox: SUPPORT },
-      { clientId: "ticketpost-desk", clientSecret: CLIENT_SECRET, grants: ["refresh_token", "authorization_code"] },
+      { clientId: "ticketpost-desk", clientSecret: CLIENT_SECRET, grants: ["refresh_token", "authorization_code", "urn:ietf:params:oauth:grant-type:device_code"] },
     ],
   });
-  const oauth2 = { grant, clientId: grant === "client_credentials" ? "ticketpost-app" : "ticketpost-desk", tokenEndpoint: tokens.tokenEndpoint, authorizationEndpoint: tokens.authorizationEndpoint, scope: tokens.scope };
+  const oauth2 = { grant, clientId: grant === "client_credentials" ? "ticketpost-app" : "ticketpost-desk", tokenEndpoint: tokens.tokenEndpoint, authorizationEndpoint: tokens.authorizationEndpoint, deviceAuthorizationEndpoint: tokens.deviceAuthorizationEndpoint, scope: tokens.scope };
   const world = await MailWorld.start([CUSTOMER], {}, "sqlite", {}, {
     dovecot: { oauth2: { introspectionUrl: tokens.introspectionUrlWithCredentials, scope: tokens.scope, tokenOnly: [SUPPORT] } },
     relay: { oauth2: { introspect: (t) => tokens.introspect(t), tokenOnly: [SUPPORT] } },
@@ -205,6 +205,24 @@ describe("end to end: OAuth2 refresh token with rotation, revocation and restart
       again.child.kill("SIGTERM");
       await again.exited;
     }
+  });
+
+  it("ticketpost auth: the device-code consent (Microsoft's way) is stored", async () => {
+    await tokens.revokeGrants(SUPPORT);
+    const noToken = { TICKETPOST_OAUTH_CLIENT_SECRET: CLIENT_SECRET };
+    const child = spawn(process.execPath, [CLI, "auth", "imap", "--config", world.configPath], { env: { ...process.env, ...noToken }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (err += d));
+    const exited = new Promise<number | null>((r) => child.on("close", r));
+    expect(await waitFor("the code", async () => /enter the code (\S+)/.exec(err)?.[1] ?? (child.exitCode !== null ? Promise.reject(new Error(err)) : null), 20_000)).to.match(/^[A-Z-]+$/);
+    const complete = /\(or open (\S+)\)/.exec(err)![1];
+    await tokens.signIn(complete, SUPPORT);
+    expect(await exited, err).to.equal(0);
+    expect(out).to.contain("consent stored for support@example.test (imap)");
+    const check = await world.cli(["check"], noToken);
+    expect(check.stdout).to.match(/^ok\s+oauth2\s+refresh_token token for support@example\.test/m);
   });
 
   for (const way of ["pasted", "loopback"] as const) {

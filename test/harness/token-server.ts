@@ -201,11 +201,20 @@ async function browse(issuer: string, start: string, account: string): Promise<s
       continue;
     }
     const html = await res.text();
-    const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
-    const prompt = /name="prompt" value="(\w+)"/.exec(html)?.[1];
-    if (!action || !prompt) throw new Error(`sign-in stopped at ${url} (${res.status}: ${html.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").slice(0, 300)})`);
-    url = new URL(action.replace(/&amp;/g, "&"), url).href;
-    body = new URLSearchParams(prompt === "login" ? { prompt, login: account, password: "any" } : { prompt });
+    const form = /<form[^>]*action="([^"]+)"[^>]*>/.exec(html);
+    // A page without a form is where the sign-in ends (the device flow's "you may close this").
+    if (!form) return url;
+    const fields = new URLSearchParams();
+    for (const [input] of html.matchAll(/<input[^>]*>/g)) {
+      const name = /name="([^"]+)"/.exec(input)?.[1];
+      if (!name) continue;
+      const value = /value="([^"]*)"/.exec(input)?.[1] ?? "";
+      if (name === "login") fields.set(name, account);
+      else if (name === "password") fields.set(name, "any");
+      else if (/type="hidden"/.test(input)) fields.set(name, value.replace(/&amp;/g, "&"));
+    }
+    url = new URL(form[1].replace(/&amp;/g, "&"), url).href;
+    body = fields;
   }
   throw new Error("sign-in did not finish in 20 steps");
 }
