@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { In } from "typeorm";
-import type { TicketpostConfig } from "../config/schema.js";
+import type { MailboxConfig, TicketpostConfig } from "../config/schema.js";
 import { AddressFlag, MailReceipt } from "../db/entities.js";
 import { moveFromFailed } from "../mailbox/imap-mailbox.js";
 import { TicketpostError } from "../shared/errors.js";
@@ -70,7 +70,8 @@ export async function runFailedRetry(config: TicketpostConfig, logger: Logger, i
     const repo = ctx.db.getRepository(MailReceipt);
     const receipts = await repo.find({ where: ids === "all" ? { outcome: "failed" } : { id: In(ids), outcome: "failed" }, order: { id: "ASC" } });
     if (ids !== "all") for (const id of ids) if (!receipts.some((r) => r.id === id)) lines.push(`#${id}: no failed mail with this id (see ticketpost failed list)`);
-    const recovered: string[] = [];
+    // Per mailbox: each has its own Failed folder and login (the stored OAuth2 grant among them).
+    const recovered = new Map<MailboxConfig, string[]>();
     for (const r of receipts) {
       if (!r.rawSha256) {
         lines.push(`#${r.id}: its bytes were not kept; cannot retry`);
@@ -82,15 +83,18 @@ export async function runFailedRetry(config: TicketpostConfig, logger: Logger, i
       const result = await processMail(ctx, { mailbox: "(retry)", uidValidity: r.id, uid: attempt }, raw);
       await repo.update({ id: r.id }, { outcome: "retried", reason: `${r.reason ?? ""} → retried as #${result.receiptId}: ${result.outcome}`.slice(0, 2000) });
       if (result.outcome === "failed") stillFailed++;
-      else if (r.movedTo === config.imap.failedFolder && r.messageIdHeader) recovered.push(r.messageIdHeader);
+      else {
+        const m = config.mailboxes.find((x) => x.id === r.mailbox) ?? config.imap;
+        if (r.movedTo === m.failedFolder && r.messageIdHeader) recovered.set(m, [...(recovered.get(m) ?? []), r.messageIdHeader]);
+      }
       lines.push(`#${r.id}: ${result.outcome}${result.ticketId ? ` (ticket ${config.referencePrefix}-${result.ticketId})` : ""}${result.outcome === "failed" ? `: ${result.errorCode} ${result.reason}` : ""} [now #${result.receiptId}]`);
     }
-    if (recovered.length) {
-      const moved = await moveFromFailed(config.imap, recovered).catch((err) => {
-        lines.push(`the copies in ${config.imap.failedFolder} could not be moved: ${(err as Error).message}`);
+    for (const [m, messageIds] of recovered) {
+      const moved = await moveFromFailed(m, messageIds, ctx.logins).catch((err) => {
+        lines.push(`the copies in ${m.failedFolder} could not be moved: ${(err as Error).message}`);
         return 0;
       });
-      if (moved) lines.push(`moved ${moved} mail(s) from ${config.imap.failedFolder} to ${config.imap.processedFolder}`);
+      if (moved) lines.push(`moved ${moved} mail(s) from ${m.failedFolder} to ${m.processedFolder}`);
     }
     const sender = createSender(config, ctx);
     try {
