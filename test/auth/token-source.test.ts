@@ -1,4 +1,9 @@
 import { expect } from "chai";
+import { execFileSync } from "node:child_process";
+import { createPublicKey } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { DataSource } from "typeorm";
 import { AccountLogins } from "../../src/auth/logins.js";
 import { CLOCK_SKEW_LIMIT_MS, diagnoseTokenError } from "../../src/auth/problems.js";
@@ -126,5 +131,30 @@ describe("OAuth2 problems: each with its fix", () => {
   }
   it("a skew under the limit is not blamed", () => {
     expect(diagnoseTokenError({ error: "invalid_grant" }, o, CLOCK_SKEW_LIMIT_MS - 1000).kind).to.equal("consent");
+  });
+});
+
+describe("OAuth2 certificate credentials (private_key_jwt, as Microsoft's certificate credentials)", function () {
+  let tokens: TokenServer;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "tp-cert-"));
+    const pemKey = path.join(dir, "key.pem");
+    const pemCert = path.join(dir, "cert.pem");
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", pemKey, "-out", pemCert, "-days", "1", "-subj", "/CN=ticketpost-test"], { stdio: "ignore" });
+    writeFileSync(path.join(dir, "both.pem"), readFileSync(pemCert, "utf8") + readFileSync(pemKey, "utf8"));
+    const jwk = createPublicKey(readFileSync(pemCert, "utf8")).export({ format: "jwk" });
+    tokens = await startTokenServer({ accessTokenSeconds: 60, clients: [{ clientId: "cert-app", clientSecret: "", jwks: { keys: [{ ...jwk, use: "sig", alg: "RS256" }] }, grants: ["client_credentials"], mailbox: "support@example.test" }] });
+  });
+  after(async () => {
+    await tokens?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("obtains a token with an assertion signed by the certificate's key, and no secret", async () => {
+    const cfg = { ...oauth2(tokens, "client_credentials"), clientId: "cert-app", clientSecret: null, certificateFile: path.join(dir, "both.pem") };
+    const source = new AccountLogins().sourceFor({ user: "support@example.test", password: null, oauth2: cfg, passwordEnv: "" })!;
+    const token = await source.accessToken();
+    expect((await tokens.introspect(token)).username).to.equal("support@example.test");
   });
 });

@@ -16,7 +16,10 @@ import OidcProvider from "oidc-provider";
  */
 export interface TokenClient {
   clientId: string;
+  /** client_secret_post; or, with `jwks`, private_key_jwt (certificate credentials) and no secret. */
   clientSecret: string;
+  /** Public keys for private_key_jwt. */
+  jwks?: { keys: object[] };
   grants: Array<"client_credentials" | "refresh_token" | "authorization_code" | "urn:ietf:params:oauth:grant-type:device_code">;
   /** client_credentials: the mailbox this app may open. */
   mailbox?: string;
@@ -72,12 +75,11 @@ export async function startTokenServer(o: TokenServerOptions): Promise<TokenServ
     clients: [
       ...o.clients.map((c) => ({
         client_id: c.clientId,
-        client_secret: c.clientSecret,
+        ...(c.jwks ? { jwks: c.jwks, token_endpoint_auth_method: "private_key_jwt" } : { client_secret: c.clientSecret, token_endpoint_auth_method: "client_secret_post" }),
         grant_types: c.grants,
         response_types: c.grants.includes("authorization_code") ? ["code"] : [],
         // ticketpost auth listens on a loopback port of its choice (RFC 8252 section 7.3).
         redirect_uris: c.redirectUris ?? (c.grants.includes("authorization_code") ? ["http://127.0.0.1/"] : []),
-        token_endpoint_auth_method: "client_secret_post",
         // A native app: its loopback redirect may use any port (RFC 8252 section 7.3).
         ...(c.grants.includes("authorization_code") ? { application_type: "native" } : {}),
         ...(c.mailbox ? { mailbox: c.mailbox } : {}),
