@@ -1,8 +1,21 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+/** oidc-provider's start-up advice (development keys, Node 22) is for its production users, not this test server. */
+function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const warn = console.warn;
+  const info = console.info;
+  const keep = (f: typeof console.warn) => (...args: unknown[]) => (/^oidc-provider (WARNING|NOTICE)/.test(String(args[0])) ? undefined : f(...args));
+  console.warn = keep(warn);
+  console.info = keep(info);
+  return fn().finally(() => {
+    console.warn = warn;
+    console.info = info;
+  });
+}
+
 // oidc-provider ships no types; the few calls made here are typed by hand below.
-// @ts-expect-error no declaration file
-import OidcProvider from "oidc-provider";
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const OidcProvider: any = await quietly(async () => (await import("oidc-provider" as string)).default);
 
 /*
  * A real OAuth2 authorization server on loopback (oidc-provider), issuing access tokens that
@@ -71,7 +84,7 @@ export async function startTokenServer(o: TokenServerOptions): Promise<TokenServ
   const issued = new Set<string>();
   const counts: Record<string, number> = {};
 
-  const provider = new OidcProvider(issuer, {
+  const provider = await quietly(async () => new OidcProvider(issuer, {
     clients: [
       ...o.clients.map((c) => ({
         client_id: c.clientId,
@@ -123,7 +136,7 @@ export async function startTokenServer(o: TokenServerOptions): Promise<TokenServ
     issueRefreshToken: async () => true,
     ttl: { IdToken: 60, AccessToken: o.accessTokenSeconds, ClientCredentials: o.accessTokenSeconds, RefreshToken: 24 * 3600, Grant: 24 * 3600, Session: 3600, Interaction: 600, DeviceCode: 600, AuthorizationCode: 60 },
     pkce: { required: () => false },
-  });
+  }));
   provider.on("server_error", (_ctx: unknown, err: Error) => console.error("token server error:", err));
   for (const [event, kind] of [["access_token.saved", "access"], ["client_credentials.saved", "client_credentials"], ["refresh_token.saved", "refresh"]] as const) {
     provider.on(event, (token: { jti: string }) => {
