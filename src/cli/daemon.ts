@@ -1,41 +1,70 @@
 import cron from "node-cron";
-import type { TicketpostConfig } from "../config/schema.js";
+import type { MailboxConfig, TicketpostConfig } from "../config/schema.js";
 import { MailboxPoller } from "../mailbox/poller.js";
 import { startHttpServer } from "../ops/http-server.js";
 import { InstanceRecord, VERSION } from "../ops/instance.js";
-import { advisoryLeadership, soleLeader } from "../ops/leadership.js";
+import { advisoryLeadership, soleLeader, type Leadership } from "../ops/leadership.js";
 import { GatewayMetrics } from "../ops/metrics.js";
 import type { Logger } from "../shared/logger.js";
 import { notifyOverdue } from "../tickets/workflow/overdue.js";
-import { closeDb, createSender, drainDeps, openGateway, spoolOptions } from "./gateway.js";
+import { closeDb, createSender, drainDeps, openGateway, spoolOptions, type Gateway } from "./gateway.js";
 
-/** `ticketpost start`: IDLE + schedule + outbox sender + overdue job (+ HTTP), until SIGTERM/SIGINT. */
+/** The lock name of a mailbox: server, login and folder (the single imap block's is what it always was). */
+export function mailboxLockName(m: MailboxConfig): string {
+  return `${m.host}/${m.user}/${m.mailbox}`;
+}
+
+function pollerFor(config: TicketpostConfig, ctx: Gateway, m: MailboxConfig, leadership: Leadership, metrics: GatewayMetrics, onRun: (run: Parameters<GatewayMetrics["pollRun"]>[0]) => void, wake: () => void): MailboxPoller {
+  const deps = { ...drainDeps(ctx, wake, { config, mailbox: m }), onResult: (r: Parameters<GatewayMetrics["mailResult"]>[0]) => metrics.mailResult(r) };
+  return new MailboxPoller({
+    imap: m,
+    logins: ctx.logins,
+    deps,
+    mayPoll: () => leadership.check(m.id),
+    spool: spoolOptions(config),
+    logger: ctx.logger.child({ component: "mailbox", mailbox: m.id }),
+    onRun: (run) => onRun(run),
+  });
+}
+
+/** `ticketpost start`: per mailbox IDLE + schedule, the outbox sender and the overdue job (+ HTTP), until SIGTERM/SIGINT. */
 export async function runDaemon(config: TicketpostConfig, logger: Logger): Promise<number> {
   const ctx = await openGateway(config, logger);
   const sender = createSender(config, ctx);
   const metrics = new GatewayMetrics(ctx.db);
   const instance = new InstanceRecord(ctx.db);
-  const heartbeat = (fields: Parameters<InstanceRecord["update"]>[0]) =>
-    instance.update(fields).catch((err) => logger.warn("heartbeat not written", { error: (err as Error).message }));
-  await heartbeat({});
   const swept = await ctx.blobs.sweep();
   if (swept) logger.info("removed files left half-written by an earlier process", { files: swept });
 
-  const deps = { ...drainDeps(ctx, () => sender.wake()), onResult: (r: Parameters<GatewayMetrics["mailResult"]>[0]) => metrics.mailResult(r) };
   const leadership = config.database.url
-    ? advisoryLeadership(config.database.url, `${config.imap.host}/${config.imap.user}/${config.imap.mailbox}`, config.instances.leaseSeconds, logger.child({ component: "leadership" }))
+    ? advisoryLeadership(config.database.url, Object.fromEntries(config.mailboxes.map((m) => [m.id, mailboxLockName(m)])), config.instances.leaseSeconds, logger.child({ component: "leadership" }))
     : soleLeader;
-  const poller = new MailboxPoller({
-    imap: config.imap,
-    deps,
-    mayPoll: () => leadership.check(),
-    spool: spoolOptions(config),
-    logger: logger.child({ component: "mailbox" }),
-    onRun: (run) => {
-      metrics.pollRun(run);
-      void heartbeat({ lastPollAt: run.at, lastPollError: run.error, idleConnected: run.idleConnected });
-    },
-  });
+  const pollers = new Map<string, MailboxPoller>();
+  // The heartbeat sums up every mailbox this instance drains: IDLE is up when it is up on all of them.
+  const state = () => {
+    const led = config.mailboxes.filter((m) => leadership.leads(m.id));
+    const runs = led.map((m) => pollers.get(m.id)?.lastRun).filter((r) => !!r);
+    const errors = led.flatMap((m) => (pollers.get(m.id)?.lastRun?.error ? [`${m.id}: ${pollers.get(m.id)!.lastRun!.error}`] : []));
+    const problems = ctx.logins.problems().map((p) => `${p.account}: ${p.problem.kind}: ${p.problem.message} → fix: ${p.problem.fix}`);
+    const last = runs.map((r) => r.at).sort((a, b) => b.getTime() - a.getTime())[0] ?? null;
+    return {
+      lastPollAt: last,
+      lastPollError: [...problems, ...errors].join("; ") || null,
+      idleConnected: led.length > 0 && led.every((m) => pollers.get(m.id)?.idleConnected),
+      mailboxes: led.map((m) => m.id),
+    };
+  };
+  const heartbeat = (fields: Parameters<InstanceRecord["update"]>[0] = state()) =>
+    instance.update(fields).catch((err) => logger.warn("heartbeat not written", { error: (err as Error).message }));
+  await heartbeat({});
+  const afterRun = (run: Parameters<GatewayMetrics["pollRun"]>[0]) => {
+    const now = state();
+    // The IDLE gauge stays one number: up while every mailbox this instance drains is connected.
+    metrics.pollRun({ ...run, idleConnected: now.idleConnected });
+    void heartbeat(now);
+  };
+  for (const m of config.mailboxes) pollers.set(m.id, pollerFor(config, ctx, m, leadership, metrics, afterRun, () => sender.wake()));
+
   const overdueTask = cron.schedule(config.overdue.schedule, async () => {
     try {
       const n = await notifyOverdue(ctx.db, ctx, config.overdue.repeatHours);
@@ -47,13 +76,21 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
       logger.error("overdue check failed", { error: (err as Error).message });
     }
   }, { name: "overdue", noOverlap: true });
-  // A standby asks for the mailbox often enough to take over within the lease.
-  const standby = config.database.url ? setInterval(() => {
-    if (!leadership.leader) void poller.poll();
+  // A standby asks for a mailbox often enough to take over within the lease; a leader over its
+  // share runs once more, and lets the mailbox go before that run.
+  const standby = config.database.url ? setInterval(async () => {
+    for (const [id, poller] of pollers) if (!leadership.leads(id)) void poller.poll();
+    // One mailbox at a time is handed over; the next tick sees the new share.
+    for (const [id, poller] of pollers) {
+      if (await leadership.overShare(id)) {
+        void poller.handOver();
+        break;
+      }
+    }
   }, Math.max(1000, (config.instances.leaseSeconds * 1000) / 6)) : null;
   standby?.unref();
   // Between polls the heartbeat still says the process is alive (status, upgrades).
-  const beat = setInterval(() => void heartbeat({ lastPollAt: poller.lastRun?.at ?? null, lastPollError: poller.lastRun?.error ?? null, idleConnected: poller.idleConnected }), 60_000);
+  const beat = setInterval(() => void heartbeat(), 60_000);
   beat.unref();
   const httpServer = config.http.enabled
     ? await startHttpServer({
@@ -62,8 +99,14 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
         db: ctx.db,
         metrics,
         logger,
-        // A standby (another instance drains the mailbox) is healthy without an IMAP connection.
-        health: { imapConnected: () => !leadership.leader || poller.idleConnected || (!config.imap.idle && !poller.lastRun?.error), lastPoll: () => (poller.lastRun ? { at: poller.lastRun.at, error: poller.lastRun.error } : null) },
+        // A standby (others drain the mailboxes) is healthy without an IMAP connection.
+        health: {
+          imapConnected: () => [...pollers].every(([id, p]) => !leadership.leads(id) || p.idleConnected || (!config.mailboxes.find((m) => m.id === id)!.idle && !p.lastRun?.error)),
+          lastPoll: () => {
+            const s = state();
+            return s.lastPollAt ? { at: s.lastPollAt, error: s.lastPollError } : null;
+          },
+        },
       })
     : null;
 
@@ -75,10 +118,11 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
       if (standby) clearInterval(standby);
       await overdueTask.stop();
       await httpServer?.close();
-      await poller.stop();
+      const final = state();
+      for (const p of pollers.values()) await p.stop();
       await sender.stop();
       await leadership.close();
-      await heartbeat({ stoppedAt: new Date(), idleConnected: false, lastPollAt: poller.lastRun?.at ?? null, lastPollError: poller.lastRun?.error ?? null });
+      await heartbeat({ ...final, stoppedAt: new Date(), idleConnected: false, mailboxes: [] });
       await closeDb(ctx.db);
       logger.info("stopped");
     })();
@@ -87,9 +131,9 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
   const done = new Promise<void>((resolve) => {
     for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => void stop(sig).then(resolve));
   });
-  logger.info("ticketpost started", { version: VERSION, instance: instance.id, mailbox: config.imap.mailbox, schedule: config.imap.schedule, idle: config.imap.idle });
+  logger.info("ticketpost started", { version: VERSION, instance: instance.id, mailboxes: config.mailboxes.map((m) => m.id), mailbox: config.imap.mailbox, schedule: config.imap.schedule, idle: config.imap.idle });
   sender.start();
-  await poller.start();
+  await Promise.all([...pollers.values()].map((p) => p.start()));
   await done;
   return 0;
 }

@@ -7,13 +7,18 @@ import { GatewaySetting, MailReceipt } from "../db/entities.js";
 import { openDatabase } from "../db/data-source.js";
 import { TemplateSet } from "../notify/templates.js";
 import { OutboxSender } from "../notify/sender.js";
-import { SmtpTransport, type MailTransport } from "../notify/smtp-transport.js";
+import type { MailTransport } from "../notify/smtp-transport.js";
 import { NOTIFICATION_EVENTS } from "../notify/events/index.js";
 import { systemClock, type Clock } from "../shared/clock.js";
-import { TicketpostError } from "../shared/errors.js";
+import { asTicketpostError, TicketpostError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import type { DrainDeps } from "../mailbox/drain.js";
-import type { SpoolOptions } from "../mailbox/imap-mailbox.js";
+import { ImapMailbox, type SpoolOptions } from "../mailbox/imap-mailbox.js";
+import { drainMailbox, type DrainSummary } from "../mailbox/drain.js";
+import { mailboxTransport } from "../mailbox/outgoing-route.js";
+import { AccountLogins } from "../auth/logins.js";
+import { databaseGrantStore } from "../auth/token-store.js";
+import type { MailboxConfig } from "../config/schema.js";
 import type { GatewayContext } from "../tickets/context.js";
 import { processMail, recordFailure } from "../tickets/pipeline.js";
 import { In } from "typeorm";
@@ -44,12 +49,23 @@ export async function sharedSetting(db: DataSource, key: string, make: () => str
   return (await repo.findOneOrFail({ where: { key } })).value;
 }
 
-export function directoryOf(config: TicketpostConfig): Directory {
-  const login = config.imap.user.toLowerCase();
-  return new Directory(config.departments, config.defaultDepartment, config.agents, config.languages, config.language, config.supportAddress, login.includes("@") ? [login] : []);
+/**
+ * Who is who. Every mailbox's address and login are ours (never a participant, never answered);
+ * for mail taken from a mailbox with a default department, that department is the default.
+ */
+export function directoryOf(config: TicketpostConfig, mailbox?: MailboxConfig): Directory {
+  const own = new Set<string>();
+  for (const m of config.mailboxes) {
+    for (const a of [m.address, m.user.toLowerCase()]) if (a.includes("@") && a !== config.supportAddress) own.add(a);
+  }
+  const defaultDepartment = mailbox?.defaultDepartment ?? config.defaultDepartment;
+  return new Directory(config.departments, defaultDepartment, config.agents, config.languages, config.language, config.supportAddress, [...own]);
 }
 
-export async function openGateway(config: TicketpostConfig, logger: Logger, opts: { clock?: Clock; migrate?: boolean } = {}): Promise<GatewayContext> {
+/** The gateway's context plus the logins (passwords, OAuth2 token sources) of every account. */
+export type Gateway = GatewayContext & { logins: AccountLogins };
+
+export async function openGateway(config: TicketpostConfig, logger: Logger, opts: { clock?: Clock; migrate?: boolean } = {}): Promise<Gateway> {
   const templates = new TemplateSet(config.templatesDir, config.language);
   const directory = directoryOf(config);
   checkTemplates(templates, directory.languagesInUse());
@@ -57,6 +73,7 @@ export async function openGateway(config: TicketpostConfig, logger: Logger, opts
   const blobs = new BlobStore(path.join(config.dataDir, "blobs"));
   const secret = config.referenceSecret ?? (await sharedSetting(db, "reference-secret", () => randomBytes(32).toString("base64url")));
   return {
+    logins: new AccountLogins(databaseGrantStore(db), logger),
     db,
     blobs,
     templates,
@@ -81,19 +98,27 @@ export async function openGateway(config: TicketpostConfig, logger: Logger, opts
   };
 }
 
-export function drainDeps(ctx: GatewayContext, onBatch?: () => void): DrainDeps {
+/** What the drain loop needs; for a mailbox with its own default department, a context that routes there. */
+export function drainDeps(ctx: GatewayContext, onBatch?: () => void, mailbox?: { config: TicketpostConfig; mailbox: MailboxConfig }): DrainDeps {
+  // Routing and agent verification depend on the mailbox a mail was taken from.
+  const own = mailbox
+    ? { ...ctx, directory: directoryOf(mailbox.config, mailbox.mailbox), verifyAgent: agentVerifierFor(mailbox.config, (msg) => ctx.blobs.get(msg.rawSha256), undefined, mailbox.mailbox) }
+    : ctx;
   return {
-    process: (pos, raw) => processMail(ctx, pos, raw),
+    process: (pos, raw) => processMail(own, pos, raw),
     giveUp: (pos, err) => recordFailure(ctx, pos, new TicketpostError(err.code, `gave up after repeated errors: ${err.message}`, { retryable: false, cause: err })),
     markMoved: async (ids, folder) => {
       if (ids.length) await ctx.db.getRepository(MailReceipt).update({ id: In(ids) }, { movedTo: folder });
     },
     afterBatch: onBatch,
-    logger: ctx.logger,
+    logger: mailbox ? ctx.logger.child({ mailbox: mailbox.mailbox.id }) : ctx.logger,
   };
 }
 
-export function createSender(config: TicketpostConfig, ctx: GatewayContext, transport: MailTransport = new SmtpTransport(config.smtp)): OutboxSender {
+/** Sends every mail through the SMTP account, and from the address, of the mailbox its ticket came in through. */
+export function createSender(config: TicketpostConfig, ctx: Gateway | GatewayContext, transport?: MailTransport): OutboxSender {
+  const logins = "logins" in ctx ? ctx.logins : new AccountLogins();
+  transport ??= mailboxTransport(config, ctx.db, logins);
   return new OutboxSender({
     db: ctx.db,
     transport,
@@ -128,4 +153,33 @@ export async function sendQueuedNow(config: TicketpostConfig, ctx: GatewayContex
   } finally {
     await sender.stop();
   }
+}
+
+/**
+ * `poll-once`: drains every mailbox in turn (one IMAP connection each, no IDLE) and adds up what
+ * happened. A mailbox that cannot be reached stops only itself; the summary names it.
+ */
+export async function drainAllOnce(config: TicketpostConfig, ctx: Gateway): Promise<DrainSummary & { mailboxes: Record<string, DrainSummary> }> {
+  const total: DrainSummary & { mailboxes: Record<string, DrainSummary> } = { processed: 0, failed: 0, byOutcome: {}, stoppedBy: null, mailboxes: {} };
+  for (const m of config.mailboxes) {
+    let summary: DrainSummary;
+    try {
+      const mb = await ImapMailbox.open({ ...m, idle: false }, ctx.logger, spoolOptions(config), ctx.logins);
+      try {
+        summary = await drainMailbox(mb, m, drainDeps(ctx, undefined, { config, mailbox: m }));
+      } finally {
+        await mb.close();
+      }
+    } catch (err) {
+      const e = asTicketpostError(err, "EIMAP");
+      ctx.logger.error("mailbox not drained", { mailbox: m.id, code: e.code, error: e.message });
+      summary = { processed: 0, failed: 0, byOutcome: {}, stoppedBy: e };
+    }
+    total.mailboxes[m.id] = summary;
+    total.processed += summary.processed;
+    total.failed += summary.failed;
+    for (const [k, n] of Object.entries(summary.byOutcome)) total.byOutcome[k] = (total.byOutcome[k] ?? 0) + n;
+    total.stoppedBy ??= summary.stoppedBy;
+  }
+  return total;
 }

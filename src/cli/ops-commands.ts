@@ -1,9 +1,12 @@
-import nodemailer from "nodemailer";
 import type { DataSource } from "typeorm";
 import type { TicketpostConfig } from "../config/schema.js";
 import { GatewayInstance, MailReceipt, OutboxMail } from "../db/entities.js";
 import { openDatabase } from "../db/data-source.js";
-import { probeMailbox } from "../mailbox/imap-mailbox.js";
+import { probeMailbox, type MailboxProbe } from "../mailbox/imap-mailbox.js";
+import { AccountLogins } from "../auth/logins.js";
+import { checkAccounts, type CheckLine } from "../auth/account-checks.js";
+import { databaseGrantStore } from "../auth/token-store.js";
+import type { MailboxConfig } from "../config/schema.js";
 import { NOTIFICATION_EVENTS } from "../notify/events/index.js";
 import { TemplateSet } from "../notify/templates.js";
 import { ALIVE_MS } from "../ops/instance.js";
@@ -13,11 +16,14 @@ import { directoryOf } from "./gateway.js";
 /** `ticketpost status`: is everything reachable, and how much work is waiting. */
 export async function gatherStatus(config: TicketpostConfig) {
   const now = Date.now();
-  const mailbox = await probeMailbox(config.imap, [config.imap.mailbox, config.imap.processedFolder, config.imap.failedFolder]);
   let database: Record<string, unknown>;
   let db: DataSource | null = null;
+  const mailboxes: Array<ReturnType<typeof mailboxStatus>> = [];
   try {
     db = await openDatabase(config.database, { migrate: false, allowPending: true });
+    // The stored (rotated) refresh tokens are what the daemon uses; status must use the same.
+    const logins = new AccountLogins(databaseGrantStore(db));
+    for (const m of config.mailboxes) mailboxes.push(mailboxStatus(m, await probeMailbox(m, [m.mailbox, m.processedFolder, m.failedFolder], logins)));
     const applied: Array<{ name: string }> = await db.query(`SELECT name FROM ticketpost_migrations ORDER BY id`);
     const pending = await db.showMigrations();
     const outbox = db.getRepository(OutboxMail);
@@ -36,7 +42,7 @@ export async function gatherStatus(config: TicketpostConfig) {
       },
       failedMails: await db.getRepository(MailReceipt).count({ where: { outcome: "failed" } }),
       lastPollAt: lastPoll?.toISOString() ?? null,
-      instances: instances.map((i) => ({ id: i.id, version: i.version, alive: !i.stoppedAt && now - i.heartbeatAt.getTime() < ALIVE_MS, lastPollAt: i.lastPollAt?.toISOString() ?? null, lastPollError: i.lastPollError, idleConnected: i.idleConnected })),
+      instances: instances.map((i) => ({ id: i.id, version: i.version, alive: !i.stoppedAt && now - i.heartbeatAt.getTime() < ALIVE_MS, mailboxes: i.mailboxes ? (JSON.parse(i.mailboxes) as string[]) : [], lastPollAt: i.lastPollAt?.toISOString() ?? null, lastPollError: i.lastPollError, idleConnected: i.idleConnected })),
     };
   } catch (err) {
     const e = asTicketpostError(err, "EDB");
@@ -44,37 +50,39 @@ export async function gatherStatus(config: TicketpostConfig) {
   } finally {
     if (db?.isInitialized) await db.destroy();
   }
+  // Without a database there is no stored token: still show what the mail server says.
+  if (mailboxes.length === 0) for (const m of config.mailboxes) mailboxes.push(mailboxStatus(m, await probeMailbox(m, [m.mailbox, m.processedFolder, m.failedFolder])));
   return {
-    ok: mailbox.ok && database.ok === true,
-    mailbox: { ok: mailbox.ok, host: `${config.imap.host}:${config.imap.port}`, user: config.imap.user, code: mailbox.code, error: mailbox.error, waiting: mailbox.folders[config.imap.mailbox] ?? null, inFailed: mailbox.folders[config.imap.failedFolder] ?? null, inProcessed: mailbox.folders[config.imap.processedFolder] ?? null },
+    ok: mailboxes.every((m) => m.ok) && database.ok === true,
+    mailbox: mailboxes[0],
+    mailboxes,
     database,
   };
 }
 
+function mailboxStatus(m: MailboxConfig, probe: MailboxProbe) {
+  return { id: m.id, address: m.address, ok: probe.ok, host: `${m.host}:${m.port}`, user: m.user, login: m.oauth2 ? `oauth2 ${m.oauth2.grant}` : "password", code: probe.code, error: probe.error, waiting: probe.folders[m.mailbox] ?? null, inFailed: probe.folders[m.failedFolder] ?? null, inProcessed: probe.folders[m.processedFolder] ?? null };
+}
+
 export function printStatus(s: Awaited<ReturnType<typeof gatherStatus>>): string {
-  const m = s.mailbox;
   const d = s.database as Record<string, any>;
-  const lines = [
-    m.ok ? `mailbox   ok    ${m.user} at ${m.host}: ${m.waiting ?? "?"} waiting, ${m.inFailed ?? 0} in Failed, ${m.inProcessed ?? 0} in Processed` : `mailbox   FAIL  ${m.code}: ${m.error}`,
-  ];
+  const name = (m: (typeof s.mailboxes)[number]) => (s.mailboxes.length > 1 ? `${m.id} ` : "");
+  const lines = s.mailboxes.map((m) =>
+    m.ok ? `mailbox   ok    ${name(m)}${m.user} at ${m.host}: ${m.waiting ?? "?"} waiting, ${m.inFailed ?? 0} in Failed, ${m.inProcessed ?? 0} in Processed` : `mailbox   FAIL  ${name(m)}${m.code}: ${m.error}`,
+  );
   if (d.ok) {
     lines.push(`database  ok    ${d.engine}; migrations applied: ${d.migrationsApplied.length}${d.migrationsPending ? " (PENDING: run ticketpost migrate)" : ""}`);
     lines.push(`outbox          ${d.outbox.pending} queued${d.outbox.oldestPendingAgeSeconds !== null ? `, oldest ${d.outbox.oldestPendingAgeSeconds} s` : ""}, ${d.outbox.failed} failed for good`);
     lines.push(`failed mails    ${d.failedMails} (ticketpost failed list)`);
     lines.push(`last poll       ${d.lastPollAt ?? "never"}`);
-    for (const i of d.instances) lines.push(`instance        ${i.id} v${i.version} ${i.alive ? "alive" : "stopped"}${i.idleConnected ? ", IDLE connected" : ""}${i.lastPollError ? `, last error: ${i.lastPollError}` : ""}`);
+    for (const i of d.instances) lines.push(`instance        ${i.id} v${i.version} ${i.alive ? "alive" : "stopped"}${i.alive && i.mailboxes.length ? `, drains ${i.mailboxes.join(", ")}` : ""}${i.idleConnected ? ", IDLE connected" : ""}${i.lastPollError ? `, last error: ${i.lastPollError}` : ""}`);
   } else {
     lines.push(`database  FAIL  ${d.code}: ${d.error}`);
   }
   return lines.join("\n") + "\n";
 }
 
-export interface CheckLine {
-  name: string;
-  ok: boolean;
-  detail: string;
-  fix?: string;
-}
+export type { CheckLine };
 
 /** `ticketpost check`: the configuration is valid (it loaded) and every connection works. */
 export async function runChecks(config: TicketpostConfig): Promise<CheckLine[]> {
@@ -88,25 +96,17 @@ export async function runChecks(config: TicketpostConfig): Promise<CheckLine[]> 
     out.push({ name: "templates", ok: false, detail: (err as Error).message, fix: "fix the template named above" });
   }
 
-  const folders = [config.imap.mailbox, config.imap.processedFolder, config.imap.failedFolder];
-  const probe = await probeMailbox(config.imap, folders);
-  if (!probe.ok) {
-    const fix = probe.code === "EIMAP_AUTH" ? "check imap.user and the password (TICKETPOST_IMAP_PASSWORD)" : probe.code === "EIMAP_CONNECT" ? "check imap.host, imap.port and imap.secure, and that the server is running" : "see the server's answer above";
-    out.push({ name: "imap", ok: false, detail: `${probe.code}: ${probe.error}`, fix });
-  } else {
-    out.push({ name: "imap", ok: probe.folders[config.imap.mailbox] !== null, detail: `logged in as ${config.imap.user} at ${config.imap.host}:${config.imap.port}; ${folders.map((f) => `${f}: ${probe.folders[f] ?? "missing"}`).join(", ")}`, fix: probe.folders[config.imap.mailbox] === null ? `create the folder ${config.imap.mailbox} or change imap.mailbox` : undefined });
-  }
-
-  const transport = nodemailer.createTransport({ host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, auth: config.smtp.user ? { user: config.smtp.user, pass: config.smtp.password ?? "" } : undefined, tls: { rejectUnauthorized: config.smtp.tls.rejectUnauthorized }, connectionTimeout: 10_000, greetingTimeout: 10_000 });
+  // The database first: a rotated refresh token is stored there, and the check must use it.
+  let db: DataSource | null = null;
   try {
-    await transport.verify();
-    out.push({ name: "smtp", ok: true, detail: `greeting${config.smtp.user ? " and authentication" : ""} ok at ${config.smtp.host}:${config.smtp.port}` });
-  } catch (err) {
-    const e = err as { code?: string; responseCode?: number; message: string };
-    const fix = e.code === "EAUTH" ? "check smtp.user and the password (TICKETPOST_SMTP_PASSWORD)" : "check smtp.host, smtp.port and smtp.secure, and that the server is running";
-    out.push({ name: "smtp", ok: false, detail: `${e.code ?? e.responseCode ?? "error"}: ${e.message}`, fix });
+    db = await openDatabase(config.database, { allowPending: true });
+  } catch {
+    db = null;
+  }
+  try {
+    out.push(...(await checkAccounts(config, new AccountLogins(db ? databaseGrantStore(db) : undefined))));
   } finally {
-    transport.close();
+    if (db?.isInitialized) await db.destroy();
   }
 
   try {
@@ -121,5 +121,5 @@ export async function runChecks(config: TicketpostConfig): Promise<CheckLine[]> 
 }
 
 export function printChecks(lines: CheckLine[]): string {
-  return lines.map((l) => `${l.ok ? "ok  " : "FAIL"}  ${l.name.padEnd(9)} ${l.detail}${l.fix ? `\n                → fix: ${l.fix}` : ""}`).join("\n") + "\n";
+  return lines.map((l) => `${l.ok ? "ok  " : "FAIL"}  ${l.name.padEnd(Math.max(9, ...lines.map((x) => x.name.length)))} ${l.detail}${l.fix ? `\n                → fix: ${l.fix}` : ""}`).join("\n") + "\n";
 }

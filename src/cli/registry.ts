@@ -1,6 +1,7 @@
 import type { Command } from "./command.js";
 import { addressesClear } from "./commands/addresses-clear.js";
 import { addressesList } from "./commands/addresses-list.js";
+import { auth } from "./commands/auth.js";
 import { backup } from "./commands/backup.js";
 import { check } from "./commands/check.js";
 import { failedList } from "./commands/failed-list.js";
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   importMail,
   status,
   check,
+  auth,
   backup,
   ticketsList,
   ticketsShow,

@@ -4,18 +4,22 @@ import { fileURLToPath } from "node:url";
 import cron from "node-cron";
 import { TicketpostError } from "../shared/errors.js";
 import { parseDepartments } from "./departments.js";
+import { parseMailboxes, parseSmtp } from "./accounts.js";
 import { address, fail, Reader, type Json } from "./reader.js";
 import type { TicketpostConfig } from "./schema.js";
 
 /** The only module that reads process.env: everything else gets a validated config object. */
 export const ENV = {
   config: "TICKETPOST_CONFIG",
+  /** The single imap block; a mailbox of `mailboxes` with id ID reads TICKETPOST_MAILBOX_ID_PASSWORD. */
   imapPassword: "TICKETPOST_IMAP_PASSWORD",
   smtpPassword: "TICKETPOST_SMTP_PASSWORD",
   databaseUrl: "TICKETPOST_DATABASE_URL",
   logLevel: "TICKETPOST_LOG_LEVEL",
   referenceSecret: "TICKETPOST_REFERENCE_SECRET",
 } as const;
+
+const AGENT_AUTH_MODES = ["authentication-results", "dkim", "trust-from", "exchange-online", "google-workspace"];
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const DEFAULT_TEMPLATES_DIR = path.join(PROJECT_ROOT, "templates");
@@ -34,7 +38,7 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
     throw new TicketpostError("ECONFIG", "config: the file must hold one JSON object");
   }
   const root = new Reader(input as Json, "");
-  root.unknownKeys(["name", "supportAddress", "messageIdDomain", "referencePrefix", "language", "dataDir", "database", "imap", "smtp", "outbox", "templatesDir", "maxMessageBytes", "log", "departments", "defaultDepartment", "agents", "languages", "reopenDays", "overdue", "http", "referenceSecret", "agentAuth", "strangerPolicy", "autoReplyLimit", "limits", "instances"]);
+  root.unknownKeys(["name", "supportAddress", "messageIdDomain", "referencePrefix", "language", "dataDir", "database", "imap", "mailboxes", "smtp", "outbox", "templatesDir", "maxMessageBytes", "log", "departments", "defaultDepartment", "agents", "languages", "reopenDays", "overdue", "http", "referenceSecret", "agentAuth", "strangerPolicy", "autoReplyLimit", "limits", "instances"]);
   const supportAddress = address(root, "supportAddress");
   const dataDir = path.resolve(baseDir, root.string("dataDir", "./data"));
 
@@ -43,21 +47,11 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
   const dbUrl = env[ENV.databaseUrl] || db.optionalString("url");
   if (dbUrl && !/^postgres(ql)?:\/\//.test(dbUrl)) fail("database.url", "must start with postgres:// (leave it empty for SQLite)");
 
-  const imap = root.section("imap");
-  imap.unknownKeys(["host", "port", "secure", "user", "password", "tls", "mailbox", "processedFolder", "failedFolder", "schedule", "idle", "batchSize"]);
-  const imapTls = imap.section("tls");
-  imapTls.unknownKeys(["rejectUnauthorized"]);
-  const imapSecure = imap.bool("secure", true);
-  const schedule = imap.string("schedule", "* * * * *");
-  if (!cron.validate(schedule)) fail("imap.schedule", `is not a valid cron expression ("${schedule}")`);
-  const imapPassword = env[ENV.imapPassword] || imap.optionalString("password");
-  if (!imapPassword) fail("imap.password", `is required (or set ${ENV.imapPassword})`);
-
-  const smtp = root.section("smtp");
-  smtp.unknownKeys(["host", "port", "secure", "user", "password", "tls"]);
-  const smtpTls = smtp.section("tls");
-  smtpTls.unknownKeys(["rejectUnauthorized"]);
-  const smtpSecure = smtp.bool("secure", false);
+  const accountEnv = { env, baseDir };
+  const mailboxes = parseMailboxes(root, supportAddress, accountEnv);
+  // With a sending account on every mailbox, the shared block may be left out.
+  const ownSmtp = mailboxes.every((m) => m.smtp) && root.optionalRaw("smtp") === null;
+  const smtp = ownSmtp ? mailboxes[0].smtp! : parseSmtp(root.section("smtp"), "TICKETPOST_SMTP", accountEnv);
 
   const outbox = root.section("outbox");
   outbox.unknownKeys(["intervalMs", "maxAttempts", "backoffBaseMs", "backoffMaxMs", "claimMs"]);
@@ -71,13 +65,12 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
   const language = root.string("language", "en");
   if (!/^[a-z]{2}$/.test(language)) fail("language", "must be a two-letter language code such as en or de");
 
-  const folder = (r: Reader, k: string, def: string) => {
-    const v = r.string(k, def);
-    if (/[\r\n*%]/.test(v)) fail(`imap.${k}`, "must be a plain folder name");
-    return v;
-  };
-
   const people = parseDepartments(root, supportAddress);
+  for (const [i, m] of mailboxes.entries()) {
+    if (m.defaultDepartment && !people.departments.some((d) => d.id === m.defaultDepartment)) {
+      fail(`mailboxes[${i}].defaultDepartment`, `names "${m.defaultDepartment}", which is not a configured department`);
+    }
+  }
   const overdue = root.section("overdue");
   overdue.unknownKeys(["schedule", "repeatHours"]);
   const overdueSchedule = overdue.string("schedule", "*/15 * * * *");
@@ -86,7 +79,7 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
   const agentAuth = root.section("agentAuth");
   agentAuth.unknownKeys(["mode", "trustedAuthservIds"]);
   const authMode = agentAuth.string("mode", "authentication-results");
-  if (!["authentication-results", "dkim", "trust-from"].includes(authMode)) fail("agentAuth.mode", "must be authentication-results, dkim or trust-from");
+  if (!AGENT_AUTH_MODES.includes(authMode)) fail("agentAuth.mode", `must be one of ${AGENT_AUTH_MODES.join(", ")}`);
   const strangerPolicy = root.string("strangerPolicy", "internal");
   if (!["internal", "public", "new-ticket"].includes(strangerPolicy)) fail("strangerPolicy", "must be internal, public or new-ticket");
   const autoReply = root.section("autoReplyLimit");
@@ -122,28 +115,9 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
       sqlitePath: path.resolve(dataDir, db.string("sqlitePath", "ticketpost.sqlite")),
       logging: db.bool("logging", false),
     },
-    imap: {
-      host: imap.string("host"),
-      port: imap.int("port", imapSecure ? 993 : 143, 1, 65535),
-      secure: imapSecure,
-      user: imap.string("user"),
-      password: imapPassword,
-      tls: { rejectUnauthorized: imapTls.bool("rejectUnauthorized", true) },
-      mailbox: folder(imap, "mailbox", "INBOX"),
-      processedFolder: folder(imap, "processedFolder", "Processed"),
-      failedFolder: folder(imap, "failedFolder", "Failed"),
-      schedule,
-      idle: imap.bool("idle", true),
-      batchSize: imap.int("batchSize", 50, 1, 1000),
-    },
-    smtp: {
-      host: smtp.string("host"),
-      port: smtp.int("port", smtpSecure ? 465 : 587, 1, 65535),
-      secure: smtpSecure,
-      user: smtp.optionalString("user"),
-      password: env[ENV.smtpPassword] || smtp.optionalString("password"),
-      tls: { rejectUnauthorized: smtpTls.bool("rejectUnauthorized", true) },
-    },
+    mailboxes,
+    imap: mailboxes[0],
+    smtp,
     outbox: {
       intervalMs: outbox.int("intervalMs", 5000, 100),
       maxAttempts: outbox.int("maxAttempts", 10, 1, 1000),

@@ -75,6 +75,14 @@ export class Reader {
   name(k: string): string {
     return this.key(k);
   }
+  /** The value as written, or null when the key is absent or null (to tell "not set" apart). */
+  optionalRaw(k: string): unknown {
+    return this.raw(k) ?? null;
+  }
+  /** The dotted key of this level itself ("mailboxes[1]"). */
+  get path(): string {
+    return this.prefix;
+  }
   unknownKeys(known: string[]): void {
     for (const k of Object.keys(this.obj)) {
       if (!known.includes(k)) fail(this.key(k), `is not a known setting (known: ${known.join(", ")})`);

@@ -1,4 +1,5 @@
 import type { LogLevel } from "../shared/logger.js";
+import type { OAuth2Grant, Provider } from "./presets.js";
 import type { Urgency } from "../tickets/levels.js";
 
 export interface DepartmentConfig {
@@ -28,12 +29,48 @@ export interface TlsConfig {
   rejectUnauthorized: boolean;
 }
 
-export interface ImapConfig {
+/**
+ * An OAuth2 login (SASL XOAUTH2 / OAUTHBEARER) instead of a password. The access token is
+ * obtained by the client-credentials grant (Microsoft 365 app-only access) or the refresh-token
+ * grant (Google, Microsoft delegated access), cached and refreshed before it expires.
+ */
+export interface OAuth2Config {
+  provider: Provider | null;
+  grant: OAuth2Grant;
+  tokenEndpoint: string;
+  /** For `ticketpost auth` (browser consent); null when unknown. */
+  authorizationEndpoint: string | null;
+  /** For `ticketpost auth` (device-code consent, RFC 8628); null when the provider has none. */
+  deviceAuthorizationEndpoint: string | null;
+  clientId: string;
+  /** From the environment (`env.clientSecret`); null for a certificate or a public client. */
+  clientSecret: string | null;
+  /** PEM file with the certificate and its private key (Microsoft certificate credentials). */
+  certificateFile: string | null;
+  /** Space-separated scopes asked for. */
+  scope: string;
+  /** The refresh token the environment holds (after consent); a rotated one stored in the database replaces it. */
+  refreshToken: string | null;
+  /** The environment variables to name in messages. */
+  env: { clientSecret: string; refreshToken: string };
+  /** Config key of the account ("imap", "mailboxes[1]", "smtp"), for messages. */
+  key: string;
+}
+
+/** How one IMAP or SMTP account logs in. Secrets are looked at only when a connection needs them. */
+export interface AccountLogin {
+  user: string;
+  /** Null with OAuth2, or when neither the file nor the environment has one (asked for at connect). */
+  password: string | null;
+  oauth2: OAuth2Config | null;
+  /** The environment variable for the password, named when it is missing. */
+  passwordEnv: string;
+}
+
+export interface ImapConfig extends AccountLogin {
   host: string;
   port: number;
   secure: boolean;
-  user: string;
-  password: string;
   tls: TlsConfig;
   mailbox: string;
   processedFolder: string;
@@ -45,13 +82,31 @@ export interface ImapConfig {
   batchSize: number;
 }
 
+/** One mailbox Ticketpost drains: its own account, folders, schedule and IDLE. */
+export interface MailboxConfig extends ImapConfig {
+  /** Configured id; the `mailbox` of its receipts and the name of its lock among instances. */
+  id: string;
+  /** Its config key ("imap", "mailboxes[1]"), for messages. */
+  key: string;
+  /** The address this mailbox receives at; replies to its tickets leave from it. */
+  address: string;
+  /** Department for its mail when nothing else routes it; null: the global default. */
+  defaultDepartment: string | null;
+  provider: Provider | null;
+  /** Its own sending account; null: the shared `smtp` block. */
+  smtp: SmtpConfig | null;
+}
+
 export interface SmtpConfig {
   host: string;
   port: number;
   secure: boolean;
+  /** No user means no SMTP authentication at all (a relay that trusts the network). */
   user: string | null;
   password: string | null;
   tls: TlsConfig;
+  oauth2?: OAuth2Config | null;
+  passwordEnv?: string;
 }
 
 export interface OutboxConfig {
@@ -78,7 +133,10 @@ export interface TicketpostConfig {
   language: string;
   dataDir: string;
   database: { url: string | null; sqlitePath: string; logging: boolean };
-  imap: ImapConfig;
+  /** Every mailbox drained; a config with the single `imap` block has exactly one. */
+  mailboxes: MailboxConfig[];
+  /** The first mailbox (the single `imap` block of older configs). */
+  imap: MailboxConfig;
   smtp: SmtpConfig;
   outbox: OutboxConfig;
   templatesDir: string;
@@ -101,9 +159,11 @@ export interface TicketpostConfig {
     /**
      * How an agent's command mail is proven to come from the agent: "authentication-results"
      * (a header from a trusted server showing dmarc=pass or dkim=pass for the From domain),
-     * "dkim" (Ticketpost verifies DKIM itself with mailauth), or "trust-from" (none: insecure).
+     * "dkim" (Ticketpost verifies DKIM itself with mailauth), "exchange-online" and
+     * "google-workspace" (the headers those systems write; see agent-auth.ts), or "trust-from"
+     * (none: insecure).
      */
-    mode: "authentication-results" | "dkim" | "trust-from";
+    mode: "authentication-results" | "dkim" | "trust-from" | "exchange-online" | "google-workspace";
     trustedAuthservIds: string[];
   };
   /** A reply with a valid reference from someone who is not a participant: kept internal (default), treated as public, or made a new ticket. */

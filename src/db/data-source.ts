@@ -10,8 +10,17 @@ import { Instances1764345600000 } from "./migrations/0003-instances.js";
 import { Settings1764432000000 } from "./migrations/0004-settings.js";
 import { OutboxAddress1764518400000 } from "./migrations/0005-outbox-address.js";
 import { MessageIdentity1764604800000 } from "./migrations/0006-message-identity.js";
+import { Mailboxes1764691200000 } from "./migrations/0007-mailboxes.js";
 
-export const MIGRATIONS = [Initial1764172800000, Workflow1764259200000, Instances1764345600000, Settings1764432000000, OutboxAddress1764518400000, MessageIdentity1764604800000];
+export const MIGRATIONS = [
+  Initial1764172800000,
+  Workflow1764259200000,
+  Instances1764345600000,
+  Settings1764432000000,
+  OutboxAddress1764518400000,
+  MessageIdentity1764604800000,
+  Mailboxes1764691200000,
+];
 
 export interface DatabaseOptions {
   /** postgres://… selects PostgreSQL; null means SQLite at sqlitePath. */

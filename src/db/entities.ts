@@ -118,6 +118,7 @@ export type ReceiptOutcome = "ticket_created" | "reply_added" | "duplicate" | "i
  * crash the gateway knows which mails in the inbox are already done and only need moving.
  */
 @Entity("mail_receipt")
+@Index("idx_receipt_ticket", ["ticketId"])
 @Unique("uq_receipt_position", ["mailbox", "uidValidity", "uid"])
 export class MailReceipt {
   @PrimaryGeneratedColumn({ type: "integer" }) id!: number;
@@ -195,6 +196,8 @@ export class GatewayInstance {
   @Column({ type: "text", nullable: true }) lastPollError!: string | null;
   @Column({ type: "boolean" }) idleConnected!: boolean;
   @Column({ type: Date, nullable: true }) stoppedAt!: Date | null;
+  /** JSON list of the mailbox ids this instance drains (migration 0006). */
+  @Column({ type: "text", nullable: true }) mailboxes!: string | null;
 }
 
 /** Values the gateway makes once and every instance shares, e.g. the key of the reference check. */

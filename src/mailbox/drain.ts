@@ -15,6 +15,8 @@ export interface DrainDeps {
   afterBatch?(): void;
   /** Told what became of each mail (metrics). */
   onResult?(result: ProcessResult): void;
+  /** Asked after each batch: stop here (this instance is to hand the mailbox to another). */
+  shouldYield?(): boolean;
   logger: Logger;
 }
 
@@ -76,6 +78,8 @@ export async function drainMailbox(source: MailSource, cfg: Pick<ImapConfig, "ba
       summary.failed += toFailed.length;
       movedThisRound += toProcessed.length + toFailed.length;
       if (summary.stoppedBy) return summary;
+      // Everything fetched so far is committed and moved: a clean place to hand over.
+      if (deps.shouldYield?.()) return summary;
     }
     // Mails that vanish between SEARCH and FETCH (another client moved them) are not ours to
     // handle; if nothing moves twice in a row, stop rather than spin.

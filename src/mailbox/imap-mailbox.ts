@@ -7,6 +7,8 @@ import { ImapFlow } from "imapflow";
 import type { ImapConfig } from "../config/schema.js";
 import { TicketpostError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
+import { AccountLogins } from "../auth/logins.js";
+import { fixFor } from "../auth/problems.js";
 import type { MailPosition, RawMail } from "../tickets/pipeline.js";
 
 /** The only module that imports imapflow. It hands out raw mails with their position and moves them when told. */
@@ -34,20 +36,8 @@ export interface MailSource {
   close(): Promise<void>;
 }
 
-/** Every IMAP connection of the gateway: the configured server, login and TLS verification. */
-function imapClient(cfg: ImapConfig, extra: Partial<ConstructorParameters<typeof ImapFlow>[0]> = {}): ImapFlow {
-  return new ImapFlow({
-    host: cfg.host,
-    port: cfg.port,
-    secure: cfg.secure,
-    auth: { user: cfg.user, pass: cfg.password },
-    tls: { rejectUnauthorized: cfg.tls.rejectUnauthorized },
-    logger: false,
-    ...extra,
-  });
-}
-
 function imapError(err: unknown, what: string): TicketpostError {
+  if (err instanceof TicketpostError) return err;
   const e = err as { authenticationFailed?: boolean; code?: string; responseText?: string; message?: string };
   if (e?.authenticationFailed) return new TicketpostError("EIMAP_AUTH", `IMAP login refused: ${e.responseText ?? e.message}`, { cause: err });
   if (e?.code && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|NoConnection|EConnectionClosed)$/.test(e.code)) {
@@ -56,20 +46,49 @@ function imapError(err: unknown, what: string): TicketpostError {
   return new TicketpostError("EIMAP", `${what}: ${e?.responseText ?? e?.message ?? String(err)}`, { cause: err });
 }
 
+type ImapOptions = Partial<ConstructorParameters<typeof ImapFlow>[0]>;
+
+/**
+ * Every IMAP connection of the gateway: the configured server, login and TLS verification,
+ * connected. With OAuth2 a refused token (AUTHENTICATIONFAILED) is fetched anew and tried once
+ * more; refused again, the token is good but does not open this mailbox (a permission).
+ */
+async function connectImap(cfg: ImapConfig & { key?: string }, logins: AccountLogins, extra: ImapOptions = {}): Promise<ImapFlow> {
+  const key = cfg.key ?? "imap";
+  for (let attempt = 1; ; attempt++) {
+    const client = new ImapFlow({
+      host: cfg.host,
+      port: cfg.port,
+      secure: cfg.secure,
+      auth: await logins.credentials(cfg, key, attempt > 1),
+      tls: { rejectUnauthorized: cfg.tls.rejectUnauthorized },
+      logger: false,
+      ...extra,
+    });
+    try {
+      await client.connect();
+      return client;
+    } catch (err) {
+      client.close();
+      if (!(err as { authenticationFailed?: boolean }).authenticationFailed || !cfg.oauth2) throw imapError(err, `IMAP connect to ${cfg.host}:${cfg.port}`);
+      if (attempt >= 2) {
+        const e = err as { responseText?: string; message?: string };
+        throw new TicketpostError("EIMAP_AUTH", `IMAP server refused a fresh OAuth2 token for ${cfg.user}: ${e.responseText ?? e.message} → fix: ${fixFor("missing-permission", cfg.oauth2)}`, { cause: err });
+      }
+    }
+  }
+}
+
 export class ImapMailbox implements MailSource {
   private uidValidity = 0;
-  private readonly client: ImapFlow;
+  /** The folder drained. */
   readonly mailbox: string;
+  /** What receipts name: the mailbox's configured id (the folder for the single imap block). */
+  readonly id: string;
 
-  private constructor(cfg: ImapConfig, private readonly logger: Logger, private readonly spool: SpoolOptions | null) {
+  private constructor(cfg: ImapConfig & { id?: string; key?: string }, private readonly client: ImapFlow, private readonly logger: Logger, private readonly spool: SpoolOptions | null) {
     this.mailbox = cfg.mailbox;
-    this.client = imapClient(cfg, {
-      // A new mail is announced while the connection idles, so it is handled within a second.
-      disableAutoIdle: !cfg.idle,
-      // imapflow waits 15 s after the last command before it idles; mail arriving in that window
-      // would wait for the schedule. A short pause still keeps IDLE out of a busy batch.
-      autoIdleDelay: 250,
-    });
+    this.id = cfg.id ?? cfg.mailbox;
     // A recreated mailbox gets a new UIDVALIDITY; positions must carry the current one.
     this.client.on("mailboxOpen", (m: { path: string; uidValidity: bigint }) => {
       if (m.path === this.mailbox) this.uidValidity = Number(m.uidValidity);
@@ -77,13 +96,15 @@ export class ImapMailbox implements MailSource {
   }
 
   /** Connects, creates the Processed and Failed folders when missing, and selects the mailbox. */
-  static async open(cfg: ImapConfig, logger: Logger, spool: SpoolOptions | null = null): Promise<ImapMailbox> {
-    const mb = new ImapMailbox(cfg, logger, spool);
-    try {
-      await mb.client.connect();
-    } catch (err) {
-      throw imapError(err, `IMAP connect to ${cfg.host}:${cfg.port}`);
-    }
+  static async open(cfg: ImapConfig & { id?: string; key?: string }, logger: Logger, spool: SpoolOptions | null = null, logins: AccountLogins = new AccountLogins()): Promise<ImapMailbox> {
+    const client = await connectImap(cfg, logins, {
+      // A new mail is announced while the connection idles, so it is handled within a second.
+      disableAutoIdle: !cfg.idle,
+      // imapflow waits 15 s after the last command before it idles; mail arriving in that window
+      // would wait for the schedule. A short pause still keeps IDLE out of a busy batch.
+      autoIdleDelay: 250,
+    });
+    const mb = new ImapMailbox(cfg, client, logger, spool);
     try {
       const existing = new Set((await mb.client.list()).map((f) => f.path));
       for (const folder of [cfg.processedFolder, cfg.failedFolder]) {
@@ -122,7 +143,7 @@ export class ImapMailbox implements MailSource {
   async fetch(uids: number[]): Promise<FetchedMail[]> {
     if (uids.length === 0) return [];
     try {
-      const pos = (uid: number) => ({ mailbox: this.mailbox, uidValidity: this.uidValidity, uid });
+      const pos = (uid: number) => ({ mailbox: this.id, uidValidity: this.uidValidity, uid });
       let small = uids;
       const out: FetchedMail[] = [];
       if (this.spool) {
@@ -186,12 +207,12 @@ export interface MailboxProbe {
 }
 
 /** Logs in and counts the mails in the given folders, changing nothing (for status and check). */
-export async function probeMailbox(cfg: ImapConfig, folders: string[]): Promise<MailboxProbe> {
-  const client = imapClient(cfg, { connectionTimeout: 10_000 });
+export async function probeMailbox(cfg: ImapConfig & { id?: string; key?: string }, folders: string[], logins: AccountLogins = new AccountLogins()): Promise<MailboxProbe> {
+  let client: ImapFlow;
   try {
-    await client.connect();
+    client = await connectImap(cfg, logins, { connectionTimeout: 10_000 });
   } catch (err) {
-    const e = imapError(err, `IMAP connect to ${cfg.host}:${cfg.port}`);
+    const e = err instanceof TicketpostError ? err : imapError(err, `IMAP connect to ${cfg.host}:${cfg.port}`);
     return { ok: false, error: e.message, code: e.code, folders: {} };
   }
   try {
@@ -212,9 +233,8 @@ export async function probeMailbox(cfg: ImapConfig, folders: string[]): Promise<
 }
 
 /** Moves mails, found by Message-ID, from the Failed folder to Processed (after a successful retry). */
-export async function moveFromFailed(cfg: ImapConfig, messageIds: string[]): Promise<number> {
-  const client = imapClient(cfg);
-  await client.connect();
+export async function moveFromFailed(cfg: ImapConfig & { id?: string; key?: string }, messageIds: string[], logins: AccountLogins = new AccountLogins()): Promise<number> {
+  const client = await connectImap(cfg, logins);
   let moved = 0;
   try {
     const lock = await client.getMailboxLock(cfg.failedFolder);

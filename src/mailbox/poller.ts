@@ -5,9 +5,12 @@ import type { Logger } from "../shared/logger.js";
 import { drainMailbox, type DrainDeps, type DrainSummary } from "./drain.js";
 import { ImapMailbox, type SpoolOptions } from "./imap-mailbox.js";
 import { SerialRunner } from "./serial-runner.js";
+import type { AccountLogins } from "../auth/logins.js";
 
 export interface PollerOptions {
-  imap: ImapConfig;
+  imap: ImapConfig & { id?: string; key?: string };
+  /** Passwords and OAuth2 token sources (shared with the SMTP side). */
+  logins?: AccountLogins;
   deps: DrainDeps;
   logger: Logger;
   /** Where big mails are streamed to disk (see SpoolOptions). */
@@ -34,6 +37,7 @@ export class MailboxPoller {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private readonly runner: SerialRunner<DrainSummary | null>;
   lastRun: { at: Date; summary: DrainSummary | null; error: string | null } | null = null;
+  private yieldAsked = false;
 
   constructor(private readonly opts: PollerOptions) {
     this.reconnectDelay = opts.reconnectMinMs ?? 1000;
@@ -46,6 +50,15 @@ export class MailboxPoller {
     await this.poll();
   }
 
+  /**
+   * Asks a run in progress to stop after its current batch, and runs once more (whose mayPoll
+   * lets the mailbox go): an instance over its share hands over even in the middle of a backlog.
+   */
+  handOver(): Promise<DrainSummary | null> {
+    this.yieldAsked = true;
+    return this.poll();
+  }
+
   poll(): Promise<DrainSummary | null> {
     if (this.stopping) return Promise.resolve(null);
     return this.runner.trigger();
@@ -53,7 +66,7 @@ export class MailboxPoller {
 
   private async ensureConnected(): Promise<ImapMailbox> {
     if (this.mailbox?.connected) return this.mailbox;
-    const mb = await ImapMailbox.open(this.opts.imap, this.opts.logger, this.opts.spool ?? null);
+    const mb = await ImapMailbox.open(this.opts.imap, this.opts.logger, this.opts.spool ?? null, this.opts.logins);
     mb.on("exists", () => {
       this.opts.logger.info("IDLE: new mail announced");
       void this.poll();
@@ -107,7 +120,8 @@ export class MailboxPoller {
     }
     try {
       const mb = await this.ensureConnected();
-      const summary = await drainMailbox(mb, this.opts.imap, this.opts.deps);
+      this.yieldAsked = false;
+      const summary = await drainMailbox(mb, this.opts.imap, { ...this.opts.deps, shouldYield: () => this.yieldAsked });
       this.lastRun = { at, summary, error: summary.stoppedBy?.message ?? null };
       if (summary.stoppedBy) this.opts.logger.error("poll stopped early; mails stay in the inbox", { code: summary.stoppedBy.code, error: summary.stoppedBy.message });
       return summary;

@@ -148,6 +148,7 @@ export class OutboxSender {
         inReplyTo: row.inReplyTo,
         references: row.references ? row.references.split(" ") : [],
         headers,
+        ticketId: row.ticketId,
       });
       await repo.update({ id: row.id }, { status: "sent", sentAt: this.o.clock.now(), attempts: row.attempts + 1, lastError: null });
       summary.sent++;

@@ -18,7 +18,8 @@ export class InstanceRecord {
 
   constructor(private readonly db: DataSource) {}
 
-  async update(fields: Partial<Pick<GatewayInstance, "lastPollAt" | "lastPollError" | "idleConnected" | "stoppedAt">> = {}): Promise<void> {
+  async update(fields: Partial<Pick<GatewayInstance, "lastPollAt" | "lastPollError" | "idleConnected" | "stoppedAt">> & { mailboxes?: string[] } = {}): Promise<void> {
+    const { mailboxes, ...rest } = fields;
     await this.db.getRepository(GatewayInstance).save({
       id: this.id,
       version: VERSION,
@@ -26,7 +27,8 @@ export class InstanceRecord {
       heartbeatAt: new Date(),
       idleConnected: false,
       stoppedAt: null,
-      ...fields,
+      ...rest,
+      ...(mailboxes ? { mailboxes: JSON.stringify(mailboxes) } : {}),
     });
   }
 }

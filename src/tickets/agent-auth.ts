@@ -74,12 +74,88 @@ export function dkimVerifier(rawOf: (msg: InboundMessage) => Promise<Buffer>, re
   };
 }
 
-export function agentVerifierFor(config: TicketpostConfig, rawOf: (msg: InboundMessage) => Promise<Buffer>, resolver?: DNSResolver): AgentVerifier {
+/** The topmost Authentication-Results header, parsed (the one the last server, the mailbox's own, wrote). */
+function topmostResults(msg: InboundMessage): Record<string, unknown> | null {
+  const top = (msg.headers["authentication-results"] ?? [])[0];
+  if (!top) return null;
+  try {
+    return parseHeader(`Authentication-Results: ${top}`).parsed as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+function fromDomain(msg: InboundMessage, agent: string): string {
+  return (msg.from?.address ?? agent).split("@")[1]?.toLowerCase() ?? "";
+}
+
+/** Where a verifier runs: the mailbox the mail was taken from (none for ingest, import, inspect). */
+export interface MailboxOrigin {
+  id: string;
+  provider: "microsoft365" | "google" | null;
+}
+
+/**
+ * Exchange Online (Microsoft 365). A colleague's mail carries `X-MS-Exchange-Organization-AuthAs:
+ * Internal`, which Exchange writes for senders authenticated in the tenant and removes from every
+ * mail that enters from outside (its header firewall). Mail from outside carries Microsoft's
+ * Authentication-Results, which has no authserv-id: `spf=pass (sender IP is …) smtp.mailfrom=…;
+ * dkim=pass (signature was verified) header.d=…;dmarc=pass action=none header.from=…;compauth=pass
+ * reason=100` ("Anti-spam message headers in Microsoft 365", learn.microsoft.com). Neither header
+ * means anything outside an Exchange Online mailbox, where anyone can write both: so they count
+ * only for mail taken from a mailbox configured with `provider: "microsoft365"`.
+ */
+export function exchangeOnlineVerifier(origin: MailboxOrigin | null): AgentVerifier {
+  return (msg, agent) => {
+    if (origin?.provider !== "microsoft365") {
+      return { ok: false, reason: `agentAuth.mode exchange-online trusts Exchange's headers only in a mailbox configured as Exchange Online (provider microsoft365); this mail came from ${origin ? `mailbox ${origin.id}` : "outside any mailbox"}` };
+    }
+    const authAs = (msg.headers["x-ms-exchange-organization-authas"] ?? []).map((v) => v.trim().toLowerCase());
+    if (authAs.length === 1 && authAs[0] === "internal") return { ok: true, reason: `${agent} is a colleague in the tenant (X-MS-Exchange-Organization-AuthAs: Internal)` };
+    const domain = fromDomain(msg, agent);
+    const ar = topmostResults(msg);
+    if (!ar || ar.value) return { ok: false, reason: `no Authentication-Results from Exchange Online (the topmost one ${ar ? `names ${String(ar.value)}` : "is missing"}), and not sent inside the tenant` };
+    const dmarc = entries(ar.dmarc)[0];
+    const aligned = (dmarc?.header?.from ?? "").toLowerCase() === domain;
+    if (aligned && dmarc?.value === "pass") return { ok: true, reason: `Exchange Online: dmarc=pass for ${domain}` };
+    const compauth = entries(ar.compauth)[0];
+    if (aligned && compauth?.value === "pass") return { ok: true, reason: `Exchange Online: compauth=pass for ${domain}` };
+    return { ok: false, reason: `Exchange Online did not authenticate ${domain} (dmarc=${dmarc?.value ?? "none"} header.from=${dmarc?.header?.from ?? "-"}, compauth=${compauth?.value ?? "none"})` };
+  };
+}
+
+/**
+ * Google Workspace: Gmail writes `Authentication-Results: mx.google.com; dkim=pass
+ * header.i=@…; spf=pass …; dmarc=pass (p=…) header.from=…` on top of every mail it receives.
+ * Only the topmost header is Google's (a sender's own copy sits below it), and only in a Gmail
+ * mailbox is the topmost header Google's: so it counts only for a mailbox with `provider: "google"`.
+ */
+export function googleWorkspaceVerifier(origin: MailboxOrigin | null): AgentVerifier {
+  return (msg, agent) => {
+    if (origin?.provider !== "google") {
+      return { ok: false, reason: `agentAuth.mode google-workspace trusts Gmail's header only in a mailbox configured as Google (provider google); this mail came from ${origin ? `mailbox ${origin.id}` : "outside any mailbox"}` };
+    }
+    const domain = fromDomain(msg, agent);
+    const ar = topmostResults(msg);
+    if (String(ar?.value ?? "").toLowerCase() !== "mx.google.com") return { ok: false, reason: `the topmost Authentication-Results is not Gmail's (mx.google.com)` };
+    const dmarc = entries(ar!.dmarc).find((e) => e.value === "pass" && (e.header?.from ?? "").toLowerCase() === domain);
+    if (dmarc) return { ok: true, reason: `mx.google.com: dmarc=pass for ${domain}` };
+    const dkim = entries(ar!.dkim).find((e) => e.value === "pass" && ((e.header?.d ?? "").toLowerCase() === domain || (e.header?.i ?? "").toLowerCase().endsWith(`@${domain}`)));
+    if (dkim) return { ok: true, reason: `mx.google.com: dkim=pass for ${domain}` };
+    return { ok: false, reason: `mx.google.com did not authenticate ${domain}` };
+  };
+}
+
+export function agentVerifierFor(config: TicketpostConfig, rawOf: (msg: InboundMessage) => Promise<Buffer>, resolver?: DNSResolver, origin: MailboxOrigin | null = null): AgentVerifier {
   switch (config.agentAuth.mode) {
     case "trust-from":
       return trustFromAddress;
     case "dkim":
       return dkimVerifier(rawOf, resolver);
+    case "exchange-online":
+      return exchangeOnlineVerifier(origin);
+    case "google-workspace":
+      return googleWorkspaceVerifier(origin);
     default:
       return authenticationResultsVerifier(config.agentAuth.trustedAuthservIds);
   }

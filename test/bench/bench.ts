@@ -40,9 +40,9 @@ import { createTestDatabase, type Engine } from "../helpers/databases.js";
 import { bigMail, newRequests, replyTo, summarize, SUPPORT_ADDRESS, type BenchMail, type MixSummary } from "./mail-mix.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-const PHASES = ["bound", "ingest", "latency", "memory"] as const;
+const PHASES = ["bound", "ingest", "latency", "memory", "mailboxes"] as const;
 type Phase = (typeof PHASES)[number];
-const USERS = ["bound", "warmup-sqlite", "ingest-sqlite", "ingest-postgres", "latency", "big", "backlog"].map((u) => `${u}@example.test`);
+const USERS = ["bound", "warmup-sqlite", "ingest-sqlite", "ingest-postgres", "latency", "big", "backlog", "mb1-a", "mb1-b", "mb2-a", "mb2-b"].map((u) => `${u}@example.test`);
 
 /** What to undo at the end, newest first; each runs once, whether the run ends, fails or is interrupted. */
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -119,7 +119,7 @@ function parseArgs(argv: string[]): Params {
     if (["--n", "--seed", "--only", "--profile"].includes(argv[i])) i++;
   }
   if (has("--help")) {
-    console.log("usage: node dist/test/bench/bench.js [--quick] [--json] [--n N] [--seed S] [--only bound,ingest,latency,memory] [--profile DIR]");
+    console.log("usage: node dist/test/bench/bench.js [--quick] [--json] [--n N] [--seed S] [--only bound,ingest,latency,memory,mailboxes] [--profile DIR]");
     process.exit(0);
   }
   const quick = has("--quick");
@@ -431,6 +431,7 @@ function runCli(args: string[]): Promise<void> {
 class Daemon {
   private tail = "";
   private partial = "";
+  private readonly processed: Record<string, number> = {};
   private readonly watchers: Array<{ re: RegExp; resolve: () => void }> = [];
   readonly exited: Promise<number | null>;
 
@@ -440,6 +441,8 @@ class Daemon {
       const lines = text.split("\n");
       this.partial = lines.pop() ?? "";
       for (const line of lines) {
+        const drained = /"msg":"mail processed".*"mailbox":"([^"]+)"/.exec(line);
+        if (drained) this.processed[drained[1]] = (this.processed[drained[1]] ?? 0) + 1;
         for (const w of [...this.watchers]) if (w.re.test(line)) {
           this.watchers.splice(this.watchers.indexOf(w), 1);
           w.resolve();
@@ -462,6 +465,11 @@ class Daemon {
 
   get pid(): number {
     return this.child.pid!;
+  }
+
+  /** Mails this daemon processed, by mailbox id (from its log). */
+  processedByMailbox(): Record<string, number> {
+    return { ...this.processed };
   }
 
   /** Resolves at the first log line matching re; rejects on timeout or when the daemon exits first. */
@@ -899,6 +907,41 @@ async function measureBacklog(p: Params, root: string, dovecot: DovecotInstance,
   }
 }
 
+/** Two mailboxes on PostgreSQL: `instances` daemons drain a backlog of n/2 mails in each. */
+interface MailboxesResult {
+  instances: number;
+  mails: number;
+  ms: number;
+  perSecond: number;
+  /** Mail processed per mailbox by each instance (from their logs): who drained what. */
+  drainedBy: Array<Record<string, number>>;
+}
+
+async function measureMailboxes(p: Params, root: string, dovecot: DovecotInstance, sink: SinkHandle, instances: number): Promise<MailboxesResult> {
+  const tdb = await createTestDatabase("postgres");
+  const dropDatabase = atCleanup(() => tdb.drop());
+  const name = `mb${instances}`;
+  const account = (id: string) => ({ id, host: dovecot.host, port: dovecot.imapPort, secure: false, user: `${name}-${id}@example.test`, password: dovecot.password, batchSize: p.batchSize });
+  const setup = gatewayConfig(root, name, dovecot, sink, `${name}-a@example.test`, { imap: undefined, mailboxes: [account("a"), account("b")], database: { url: tdb.options.url } });
+  const half = Math.floor(p.n / 2);
+  for (const id of ["a", "b"]) await appendMails(dovecot, `${name}-${id}@example.test`, (await newRequests(p.seed, `${name}-${id}`, 0, half)).map((m) => m.raw));
+  const acks = new AckWatcher(sink);
+  await runCli(["migrate", "--config", setup.configPath]);
+  const daemons: Daemon[] = [];
+  try {
+    for (let i = 0; i < instances; i++) daemons.push(await Daemon.start(setup.configPath));
+    await Promise.race(daemons.map((d) => d.waitForLog(/"msg":"IMAP connected"/, 60_000)));
+    const t = performance.now();
+    await acks.waitForCount(2 * half, 300_000);
+    const ms = performance.now() - t;
+    return { instances, mails: 2 * half, ms: Math.round(ms), perSecond: round1(rate(2 * half, ms)), drainedBy: daemons.map((d) => d.processedByMailbox()) };
+  } finally {
+    acks.close();
+    for (const d of daemons) await d.stop();
+    await dropDatabase();
+  }
+}
+
 // ---------------------------------------------------------------- report
 
 interface Report {
@@ -910,6 +953,8 @@ interface Report {
   engines: Partial<Record<Engine, EngineResult>>;
   latency: LatencyModes | null;
   memory: Partial<MemoryResult>;
+  /** Two mailboxes (PostgreSQL): drained by one instance, and by two. */
+  mailboxes: MailboxesResult[];
   errors: Record<string, string>;
   /** Wall time of each phase, setup (generating and appending mail) included. */
   phaseSeconds: Record<string, number>;
@@ -992,6 +1037,12 @@ function table(r: Report): string {
     rows.push([`memory: backlog of ${b.mails} mails`, "sqlite", `${b.startRssMB} → ${b.endRssMB} MB`, "", wall(b.ms), `${(b.daemonCpuMs / b.mails).toFixed(2)} / - / -`, `VmRSS at start and end, VmHWM ${b.peakRssMB} MB; ${b.mailMB} MB of mail; ${b.perSecond} mails/s end to end (daemon: ingest + send + logging)`]);
   }
   err("memory-backlog", "memory: backlog", "sqlite");
+  for (const m of r.mailboxes) {
+    const one = r.mailboxes.find((x) => x.instances === 1);
+    const by = m.drainedBy.map((d, i) => `#${i + 1} ${Object.entries(d).map(([k, v]) => `${k}:${v}`).join(" ") || "-"}`).join(", ");
+    rows.push([`mailboxes: two, ${m.instances} instance${m.instances > 1 ? "s" : ""}, backlog → acks sent`, "postgres", `${m.perSecond} mails/s`, "", wall(m.ms), "", `${m.mails} mails${one && m !== one ? `; ${(m.perSecond / one.perSecond).toFixed(2)} × one instance` : ""}; drained by ${by}`]);
+  }
+  for (const k of ["mailboxes-1", "mailboxes-2"]) err(k, "mailboxes", "postgres");
 
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   const line = (row: string[]) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]))).join("  ");
@@ -1024,6 +1075,7 @@ async function main(): Promise<number> {
     engines: {},
     latency: null,
     memory: {},
+    mailboxes: [],
     errors: {},
     phaseSeconds: {},
     startedAt: new Date().toISOString().slice(0, 19) + "Z",
@@ -1094,7 +1146,13 @@ async function main(): Promise<number> {
         report.memory.backlog = await measureBacklog(p, root, dovecot, sink);
       });
     }
-    if (report.engines.postgres) report.machine.postgres = await postgresVersion();
+    if (wants("mailboxes")) for (const instances of [1, 2]) {
+      await phase(`mailboxes-${instances}`, async () => {
+        progress(`mailboxes: ${p.n} mails in two mailboxes, ${instances} instance(s), PostgreSQL`);
+        report.mailboxes.push(await measureMailboxes(p, root, dovecot, sink, instances));
+      });
+    }
+    if (report.engines.postgres || report.mailboxes.length) report.machine.postgres = await postgresVersion();
   } finally {
     await runCleanups();
   }

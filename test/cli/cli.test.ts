@@ -70,16 +70,18 @@ describe("ticketpost command line", () => {
     expect(r.stderr).to.contain("imap.port");
   });
 
-  it("finds the config through TICKETPOST_CONFIG and takes the IMAP password from the environment", async () => {
+  it("finds the config through TICKETPOST_CONFIG and asks for the IMAP password only where IMAP is used", async () => {
     const cfg = minimal();
     delete (cfg.imap as Record<string, unknown>).password;
     const file = writeConfig("env.json", cfg);
-    const missing = await ticketpost(["migrate"], { TICKETPOST_CONFIG: file });
-    expect(missing.code).to.equal(2);
-    expect(missing.stderr).to.contain("TICKETPOST_IMAP_PASSWORD");
-    const ok = await ticketpost(["migrate"], { TICKETPOST_CONFIG: file, TICKETPOST_IMAP_PASSWORD: "from-env" });
+    const ok = await ticketpost(["migrate"], { TICKETPOST_CONFIG: file });
     expect(ok.code, ok.stderr).to.equal(0);
     expect(ok.stdout).to.contain("up to date");
+    const list = await ticketpost(["tickets", "list"], { TICKETPOST_CONFIG: file });
+    expect(list.code, list.stderr).to.equal(0);
+    const poll = await ticketpost(["poll-once"], { TICKETPOST_CONFIG: file });
+    expect(poll.code).to.equal(1);
+    expect(poll.stderr).to.contain("TICKETPOST_IMAP_PASSWORD");
   });
 
   it("says which ticket does not exist, with exit code 1", async () => {

@@ -4,6 +4,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { DEFAULT_TEMPLATES_DIR, ENV, loadConfig, parseConfig } from "../../src/config/load.js";
 import { TicketpostError } from "../../src/shared/errors.js";
+import { AccountLogins } from "../../src/auth/logins.js";
 
 type Json = Record<string, unknown>;
 
@@ -109,8 +110,6 @@ describe("config/load", () => {
       ["supportAddress", undefined, "supportAddress"],
       ["database.url", "mysql://ticketpost:db-secret@db.example.net/ticketpost", "database.url"],
       ["database.url", "db.example.net", "database.url"],
-      ["imap.password", undefined, "imap.password"],
-      ["imap.password", "", "imap.password"],
       ["imap.host", undefined, "imap.host"],
       ["imap.user", "", "imap.user"],
       ["smtp.host", undefined, "smtp.host"],
@@ -151,15 +150,25 @@ describe("config/load", () => {
       expect(c.imap.password).to.equal("from-env");
     });
 
-    it("names the environment variable when the IMAP password is missing", () => {
-      const err = configError(() => parseConfig(withValue("imap.password", undefined), { env: {} }));
-      expect(err.message).to.contain("imap.password").and.to.contain("TICKETPOST_IMAP_PASSWORD");
+    it("loads without the IMAP password, and the login that needs it names the environment variable", async () => {
+      const c = parseConfig(withValue("imap.password", undefined), { env: {} });
+      expect(c.imap.password).to.equal(null);
+      const err = await new AccountLogins().credentials(c.imap, "imap").then(() => null, (e: TicketpostError) => e);
+      expect(err?.code).to.equal("ECONFIG");
+      expect(err?.message).to.contain("imap.password").and.to.contain("TICKETPOST_IMAP_PASSWORD");
     });
 
     it("takes the SMTP password from TICKETPOST_SMTP_PASSWORD, over the file", () => {
-      expect(parseConfig(minimal(), { env: { TICKETPOST_SMTP_PASSWORD: "smtp-env" } }).smtp.password).to.equal("smtp-env");
-      expect(parseConfig(withValue("smtp.password", "smtp-file"), { env: { TICKETPOST_SMTP_PASSWORD: "smtp-env" } }).smtp.password).to.equal("smtp-env");
-      expect(parseConfig(withValue("smtp.password", "smtp-file"), { env: {} }).smtp.password).to.equal("smtp-file");
+      const withUser = (password?: string) => ({ ...minimal(), smtp: { host: "smtp.example.net", user: "support@example.net", ...(password ? { password } : {}) } });
+      expect(parseConfig(withUser(), { env: { TICKETPOST_SMTP_PASSWORD: "smtp-env" } }).smtp.password).to.equal("smtp-env");
+      expect(parseConfig(withUser("smtp-file"), { env: { TICKETPOST_SMTP_PASSWORD: "smtp-env" } }).smtp.password).to.equal("smtp-env");
+      expect(parseConfig(withUser("smtp-file"), { env: {} }).smtp.password).to.equal("smtp-file");
+    });
+
+    it("no smtp.user means no SMTP authentication: a password alone is not used", () => {
+      const c = parseConfig(withValue("smtp.password", "smtp-file"), { env: { TICKETPOST_SMTP_PASSWORD: "smtp-env" } });
+      expect(c.smtp.user).to.equal(null);
+      expect(c.smtp.password).to.equal(null);
     });
 
     it("takes the database URL from TICKETPOST_DATABASE_URL, over the file", () => {

@@ -43,6 +43,29 @@ export interface SmtpRelayOptions {
    * dmarc=pass only when the SMTP-authenticated user is the From address.
    */
   authservId?: string;
+  /**
+   * OAuth2 as a mail provider does it: `tokenOnly` users may authenticate with SASL XOAUTH2 only,
+   * and their token must be active and name them (checked with `introspect`, RFC 7662).
+   */
+  oauth2?: { introspect(token: string): Promise<{ active: boolean; username?: string }>; tokenOnly: string[] };
+  /**
+   * The relay plays the border of a hosted mail system instead, writing that system's headers
+   * (see stampBorder). Replaces `authservId`.
+   */
+  border?: Border;
+}
+
+/**
+ * "exchange-online": every `X-MS-Exchange-Organization-*` header is removed (Exchange's header
+ * firewall); a sender logged in with a From address of `internalDomains` gets
+ * `X-MS-Exchange-Organization-AuthAs: Internal`; every other mail gets Microsoft's
+ * Authentication-Results (no authserv-id) on top: dmarc=pass when the SMTP login is the From
+ * address, fail otherwise. "gmail": `Authentication-Results: mx.google.com; …` on top, with
+ * dkim=pass and dmarc=pass when the SMTP login is the From address.
+ */
+export interface Border {
+  kind: "exchange-online" | "gmail";
+  internalDomains: string[];
 }
 
 const HOST = "127.0.0.1";
@@ -101,13 +124,14 @@ export async function startSmtpRelay(opts: SmtpRelayOptions): Promise<SmtpRelay>
       throw new Error(`LMTP rejected ${rejected.join(", ")}${delivered}${reasons ? `: ${reasons}` : ""}`);
     }
   };
-  const server = await listen(deliver, opts.authservId);
+  const stamp = opts.border ? (raw: Buffer, user: string | null) => stampBorder(raw, opts.border!, user) : opts.authservId ? (raw: Buffer, user: string | null) => stampAuthenticationResults(raw, opts.authservId!, user) : null;
+  const server = await listen(deliver, stamp, opts.oauth2);
   return { ...server, stop: () => server.stop().finally(() => lmtp.close()) };
 }
 
 /** The same SMTP server, but it only records mails; for measuring the sender without Dovecot in the loop. */
 export function startSmtpSink(): Promise<SmtpSink> {
-  return listen(undefined);
+  return listen(undefined, null);
 }
 
 /** The relay's Authentication-Results stamp, replacing any forged copy of it. */
@@ -127,7 +151,53 @@ export function stampAuthenticationResults(raw: Buffer, authservId: string, auth
   return Buffer.from([stamp, ...kept].join("\r\n") + body, "latin1");
 }
 
-async function listen(deliver: Deliver | undefined, authservId?: string): Promise<SmtpSink> {
+type AuthCheck = NonNullable<SmtpRelayOptions["oauth2"]>;
+
+/** smtp-server's onAuth: anything goes, except for token-only users (XOAUTH2 with an active token naming them). */
+function authenticate(oauth2: AuthCheck | undefined) {
+  const tokenOnly = new Set((oauth2?.tokenOnly ?? []).map((u) => u.toLowerCase()));
+  return (auth: { method: string; username?: string; accessToken?: string }, _session: unknown, callback: (err: Error | null, res?: { user: string }) => void): void => {
+    const user = (auth.username ?? "anonymous").toLowerCase();
+    if (!tokenOnly.has(user)) return callback(null, { user: auth.username ?? "anonymous" });
+    if (auth.method !== "XOAUTH2" || !auth.accessToken) return callback(smtpError(535, "5.7.8 this account accepts OAuth2 (XOAUTH2) only"));
+    oauth2!.introspect(auth.accessToken).then(
+      (r) => (r.active && r.username?.toLowerCase() === user ? callback(null, { user: auth.username! }) : callback(smtpError(535, "5.7.8 token not accepted"))),
+      (err: Error) => callback(smtpError(454, `4.7.0 token check failed: ${err.message}`)),
+    );
+  };
+}
+
+type Stamp = (raw: Buffer, authUser: string | null) => Buffer;
+
+function splitHead(raw: Buffer): { lines: string[]; body: string } {
+  const text = raw.toString("latin1");
+  const end = text.search(/\r?\n\r?\n/);
+  return { lines: (end >= 0 ? text.slice(0, end) : text).split(/\r?\n(?![ \t])/), body: end >= 0 ? text.slice(end) : "" };
+}
+
+export function stampBorder(raw: Buffer, border: Border, authUser: string | null): Buffer {
+  const { lines, body } = splitHead(raw);
+  const kept = border.kind === "exchange-online" ? lines.filter((l) => !/^x-ms-exchange-organization-/i.test(l)) : lines;
+  const from = kept.find((l) => /^from:/i.test(l)) ?? "";
+  const fromAddress = (/<([^>]+)>/.exec(from)?.[1] ?? from.replace(/^from:\s*/i, "")).trim().toLowerCase();
+  const domain = fromAddress.split("@")[1] ?? "unknown";
+  const pass = authUser !== null && authUser.toLowerCase() === fromAddress;
+  let stamp: string;
+  if (border.kind === "gmail") {
+    stamp = pass
+      ? `Authentication-Results: mx.google.com; dkim=pass header.i=@${domain} header.s=s1 header.b=AbCdEf; spf=pass (google.com: domain of ${fromAddress} designates 127.0.0.1 as permitted sender) smtp.mailfrom=${fromAddress}; dmarc=pass (p=REJECT sp=REJECT dis=NONE) header.from=${domain}`
+      : `Authentication-Results: mx.google.com; spf=softfail (google.com: domain of transitioning ${fromAddress} does not designate 127.0.0.1 as permitted sender) smtp.mailfrom=${fromAddress}; dmarc=fail (p=REJECT sp=REJECT dis=QUARANTINE) header.from=${domain}`;
+  } else if (pass && border.internalDomains.includes(domain)) {
+    stamp = "X-MS-Exchange-Organization-AuthAs: Internal";
+  } else {
+    stamp = pass
+      ? `Authentication-Results: spf=pass (sender IP is 127.0.0.1) smtp.mailfrom=${domain}; dkim=pass (signature was verified) header.d=${domain};dmarc=pass action=none header.from=${domain};compauth=pass reason=100`
+      : `Authentication-Results: spf=fail (sender IP is 127.0.0.1) smtp.mailfrom=${domain}; dkim=none (message not signed) header.d=none;dmarc=fail action=quarantine header.from=${domain};compauth=fail reason=000`;
+  }
+  return Buffer.from([stamp, ...kept].join("\r\n") + body, "latin1");
+}
+
+async function listen(deliver: Deliver | undefined, stamp?: Stamp | null, oauth2?: AuthCheck): Promise<SmtpSink> {
   const accepted: AcceptedMail[] = [];
   const listeners = new Set<AcceptedListener>();
 
@@ -140,7 +210,7 @@ async function listen(deliver: Deliver | undefined, authservId?: string): Promis
     try {
       const received = await readAll(stream);
       const user = (session.user as string | undefined) ?? null;
-      const raw = authservId ? stampAuthenticationResults(received, authservId, user === "anonymous" ? null : user) : received;
+      const raw = stamp ? stamp(received, user === "anonymous" ? null : user) : received;
       if (stream.sizeExceeded) {
         callback(smtpError(552, `message exceeds ${MAX_MESSAGE_BYTES} bytes`));
         return;
@@ -169,9 +239,8 @@ async function listen(deliver: Deliver | undefined, authservId?: string): Promis
     size: MAX_MESSAGE_BYTES,
     closeTimeout: CLOSE_TIMEOUT_MS,
     disableReverseLookup: true,
-    onAuth(auth, _session, callback) {
-      callback(null, { user: auth.username ?? "anonymous" });
-    },
+    ...(oauth2 ? { authMethods: ["PLAIN", "LOGIN", "XOAUTH2"] } : {}),
+    onAuth: authenticate(oauth2),
     onData(stream, session, callback) {
       void onData(stream, session, callback);
     },

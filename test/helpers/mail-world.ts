@@ -5,9 +5,9 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { dovecotAvailable, startDovecot, type DovecotInstance } from "../harness/dovecot.js";
+import { dovecotAvailable, startDovecot, type DovecotInstance, type DovecotOptions } from "../harness/dovecot.js";
 import { MailUser } from "../harness/mail-user.js";
-import { startSmtpRelay, type SmtpRelay } from "../harness/smtp-relay.js";
+import { startSmtpRelay, type SmtpRelay, type SmtpRelayOptions } from "../harness/smtp-relay.js";
 import { createTestDatabase, type Engine, type TestDatabase } from "./databases.js";
 
 export const CLI = path.resolve("dist/src/cli/main.js");
@@ -72,10 +72,10 @@ export class MailWorld {
   }
 
   /** engine "postgres" gives the gateway its own fresh PostgreSQL database; default is SQLite in the data folder. */
-  static async start(people: string[], extraConfig: Record<string, unknown> = {}, engine: Engine = "sqlite", aliases: Record<string, string> = {}): Promise<MailWorld> {
+  static async start(people: string[], extraConfig: Record<string, unknown> = {}, engine: Engine = "sqlite", aliases: Record<string, string> = {}, servers: { dovecot?: Partial<DovecotOptions>; relay?: Partial<SmtpRelayOptions> } = {}): Promise<MailWorld> {
     // A password no log line could contain by accident, so tests can check it never appears.
-    const dovecot = await startDovecot({ users: [SUPPORT, ...people], password: `pw-${randomBytes(8).toString("hex")}` });
-    const relay = await startSmtpRelay({ lmtpHost: dovecot.host, lmtpPort: dovecot.lmtpPort, aliases, authservId: AUTHSERV_ID });
+    const dovecot = await startDovecot({ users: [SUPPORT, ...people], password: `pw-${randomBytes(8).toString("hex")}`, ...servers.dovecot });
+    const relay = await startSmtpRelay({ lmtpHost: dovecot.host, lmtpPort: dovecot.lmtpPort, aliases, authservId: AUTHSERV_ID, ...servers.relay });
     const database = engine === "postgres" ? await createTestDatabase("postgres") : null;
     return new MailWorld(dovecot, relay, database, extraConfig);
   }

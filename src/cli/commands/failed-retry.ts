@@ -1,4 +1,4 @@
-import type { TicketpostConfig } from "../../config/schema.js";
+import type { MailboxConfig, TicketpostConfig } from "../../config/schema.js";
 import { moveFromFailed } from "../../mailbox/imap-mailbox.js";
 import { retryFailedMails, type RetryOutcome } from "../../tickets/retry.js";
 import { defineCommand, print, usage } from "../command.js";
@@ -12,14 +12,18 @@ function describeRetry(config: TicketpostConfig, { receipt: r, result }: RetryOu
   return { line: `#${r.id}: ${result.outcome}${ticket}${why} [now #${result.receiptId}]`, ok: result.outcome !== "failed" };
 }
 
-/** The copies in the Failed folder of mails that now worked go to Processed. */
-async function moveRecovered(config: TicketpostConfig, messageIds: string[], lines: string[]): Promise<void> {
-  if (!messageIds.length) return;
-  const moved = await moveFromFailed(config.imap, messageIds).catch((err: Error) => {
-    lines.push(`the copies in ${config.imap.failedFolder} could not be moved: ${err.message}`);
-    return 0;
-  });
-  if (moved) lines.push(`moved ${moved} mail(s) from ${config.imap.failedFolder} to ${config.imap.processedFolder}`);
+/**
+ * The copies in the Failed folder of mails that now worked go to Processed, per mailbox: each has
+ * its own folders and login (a stored OAuth2 grant among them).
+ */
+async function moveRecovered(recovered: Map<MailboxConfig, string[]>, logins: Parameters<typeof moveFromFailed>[2], lines: string[]): Promise<void> {
+  for (const [m, messageIds] of recovered) {
+    const moved = await moveFromFailed(m, messageIds, logins).catch((err: Error) => {
+      lines.push(`the copies in ${m.failedFolder} could not be moved: ${err.message}`);
+      return 0;
+    });
+    if (moved) lines.push(`moved ${moved} mail(s) from ${m.failedFolder} to ${m.processedFolder}`);
+  }
 }
 
 export const failedRetry = defineCommand({
@@ -44,15 +48,18 @@ receipt numbers of ticketpost failed list. Exit 1 when a retried mail failed aga
       const retried = await retryFailedMails(ctx, call.opts.all ? "all" : ids);
       for (const id of ids)
         if (!retried.some((r) => r.receipt.id === id)) lines.push(`#${id}: no failed mail with this id (see ticketpost failed list)`);
-      const recovered: string[] = [];
+      const recovered = new Map<MailboxConfig, string[]>();
       for (const outcome of retried) {
         const { line, ok } = describeRetry(config, outcome);
         const r = outcome.receipt;
         lines.push(line);
         if (!ok) stillFailed++;
-        else if (r.movedTo === config.imap.failedFolder && r.messageIdHeader) recovered.push(r.messageIdHeader);
+        else {
+          const m = config.mailboxes.find((x) => x.id === r.mailbox) ?? config.imap;
+          if (r.movedTo === m.failedFolder && r.messageIdHeader) recovered.set(m, [...(recovered.get(m) ?? []), r.messageIdHeader]);
+        }
       }
-      await moveRecovered(config, recovered, lines);
+      await moveRecovered(recovered, ctx.logins, lines);
       const sender = createSender(config, ctx);
       try {
         await sender.runOnce();

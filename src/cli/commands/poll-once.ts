@@ -1,14 +1,12 @@
-import { drainMailbox } from "../../mailbox/drain.js";
-import { ImapMailbox } from "../../mailbox/imap-mailbox.js";
 import { notifyOverdue } from "../../tickets/workflow/overdue.js";
 import { defineCommand, JSON_OPTION, print, printJson } from "../command.js";
-import { closeDb, createSender, drainDeps, openGateway, spoolOptions } from "../gateway.js";
+import { closeDb, createSender, drainAllOnce, openGateway } from "../gateway.js";
 
 export const pollOnce = defineCommand({
   name: "poll-once",
   summary: "process the mailbox and the outbox once, then exit (for cron and tests)",
   options: JSON_OPTION,
-  help: `Processes every mail in the mailbox, sends overdue notices and the queued notifications, prints a
+  help: `Processes every mail in every configured mailbox, sends overdue notices and the queued notifications, prints a
 summary and exits. Exit code 0 when everything was handled (mails that went to Failed count as
 handled), 1 when the run stopped early (mailbox or database unreachable), 2 on a usage or
 configuration error.`,
@@ -17,13 +15,7 @@ configuration error.`,
     const ctx = await openGateway(config, call.logger());
     const sender = createSender(config, ctx);
     try {
-      const mb = await ImapMailbox.open({ ...config.imap, idle: false }, ctx.logger, spoolOptions(config));
-      let summary;
-      try {
-        summary = await drainMailbox(mb, config.imap, drainDeps(ctx));
-      } finally {
-        await mb.close();
-      }
+      const summary = await drainAllOnce(config, ctx);
       const overdue = await notifyOverdue(ctx.db, ctx, config.overdue.repeatHours);
       const sent = await sender.runOnce();
       const stoppedBy = summary.stoppedBy ? { code: summary.stoppedBy.code, message: summary.stoppedBy.message } : null;
