@@ -94,6 +94,7 @@ export async function openGateway(config: TicketpostConfig, logger: Logger, opts
       autoReplyWindowMinutes: config.autoReplyLimit.windowMinutes,
       maxParticipants: config.limits.maxParticipants,
       maxAttachments: config.limits.maxAttachments,
+      maxAttachmentBytes: config.notify.maxAttachmentBytes,
     },
   };
 }
@@ -126,6 +127,7 @@ export function createSender(config: TicketpostConfig, ctx: Gateway | GatewayCon
     cfg: config.outbox,
     clock: ctx.clock,
     logger: ctx.logger.child({ component: "outbox" }),
+    blobs: ctx.blobs,
   });
 }
 

@@ -38,7 +38,7 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
     throw new TicketpostError("ECONFIG", "config: the file must hold one JSON object");
   }
   const root = new Reader(input as Json, "");
-  root.unknownKeys(["name", "supportAddress", "messageIdDomain", "referencePrefix", "language", "dataDir", "database", "imap", "mailboxes", "smtp", "outbox", "templatesDir", "maxMessageBytes", "log", "departments", "defaultDepartment", "agents", "languages", "reopenDays", "overdue", "http", "referenceSecret", "agentAuth", "strangerPolicy", "autoReplyLimit", "limits", "instances"]);
+  root.unknownKeys(["name", "supportAddress", "messageIdDomain", "referencePrefix", "language", "dataDir", "database", "imap", "mailboxes", "smtp", "outbox", "templatesDir", "maxMessageBytes", "log", "departments", "defaultDepartment", "agents", "languages", "reopenDays", "overdue", "http", "referenceSecret", "agentAuth", "strangerPolicy", "autoReplyLimit", "limits", "instances", "notify"]);
   const supportAddress = address(root, "supportAddress");
   const dataDir = path.resolve(baseDir, root.string("dataDir", "./data"));
 
@@ -88,6 +88,8 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
   limits.unknownKeys(["maxParticipants", "maxAttachments"]);
   const referenceSecret = env[ENV.referenceSecret] || root.optionalString("referenceSecret");
   if (referenceSecret && referenceSecret.length < 16) fail("referenceSecret", "must be at least 16 characters");
+  const notify = root.section("notify");
+  notify.unknownKeys(["maxAttachmentBytes"]);
   const instances = root.section("instances");
   instances.unknownKeys(["leaseSeconds"]);
   const http = root.section("http");
@@ -101,6 +103,7 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
     strangerPolicy: strangerPolicy as TicketpostConfig["strangerPolicy"],
     autoReplyLimit: { perAddress: autoReply.int("perAddress", 10, 1, 10_000), windowMinutes: autoReply.int("windowMinutes", 60, 1, 7 * 24 * 60) },
     limits: { maxParticipants: limits.int("maxParticipants", 50, 1, 10_000), maxAttachments: limits.int("maxAttachments", 100, 0, 10_000) },
+    notify: { maxAttachmentBytes: notify.int("maxAttachmentBytes", 10 * 1024 * 1024, 0, 1024 * 1024 * 1024) },
     http: { enabled: http.bool("enabled", false), host: http.string("host", "127.0.0.1"), port: http.int("port", 9464, 0, 65535) },
     reopenDays: root.int("reopenDays", 14, 0, 3650),
     overdue: { schedule: overdueSchedule, repeatHours: overdue.int("repeatHours", 24, 1, 24 * 365) },

@@ -172,6 +172,12 @@ export interface TicketpostConfig {
   autoReplyLimit: { perAddress: number; windowMinutes: number };
   /** Bounds for hostile mail. */
   limits: { maxParticipants: number; maxAttachments: number };
+  /**
+   * Status mails: `maxAttachmentBytes` is the most that the files carried by one mail may add up
+   * to (bytes, default 10 MB); beyond it the mail lists the files instead, and agents get them
+   * with #files in parts under the cap. 0 attaches nothing.
+   */
+  notify: { maxAttachmentBytes: number };
   /** Several instances on one PostgreSQL database: a standby takes over the mailbox within this time. */
   instances: { leaseSeconds: number };
   /** Optional health and metrics endpoint; off by default, loopback by default. */

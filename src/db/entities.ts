@@ -182,6 +182,22 @@ export class OutboxMail {
   @Column({ type: Date, nullable: true }) sentAt!: Date | null;
 }
 
+/** A file an outbox row attaches: a reference into the blob store, not a copy (migration 0008). */
+@Entity("outbox_attachment")
+@Index("idx_outbox_attachment_outbox", ["outboxId"])
+export class OutboxAttachment {
+  @PrimaryGeneratedColumn({ type: "integer" }) id!: number;
+  @Column({ type: "integer" }) outboxId!: number;
+  /** Order of the files in the mail. */
+  @Column({ type: "integer" }) seq!: number;
+  @Column({ type: "varchar", length: 255 }) filename!: string;
+  @Column({ type: "varchar", length: 255 }) contentType!: string;
+  @Column({ type: "integer" }) size!: number;
+  @Column({ type: "varchar", length: 64 }) sha256!: string;
+  /** Content-ID (no angle brackets) of an image the HTML part shows inline; null for an ordinary attachment. */
+  @Column({ type: "varchar", length: 255, nullable: true }) contentId!: string | null;
+}
+
 /**
  * One row per running gateway process: its version and how its last poll went. `status` and the
  * health endpoint read it; `migrate` refuses while a process of another version is alive.
@@ -222,4 +238,4 @@ export class AddressFlag {
   @Column({ type: Date }) flaggedAt!: Date;
 }
 
-export const ENTITIES = [GatewaySetting, AddressFlag, GatewayInstance, Ticket, TicketEvent, Participant, Message, Attachment, MailReceipt, TrailEntry, OutboxMail];
+export const ENTITIES = [GatewaySetting, AddressFlag, GatewayInstance, Ticket, TicketEvent, Participant, Message, Attachment, MailReceipt, TrailEntry, OutboxMail, OutboxAttachment];

@@ -19,7 +19,8 @@ type CommandBody =
   | { kind: "due"; value: string /* YYYY-MM-DD */ }
   | { kind: "resolve" }
   | { kind: "reopen" }
-  | { kind: "done" };
+  | { kind: "done" }
+  | { kind: "files" };
 
 /** One command; `source` is the command as written ("#priority hoch"), for confirmations and errors. */
 export type Command = CommandBody & { source: string };
@@ -55,6 +56,7 @@ export const COMMAND_HELP: ReadonlyArray<CommandHelp> = [
   { kind: "resolve", en: ["#resolve"], de: ["#lösen", "#loesen", "#gelöst", "#geloest"], args: "", description: "resolve the ticket; your text below is the resolution the requester receives" },
   { kind: "reopen", en: ["#reopen"], de: ["#wiedereröffnen", "#wiedereroeffnen", "#wieder"], args: "", description: "reopen a resolved ticket" },
   { kind: "done", en: ["#done"], de: ["#erledigt"], args: "", description: "on a new mail: record work already done (created resolved, assigned to you, nobody acknowledged); on a ticket: like #resolve" },
+  { kind: "files", en: ["#files"], de: ["#dateien"], args: "", description: "mails you the ticket's files, in parts of at most notify.maxAttachmentBytes (status mails list them when they are too large to attach)" },
 ];
 
 const BY_SPELLING = new Map<string, CommandKind>(
@@ -64,7 +66,7 @@ const BY_SPELLING = new Map<string, CommandKind>(
 type Reading = { body: CommandBody } | { error: string };
 type ArgReader = (arg: string, ref: Date) => Reading;
 
-function noArgument(kind: "take" | "ask" | "note" | "resolve" | "reopen" | "done"): ArgReader {
+function noArgument(kind: "take" | "ask" | "note" | "resolve" | "reopen" | "done" | "files"): ArgReader {
   // "#resolve fixed the toner" would otherwise lose "fixed the toner": say where the text goes.
   return (arg) => (arg === "" ? { body: { kind } } : { error: `#${kind} takes nothing after it on the line; write your text below the command lines` });
 }
@@ -76,6 +78,7 @@ const ARGUMENTS: Record<CommandKind, ArgReader> = {
   resolve: noArgument("resolve"),
   reopen: noArgument("reopen"),
   done: noArgument("done"),
+  files: noArgument("files"),
   assign: (arg) => {
     // Mail clients turn a typed address into "<bob@example.com>" or a mailto: link.
     const target = arg.replace(/^<(.*)>$/, "$1").replace(/^mailto:/i, "").trim();

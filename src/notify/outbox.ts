@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { EntityManager } from "typeorm";
-import { Message, OutboxMail, type Ticket } from "../db/entities.js";
+import { Message, OutboxAttachment, OutboxMail, type Ticket } from "../db/entities.js";
+import type { PlannedFiles } from "../tickets/workflow/plan.js";
+import { contentIdOf } from "./files-view.js";
 import type { MailAddress } from "../mail/types.js";
 import type { Clock } from "../shared/clock.js";
 import { eventByName, type EventName } from "./events/index.js";
@@ -22,6 +24,8 @@ export interface QueuedNotification {
   /** The mail this one answers, for In-Reply-To/References. */
   inReplyTo: string | null;
   references: string[];
+  /** The files it attaches (blob references); the template data lists them. */
+  files?: PlannedFiles;
 }
 
 /** Our Message-IDs start with "ticketpost." so a mail of ours coming back is recognised. */
@@ -64,8 +68,8 @@ function threadRefs(n: Pick<QueuedNotification, "inReplyTo" | "references">): st
   return [...n.references.filter((r) => r !== n.inReplyTo), ...(n.inReplyTo ? [n.inReplyTo] : [])].slice(-20);
 }
 
-function saveOutboxRow(em: EntityManager, n: Omit<QueuedNotification, "ticket">, rendered: RenderedMail, row: { ticketId: number | null; messageRowId: number | null; messageId: string; refs: string[]; now: Date }): Promise<OutboxMail> {
-  return em.save(em.create(OutboxMail, {
+async function saveOutboxRow(em: EntityManager, n: Omit<QueuedNotification, "ticket">, rendered: RenderedMail, row: { ticketId: number | null; messageRowId: number | null; messageId: string; refs: string[]; now: Date }): Promise<OutboxMail> {
+  const saved = await em.save(em.create(OutboxMail, {
     ticketId: row.ticketId,
     event: n.event,
     toAddress: n.to.address,
@@ -85,6 +89,11 @@ function saveOutboxRow(em: EntityManager, n: Omit<QueuedNotification, "ticket">,
     createdAt: row.now,
     sentAt: null,
   }));
+  const attach = n.files?.attach ?? [];
+  if (attach.length) {
+    await em.insert(OutboxAttachment, attach.map((f, seq) => ({ outboxId: saved.id, seq, filename: f.filename.slice(0, 255), contentType: f.contentType.slice(0, 255), size: f.size, sha256: f.sha256, contentId: contentIdOf(f, seq) })));
+  }
+  return saved;
 }
 
 /** A notification that belongs to no ticket (the notice about a rejected mail): an outbox row only. */

@@ -1,13 +1,14 @@
 import { LessThanOrEqual, type DataSource } from "typeorm";
 import type { OutboxConfig } from "../config/schema.js";
-import { AddressFlag, OutboxMail } from "../db/entities.js";
+import type { BlobStore } from "../db/blob-store.js";
+import { AddressFlag, OutboxAttachment, OutboxMail } from "../db/entities.js";
 import { SerialRunner } from "../mailbox/serial-runner.js";
 import type { Clock } from "../shared/clock.js";
-import { asTicketpostError } from "../shared/errors.js";
+import { asTicketpostError, TicketpostError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { LOOP_HEADER } from "../mail/classify.js";
 import { eventByName } from "./events/index.js";
-import type { MailTransport } from "./smtp-transport.js";
+import type { MailTransport, OutgoingAttachment } from "./smtp-transport.js";
 
 export interface SenderSummary {
   sent: number;
@@ -22,6 +23,8 @@ export interface OutboxSenderOptions {
   cfg: OutboxConfig;
   clock: Clock;
   logger: Logger;
+  /** Where the files that outbox rows attach are stored (by SHA-256). */
+  blobs: BlobStore;
 }
 
 /** Backoff for attempt n (1-based): base·2^(n-1), capped. */
@@ -119,6 +122,22 @@ export class OutboxSender {
     return summary;
   }
 
+  /** The files a row attaches, read from the blob store in their order. */
+  private async attachmentsOf(row: OutboxMail): Promise<OutgoingAttachment[]> {
+    const refs = await this.o.db.getRepository(OutboxAttachment).find({ where: { outboxId: row.id }, order: { seq: "ASC" } });
+    const out: OutgoingAttachment[] = [];
+    for (const r of refs) {
+      let content: Buffer;
+      try {
+        content = await this.o.blobs.get(r.sha256);
+      } catch (err) {
+        throw new TicketpostError("EBLOB", `attachment ${r.filename} (sha256 ${r.sha256}) cannot be read from the blob store: ${(err as Error).message}`, { cause: err });
+      }
+      out.push({ filename: r.filename, contentType: r.contentType, content, cid: r.contentId });
+    }
+    return out;
+  }
+
   private async sendRow(row: OutboxMail, summary: SenderSummary): Promise<void> {
     const repo = this.o.db.getRepository(OutboxMail);
     // Queued before the address bounced for good: it stays unsent, with the reason.
@@ -137,6 +156,7 @@ export class OutboxSender {
     };
     if (event.automatic) headers["Auto-Submitted"] = "auto-replied";
     try {
+      const attachments = await this.attachmentsOf(row);
       await this.o.transport.send({
         from: this.o.from,
         to: { name: row.toName, address: row.toAddress },
@@ -149,6 +169,7 @@ export class OutboxSender {
         references: row.references ? row.references.split(" ") : [],
         headers,
         ticketId: row.ticketId,
+        attachments,
       });
       await repo.update({ id: row.id }, { status: "sent", sentAt: this.o.clock.now(), attempts: row.attempts + 1, lastError: null });
       summary.sent++;

@@ -17,6 +17,16 @@ export interface OutgoingMail {
   headers: Record<string, string>;
   /** The ticket the mail belongs to: it decides the mailbox (and address) it leaves from. */
   ticketId?: number | null;
+  /** Files, read from the blob store; one with a `cid` is shown inline by the HTML part. */
+  attachments?: OutgoingAttachment[];
+}
+
+export interface OutgoingAttachment {
+  filename: string;
+  contentType: string;
+  content: Buffer;
+  /** Content-ID without angle brackets (RFC 2392), for an inline image; null for an ordinary attachment. */
+  cid: string | null;
 }
 
 export interface MailTransport {
@@ -80,6 +90,8 @@ export class SmtpTransport implements MailTransport {
         inReplyTo: mail.inReplyTo ? `<${mail.inReplyTo}>` : undefined,
         references: mail.references.length ? mail.references.map((r) => `<${r}>`) : undefined,
         headers: mail.headers,
+        // An inline image becomes a related part of the HTML (multipart/related), the rest mixed.
+        attachments: mail.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content, ...(a.cid ? { cid: a.cid, contentDisposition: "inline" as const } : {}) })),
         // Never let nodemailer pick up files or URLs named in content.
         disableFileAccess: true,
         disableUrlAccess: true,

@@ -4,6 +4,7 @@ import type { Directory } from "../tickets/directory.js";
 import { PRIORITY_LABELS, STATUS_LABELS, URGENCY_LABELS, type Priority, type TicketStatusName, type Urgency } from "../tickets/levels.js";
 import type { PlannedNotification, TicketState } from "../tickets/workflow/plan.js";
 import { describeChange } from "./change-text.js";
+import { filesView } from "./files-view.js";
 import type { BaseData, EventName, TemplateData, TicketView } from "./events/types.js";
 
 /** What the data of a mail is made from, besides the plan. */
@@ -53,7 +54,7 @@ export function commandHelp(lang: string): string[] {
 
 /** The whole data a planned mail is rendered with; `t` is null only for a ticketless notice. */
 export function templateData(env: TemplateEnv, n: PlannedNotification, t: (TicketState & { id: number }) | null): TemplateData<EventName> {
-  const base: BaseData = { lang: n.language, gateway: { name: env.gatewayName, address: env.supportAddress }, recipient: n.to };
+  const base: BaseData = { lang: n.language, gateway: { name: env.gatewayName, address: env.supportAddress }, recipient: n.to, files: filesView(n.files) };
   if (n.event === "rejected") return { ...base, ...n.data };
   if (!t) throw new Error(`notification ${n.event} needs a ticket`);
   const ticket = ticketView(env, t, n.language);

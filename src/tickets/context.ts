@@ -35,9 +35,11 @@ export interface SafetySettings {
   autoReplyWindowMinutes: number;
   maxParticipants: number;
   maxAttachments: number;
+  /** notify.maxAttachmentBytes: the most the files one status mail carries may add up to (bytes). */
+  maxAttachmentBytes: number;
 }
 
-export const DEFAULT_SAFETY: SafetySettings = { strangerPolicy: "internal", autoReplyPerAddress: 10, autoReplyWindowMinutes: 60, maxParticipants: 50, maxAttachments: 100 };
+export const DEFAULT_SAFETY: SafetySettings = { strangerPolicy: "internal", autoReplyPerAddress: 10, autoReplyWindowMinutes: 60, maxParticipants: 50, maxAttachments: 100, maxAttachmentBytes: 10 * 1024 * 1024 };
 
 export type AgentVerifier = (msg: import("../mail/types.js").InboundMessage, agentAddress: string) => Promise<{ ok: boolean; reason: string }> | { ok: boolean; reason: string };
 

@@ -28,6 +28,17 @@ export interface StoredMessage {
   createdAt: Date;
 }
 
+/** A stored file of one of the ticket's inbound messages, with that message's visibility. */
+export interface StoredAttachment {
+  messageRowId: number;
+  visibility: MessageVisibility;
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  inline: boolean;
+}
+
 /** What planning may ask of stored data. The database-backed one is in repository.ts. */
 export interface TicketReads extends ThreadLookup {
   /** Stored messages (inbound and outbound) with this Message-ID, oldest first. */
@@ -36,6 +47,8 @@ export interface TicketReads extends ThreadLookup {
   participants(ticketId: number): Promise<Array<{ address: string; name: string | null; role: ParticipantRole }>>;
   /** Every message of the ticket, oldest first. */
   messages(ticketId: number): Promise<StoredMessage[]>;
+  /** The files of the ticket's messages, oldest first. */
+  attachments(ticketId: number): Promise<StoredAttachment[]>;
   addressFlags(addresses: string[]): Promise<AddressFlag[]>;
   /** How many mails of these events each address was sent since `since`. */
   recentMails(addresses: string[], events: string[], since: Date): Promise<Map<string, number>>;
@@ -45,6 +58,7 @@ export interface TicketFacts {
   row: Ticket;
   participants: Array<{ address: string; name: string | null; role: ParticipantRole }>;
   messages: StoredMessage[];
+  attachments: StoredAttachment[];
 }
 
 /** What the mail stage found: the parsed mail, or why there is none. */
@@ -111,7 +125,7 @@ async function outboundFacts(reads: TicketReads, env: FactsEnv, addresses: Array
 export async function ticketFacts(reads: TicketReads, id: number): Promise<TicketFacts | null> {
   const row = await reads.ticket(id);
   if (!row) return null;
-  return { row, participants: await reads.participants(id), messages: await reads.messages(id) };
+  return { row, participants: await reads.participants(id), messages: await reads.messages(id), attachments: await reads.attachments(id) };
 }
 
 /** The facts a parsed mail is planned from: identity, thread, ticket, the addresses it may mail. */

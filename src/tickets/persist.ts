@@ -64,7 +64,7 @@ export async function persist(em: EntityManager, ctx: GatewayContext, plan: Plan
   const ticket = plan.ticket && ticketId !== null ? { id: ticketId, ...plan.ticket.state } : null;
   for (const n of plan.notifications) {
     if (!ticket) throw new Error(`plan ${plan.kind} queues ${n.event} without a ticket`);
-    await queueNotification(em, ctx, { ticket: ticket as Ticket, event: n.event, to: n.to, language: n.language, data: templateData(ctx, n, ticket), inReplyTo: plan.thread.inReplyTo, references: plan.thread.references });
+    await queueNotification(em, ctx, { ticket: ticket as Ticket, event: n.event, to: n.to, language: n.language, data: templateData(ctx, n, ticket), inReplyTo: plan.thread.inReplyTo, references: plan.thread.references, files: n.files });
   }
   for (const n of plan.ticketless) {
     await queueTicketless(em, ctx, { event: n.event, to: n.to, language: n.language, data: templateData(ctx, n, null), inReplyTo: plan.thread.inReplyTo, references: plan.thread.references });

@@ -1,6 +1,6 @@
 import { In, MoreThan, type EntityManager } from "typeorm";
-import { AddressFlag, MailReceipt, Message, OutboxMail, Participant, Ticket } from "../db/entities.js";
-import type { StoredMessage, TicketReads } from "./facts.js";
+import { AddressFlag, Attachment, MailReceipt, Message, OutboxMail, Participant, Ticket } from "../db/entities.js";
+import type { StoredAttachment, StoredMessage, TicketReads } from "./facts.js";
 import type { ThreadLookup } from "./thread.js";
 
 function stored(m: Message): StoredMessage {
@@ -43,6 +43,13 @@ export function ticketReads(em: EntityManager): TicketReads {
     participants: (ticketId) => em.find(Participant, { where: { ticketId }, order: { id: "ASC" }, select: { address: true, name: true, role: true } }),
     async messages(ticketId) {
       return (await em.find(Message, { where: { ticketId }, order: { id: "ASC" } })).map(stored);
+    },
+    async attachments(ticketId) {
+      const rows = await em.createQueryBuilder(Attachment, "a").innerJoin(Message, "m", "m.id = a.messageRowId")
+        .select(["a.messageRowId AS \"messageRowId\"", "m.visibility AS visibility", "a.filename AS filename", "a.contentType AS \"contentType\"", "a.size AS size", "a.sha256 AS sha256", "a.inline AS inline"])
+        .where("m.ticketId = :ticketId", { ticketId }).orderBy("a.id", "ASC").getRawMany<Omit<StoredAttachment, "inline" | "size"> & { inline: unknown; size: unknown }>();
+      // SQLite hands booleans back as 0/1, PostgreSQL integers of some drivers as strings.
+      return rows.map((r) => ({ ...r, size: Number(r.size), inline: r.inline === true || r.inline === 1 || r.inline === "1" }));
     },
     async addressFlags(addresses) {
       return addresses.length ? em.find(AddressFlag, { where: { address: In(addresses) } }) : [];

@@ -56,7 +56,7 @@ export async function createTestGateway(engine: Engine, opts: { clock?: Clock; m
       directory: opts.directory ?? directoryOf(c),
       reopenDays: c.reopenDays,
       verifyAgent: agentVerifierFor(c, (msg) => ctx.blobs.get(msg.rawSha256)),
-      safety: { ...ctx.safety, strangerPolicy: c.strangerPolicy, maxParticipants: c.limits.maxParticipants, maxAttachments: c.limits.maxAttachments, ...opts.safety },
+      safety: { ...ctx.safety, strangerPolicy: c.strangerPolicy, maxParticipants: c.limits.maxParticipants, maxAttachments: c.limits.maxAttachments, maxAttachmentBytes: c.notify.maxAttachmentBytes, ...opts.safety },
     } satisfies Partial<GatewayContext>);
   }
   return {

@@ -179,7 +179,7 @@ describe("mail/commands", () => {
   describe("errors", () => {
     const cases: Array<[string, RegExp, string]> = [
       // [line, what the agent is told, why]
-      ["#frobnicate", /^#frobnicate: unknown command \(known: #take, #ask, #assign, #note, #priority, #urgency, #due, #resolve, #reopen, #done/, "unknown command"],
+      ["#frobnicate", /^#frobnicate: unknown command \(known: #take, #ask, #assign, #note, #priority, #urgency, #due, #resolve, #reopen, #done, #files/, "unknown command"],
       ["#assign", /^#assign: expected a colleague's address or name, or a department/, "assign without target"],
       ["#zuweisen   ", /^#zuweisen: expected a colleague's address or name, or a department/, "German assign without target"],
       ["#priority asap", /^#priority asap: "asap" is not a priority \(low, normal, high, critical\)$/, "unknown priority"],
@@ -203,7 +203,7 @@ describe("mail/commands", () => {
   });
 
   describe("COMMAND_HELP", () => {
-    const kinds: Array<Command["kind"]> = ["take", "ask", "assign", "note", "priority", "urgency", "due", "resolve", "reopen", "done"];
+    const kinds: Array<Command["kind"]> = ["take", "ask", "assign", "note", "priority", "urgency", "due", "resolve", "reopen", "done", "files"];
 
     it("lists every command once, with an English and a German spelling and a description", () => {
       expect(COMMAND_HELP.map((h) => h.kind)).to.have.members(kinds).and.have.length(kinds.length);

@@ -60,7 +60,7 @@ describe(`outbox sender against a real SMTP server (${engine})`, () => {
   }
 
   function sender(port: number) {
-    return new OutboxSender({ db: gw.ctx.db, transport: new SmtpTransport({ host: "127.0.0.1", port, secure: false, user: null, password: null, tls: { rejectUnauthorized: true } }), from: { name: "ACME Support", address: "support@example.test" }, cfg, clock, logger: silentLogger });
+    return new OutboxSender({ db: gw.ctx.db, transport: new SmtpTransport({ host: "127.0.0.1", port, secure: false, user: null, password: null, tls: { rejectUnauthorized: true } }), from: { name: "ACME Support", address: "support@example.test" }, cfg, clock, logger: silentLogger, blobs: gw.ctx.blobs });
   }
 
   it("sends a queued acknowledgement once, with our Message-ID, thread headers, Auto-Submitted and Reply-To", async () => {

@@ -1,10 +1,8 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import { formatReference, formatTag } from "../../src/mail/subject.js";
-import { NOTIFICATION_EVENTS, eventByName, type EventData, type EventName, type TemplateData } from "../../src/notify/events/index.js";
 import { TemplateSet } from "../../src/notify/templates.js";
-import { PRIORITY_LABELS, STATUS_LABELS, URGENCY_LABELS } from "../../src/tickets/levels.js";
+import { STATUS_LABELS } from "../../src/tickets/levels.js";
 
 /*
  * The status mails of the ticket workflow against the data contract of each event
@@ -14,169 +12,8 @@ import { PRIORITY_LABELS, STATUS_LABELS, URGENCY_LABELS } from "../../src/ticket
  * {{#if}} branch, the sparse one (nulls, empty lists) every {{else}}.
  */
 
-type Lang = "en" | "de";
-interface Person {
-  address: string;
-  name: string | null;
-}
-interface HistoryEntry {
-  at: string;
-  from: string;
-  visibility: "public" | "internal";
-  direction: "inbound" | "outbound";
-  text: string;
-}
-/** Every field any event provides; eventData() takes what one event gets. */
-interface NotificationData {
-  lang: Lang;
-  gateway: { name: string; address: string };
-  recipient: Person;
-  ticket: {
-    id: number;
-    reference: string;
-    tag: string;
-    title: string;
-    description: string;
-    status: string;
-    statusLabel: string;
-    priority: string;
-    priorityLabel: string;
-    urgency: string;
-    urgencyLabel: string;
-    dueDate: string | null;
-    department: { id: string; name: string } | null;
-    assignee: Person | null;
-    requester: Person;
-    createdAt: string;
-    relatedReference: string | null;
-    reopenDays: number;
-  };
-  actor: Person | null;
-  text: string | null;
-  history: HistoryEntry[];
-  changes: string[];
-  errors: string[];
-  commandHelp: string[];
-  attachments: Array<{ filename: string; contentType: string; size: number }>;
-  textEmpty: boolean;
-}
-
-/** Per event, the fields of its contract, from the superset: the type makes the list exact. */
-const EXTRAS: { [E in EventName]: (d: NotificationData) => EventData[E] } = {
-  received: () => ({}),
-  "new-ticket": (d) => ({ attachments: d.attachments, textEmpty: d.textEmpty }),
-  taken: () => ({}),
-  assigned: (d) => ({ actor: d.actor, text: d.text, history: d.history }),
-  question: (d) => ({ actor: d.actor, text: d.text }),
-  "agent-reply": (d) => ({ actor: d.actor, text: d.text }),
-  "answer-received": (d) => ({ actor: d.actor, text: d.text }),
-  note: (d) => ({ actor: d.actor, text: d.text }),
-  resolved: (d) => ({ text: d.text }),
-  reopened: (d) => ({ actor: d.actor, text: d.text }),
-  overdue: () => ({}),
-  "command-confirmation": (d) => ({ changes: d.changes }),
-  "command-error": (d) => ({ errors: d.errors, commandHelp: d.commandHelp }),
-  "stranger-reply": (d) => ({ actor: d.actor, text: d.text }),
-  rejected: (d) => ({ text: d.text, errors: d.errors }),
-};
-
-/** Exactly the data event `name` is rendered with. */
-function eventData(name: string, d: NotificationData): TemplateData<EventName> {
-  const event = eventByName(name).name;
-  const base = { lang: d.lang, gateway: d.gateway, recipient: d.recipient };
-  return (event === "rejected" ? { ...base, ...EXTRAS.rejected(d) } : { ...base, ticket: d.ticket, ...EXTRAS[event](d) }) as TemplateData<EventName>;
-}
-
-const FORMAT = { prefix: "T" };
-const TAG = formatTag(FORMAT, 42);
-const LANGS: Lang[] = ["en", "de"];
-
-const REQUESTER: Person = { address: "anna@customer.example.org", name: "Anna Berg" };
-const AGENT: Person = { address: "jonas@example.net", name: "Jonas Weber" };
-const COLLEAGUE: Person = { address: "lena@example.net", name: "Lena Koch" };
-
-/** Every field filled, for ticket T-42, as the event's recipient gets it. */
-function fullData(lang: Lang, event = "received"): NotificationData {
-  const requester = REQUESTER;
-  const agent = AGENT;
-  const audience = eventByName(event).audience;
-  const actor = ["answer-received", "reopened"].includes(event) ? requester : audience === "requester" ? agent : COLLEAGUE;
-  return {
-    lang,
-    gateway: { name: "ACME Support", address: "support@example.net" },
-    recipient: audience === "requester" ? requester : agent,
-    ticket: {
-      id: 42,
-      reference: formatReference(FORMAT, 42),
-      tag: TAG,
-      title: "Printer on floor 3 is jammed",
-      description: "The printer shows error E-17.\nIt started this morning.",
-      status: "in_progress",
-      statusLabel: STATUS_LABELS[lang].in_progress,
-      priority: "high",
-      priorityLabel: PRIORITY_LABELS[lang].high,
-      urgency: "blocked",
-      urgencyLabel: URGENCY_LABELS[lang].blocked,
-      dueDate: "2026-12-03",
-      department: { id: "it", name: lang === "de" ? "IT-Service" : "IT Service" },
-      assignee: agent,
-      requester,
-      createdAt: "2026-12-01T08:15:00.000Z",
-      relatedReference: "T-17",
-      reopenDays: 14,
-    },
-    actor,
-    text: "Which model is it exactly?\nA photo of the display would help.",
-    history: [
-      { at: "2026-12-01 09:15", from: "Anna Berg", visibility: "public", direction: "inbound", text: "First entry: E-17 on the display." },
-      { at: "2026-12-01 10:02", from: "Jonas Weber", visibility: "internal", direction: "inbound", text: "Second entry: spare part ordered." },
-    ],
-    changes: lang === "de" ? ["Status: in Bearbeitung", "Priorität: hoch"] : ["Status: in progress", "Priority: high"],
-    errors: lang === "de" ? ["Unbekannter Befehl #tkae"] : ["Unknown command #tkae"],
-    commandHelp: lang === "de" ? ["#übernehmen – Ticket übernehmen", "#erledigt – Ticket abschließen"] : ["#take – take the ticket", "#resolve – resolve the ticket"],
-    attachments: [{ filename: "scan.pdf", contentType: "application/pdf", size: 48213 }],
-    textEmpty: true,
-  };
-}
-
-/** Every nullable field null and every list empty. */
-function sparseData(lang: Lang, event = "received"): NotificationData {
-  const d = fullData(lang, event);
-  return {
-    ...d,
-    recipient: { address: d.recipient.address, name: null },
-    ticket: {
-      ...d.ticket,
-      description: "",
-      dueDate: null,
-      department: null,
-      assignee: null,
-      requester: { address: "anna@customer.example.org", name: null },
-      relatedReference: null,
-    },
-    actor: null,
-    text: null,
-    history: [],
-    changes: [],
-    errors: [],
-    commandHelp: [],
-    attachments: [],
-    textEmpty: false,
-  };
-}
-
-/** What a requester or agent could write, aimed at our templates and headers. */
-const HOSTILE = "Printer {{evil}}\r\nBcc: x@y";
-
-function hostileData(lang: Lang, event = "received"): NotificationData {
-  const d = fullData(lang, event);
-  return {
-    ...d,
-    ticket: { ...d.ticket, title: HOSTILE, description: HOSTILE },
-    text: HOSTILE,
-    history: d.history.map((h) => ({ ...h, text: HOSTILE })),
-  };
-}
+import { eventByName, NOTIFICATION_EVENTS } from "../../src/notify/events/index.js";
+import { eventData, fullData, hostileData, LANGS, sparseData, TAG, type Lang, type NotificationData } from "../helpers/event-data.js";
 
 /**
  * Wraps data so that every lookup of a field it lacks is recorded. Strict mode throws for a
@@ -246,7 +83,9 @@ describe("notify/template-events", () => {
               expect(mail.subject.length).to.be.greaterThan(TAG.length + 1);
             }
             expect(mail.subject).not.to.match(/[\r\n]/);
-            expect(mail.html).to.equal(null);
+            // Every status mail has an HTML part: its own template or its text, in the shared layout.
+            expect(mail.html).to.contain("</html>");
+            if (!ev.ticketless) expect(mail.html).to.contain(TAG);
             for (const part of [mail.subject, mail.text]) {
               expect(part).not.to.contain("{{");
               expect(part).not.to.contain("}}");
@@ -325,11 +164,23 @@ describe("notify/template-events", () => {
       }
     });
 
-    it("new-ticket names the attachments when the mail has no text, and only then", () => {
-      expect(render("new-ticket", "en")).to.contain("no text, only attachments").and.to.contain("- scan.pdf (application/pdf, 48213 bytes)");
-      expect(render("new-ticket", "de")).to.contain("keinen Text, nur Anhänge").and.to.contain("- scan.pdf (application/pdf, 48213 Bytes)");
+    it("new-ticket says when the mail has no text, only attachments, and lists the files", () => {
+      expect(render("new-ticket", "en")).to.contain("no text, only attachments (1)").and.to.contain("- scan.pdf (application/pdf, 47.1 KB)");
+      expect(render("new-ticket", "de")).to.contain("keinen Text, nur Anhänge (1)").and.to.contain("- scan.pdf (application/pdf, 47.1 KB)");
       const d = fullData("en", "new-ticket");
-      expect(render("new-ticket", "en", { ...d, textEmpty: false })).not.to.contain("scan.pdf");
+      expect(render("new-ticket", "en", { ...d, textEmpty: false })).not.to.contain("no text");
+      expect(render("new-ticket", "en", { ...d, files: null })).not.to.contain("scan.pdf");
+    });
+
+    it("a mail over the limit lists the files and tells an agent to reply #files (#dateien), a requester to reply", () => {
+      expect(render("new-ticket", "en")).to.contain("- trace.zip (application/zip, 30 MB)").and.to.contain("reply to this mail with #files on the first line");
+      expect(render("new-ticket", "de")).to.contain("- trace.zip (application/zip, 30 MB)").and.to.contain("mit #dateien in der ersten Zeile");
+      expect(render("agent-reply", "en")).to.contain("trace.zip").and.to.contain("find another way").and.not.to.contain("#files");
+    });
+
+    it("files says which part of how many it is", () => {
+      expect(render("files", "en")).to.contain("part 1 of 2").and.to.contain("- display.png (image/png, 20 KB)");
+      expect(render("files", "de")).to.contain("Teil 1 von 2");
     });
 
     it("taken says who handles the ticket now", () => {

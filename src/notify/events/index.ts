@@ -13,9 +13,10 @@ import { resolvedEvent } from "./resolved.js";
 import { takenEvent } from "./taken.js";
 import { strangerReplyEvent } from "./stranger-reply.js";
 import { rejectedEvent } from "./rejected.js";
+import { filesEvent } from "./files.js";
 import type { EventName, NotificationEvent } from "./types.js";
 
-export type { EventData, EventName, NotificationEvent, TemplateData } from "./types.js";
+export type { EventData, EventName, FilesView, FileView, NotificationEvent, TemplateData } from "./types.js";
 
 /** Every notification the gateway can send, by name: the type makes the list complete. */
 export const EVENTS: { readonly [E in EventName]: NotificationEvent<E> } = {
@@ -34,6 +35,7 @@ export const EVENTS: { readonly [E in EventName]: NotificationEvent<E> } = {
   "command-error": commandErrorEvent,
   "stranger-reply": strangerReplyEvent,
   rejected: rejectedEvent,
+  files: filesEvent,
 };
 
 /** The same events as a list; each needs a template per language. */

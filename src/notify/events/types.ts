@@ -20,7 +20,8 @@ export type EventName =
   | "command-confirmation"
   | "command-error"
   | "stranger-reply"
-  | "rejected";
+  | "rejected"
+  | "files";
 
 export interface NotificationEvent<E extends EventName = EventName> {
   name: E;
@@ -84,11 +85,38 @@ export interface AttachmentView {
   size: number;
 }
 
-/** What every mail gets: language, gateway, recipient. */
+/** A file a status mail carries or names. */
+export interface FileView {
+  filename: string;
+  contentType: string;
+  /** bytes */
+  size: number;
+  /** Content-ID of an image shown inline in the HTML part (`<img src="cid:…">`); null otherwise. */
+  cid: string | null;
+}
+
+/**
+ * The files of the mail(s) a status mail reports. Either all of them are attached (`attached`),
+ * or, when together they exceed notify.maxAttachmentBytes (`limit`), none is and all are
+ * `listed`, with `command` (#files / #dateien) for an agent to get them. A #files mail is one
+ * `part` of several; its `listed` are single files larger than the limit.
+ */
+export interface FilesView {
+  attached: FileView[];
+  listed: FileView[];
+  /** The reply command that mails the listed files (agents only); null for anyone else. */
+  command: string | null;
+  /** bytes */
+  limit: number;
+  part: { n: number; of: number } | null;
+}
+
+/** What every mail gets: language, gateway, recipient, and the files it carries (null: none). */
 export interface BaseData {
   lang: string;
   gateway: { name: string; address: string };
   recipient: PersonView;
+  files: FilesView | null;
 }
 
 /** What a person wrote, carried by the mail, and who wrote it. */
@@ -116,6 +144,8 @@ export interface EventData {
   "stranger-reply": Words;
   /** No ticket: `text` is the subject of the mail that was refused, `errors` why. */
   rejected: { text: string | null; errors: string[] };
+  /** The answer to #files: the ticket's files, in one or more parts (BaseData.files). */
+  files: Record<string, never>;
 }
 
 /** The whole object a template of event E is rendered with. */

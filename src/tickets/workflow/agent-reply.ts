@@ -6,7 +6,8 @@ import type { MailFacts } from "../facts.js";
 import { step, type TrailStep } from "../trail.js";
 import { runCommands } from "./commands/index.js";
 import type { PlanEnv } from "./env.js";
-import { commandRequest, historyOf, merge, planEvent, type NotifyResult } from "./notify.js";
+import { fileOf, ticketFiles } from "./files.js";
+import { commandMails, historyOf, merge, planEvent, type NotifyResult } from "./notify.js";
 import { newWords } from "./people.js";
 import { keepInternal } from "./keep-internal.js";
 import { emptyPlan, patchOf, stateOf, type Plan } from "./plan.js";
@@ -69,8 +70,11 @@ export function planAgentReply(env: PlanEnv, f: MailFacts, agent: Person): Plan 
   plan.events = fx.events.map((e) => ({ ...e, actor: agent.address }));
   plan.changes = fx.changes;
   const history = historyOf(t.messages);
-  const results: NotifyResult[] = fx.notifications.map((n) => planEvent(env, f, after, commandRequest(n, agent, history)));
-  if (isCommandMail && !f.terminal) results.push(planEvent(env, f, after, { event: "command-confirmation", to: [agent], actor: agent, toActor: true, data: { changes: fx.changes } }));
+  const own = msg.attachments.map(fileOf);
+  const results: NotifyResult[] = fx.notifications.map((n) => commandMails(env, f, after, n, agent, history, own, ticketFiles(t.attachments)));
+  // #files alone is answered by the files themselves; a confirmation would only repeat it.
+  const onlyFiles = parsed.commands.length > 0 && parsed.commands.every((c) => c.kind === "files");
+  if (isCommandMail && !f.terminal && !onlyFiles) results.push(planEvent(env, f, after, { event: "command-confirmation", to: [agent], actor: agent, toActor: true, data: { changes: fx.changes } }));
   const sent = merge(...results);
   plan.notifications = sent.notifications;
   trail.push(step("apply", isCommandMail ? "commands-applied" : "agent-answer", `${ref}: ${fx.events.map((e) => `${e.action} ${e.detail}`).join("; ") || (visibility === "public" ? "public answer" : "stored")}`));

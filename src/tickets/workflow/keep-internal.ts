@@ -2,6 +2,7 @@ import type { Person } from "../directory.js";
 import type { MailFacts } from "../facts.js";
 import { step } from "../trail.js";
 import type { PlanEnv } from "./env.js";
+import { fileOf } from "./files.js";
 import { planEvent } from "./notify.js";
 import { newWords } from "./people.js";
 import { emptyPlan, stateOf, type Plan, type PlanKind } from "./plan.js";
@@ -17,7 +18,7 @@ export function keepInternal(env: PlanEnv, f: MailFacts, verdict: "automatic-rep
   plan.message = { visibility: "internal", text };
   plan.thread = { inReplyTo: f.msg.messageId, references: f.msg.references };
   plan.events.push({ action: verdict, detail: detail.slice(0, 500), actor: f.msg.from?.address ?? null });
-  const sent = stranger ? planEvent(env, f, plan.ticket.state, { event: "stranger-reply", to: workers(env.directory, t.row), actor: stranger, data: { actor: stranger, text } }) : { notifications: [], lines: [] };
+  const sent = stranger ? planEvent(env, f, plan.ticket.state, { event: "stranger-reply", to: workers(env.directory, t.row), actor: stranger, data: { actor: stranger, text }, files: f.msg.attachments.map(fileOf) }) : { notifications: [], lines: [] };
   plan.notifications = sent.notifications;
   plan.trail.push(step("notify", sent.notifications.length ? "queued" : sent.lines.length ? "withheld" : "none", sent.lines.join(", ") || "nothing sent"));
   return plan;

@@ -11,7 +11,8 @@ import { routeMail } from "../routing.js";
 import { step, type TrailStep } from "../trail.js";
 import { runCommands } from "./commands/index.js";
 import type { PlanEnv } from "./env.js";
-import { commandRequest, merge, planEvent, type NotifyResult } from "./notify.js";
+import { fileOf } from "./files.js";
+import { commandMails, merge, planEvent, type NotifyResult } from "./notify.js";
 import { joiningPeople, newWords } from "./people.js";
 import { emptyPlan, failurePlan, type Plan, type TicketState } from "./plan.js";
 import { requester } from "./rules.js";
@@ -121,14 +122,15 @@ export function planNewTicket(env: PlanEnv, f: MailFacts, opts: NewTicketOptions
 function newTicketMails(env: PlanEnv, f: MailFacts, state: TicketState, o: { acknowledge: boolean; sender: { address: string; name: string | null } | null; applied: boolean; fx: ReturnType<typeof emptyEffects>; errors: string[]; text: string }): NotifyResult {
   const dir = env.directory;
   const results: NotifyResult[] = [];
+  const files = f.msg.attachments.map(fileOf);
   // Work recorded after the fact (#done) is nobody's news.
   if (!(o.applied && state.status === "resolved")) {
     if (o.acknowledge) results.push(planEvent(env, f, state, { event: "received", to: [requester(state)], actor: null, data: {} }));
     const attachments = f.msg.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size }));
     const others = dir.members(state.departmentId).filter((m) => m.address !== state.assigneeAddress);
-    results.push(planEvent(env, f, state, { event: "new-ticket", to: others, actor: o.sender, data: { attachments, textEmpty: o.text.trim() === "" } }));
+    results.push(planEvent(env, f, state, { event: "new-ticket", to: others, actor: o.sender, data: { attachments, textEmpty: o.text.trim() === "" }, files }));
   }
-  if (o.sender) for (const n of o.fx.notifications) results.push(planEvent(env, f, state, commandRequest(n, o.sender, [])));
+  if (o.sender) for (const n of o.fx.notifications) results.push(commandMails(env, f, state, n, o.sender, [], files, []));
   if (o.sender && (o.applied || o.errors.length)) {
     results.push(o.errors.length
       ? planEvent(env, f, state, { event: "command-error", to: [o.sender], actor: o.sender, toActor: true, data: { errors: o.errors } })

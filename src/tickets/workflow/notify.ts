@@ -2,9 +2,10 @@ import { EVENTS, type EventName } from "../../notify/events/index.js";
 import type { Directory, Person } from "../directory.js";
 import type { OutboundFacts, StoredMessage } from "../facts.js";
 import type { PlanEnv } from "./env.js";
-import type { PlannedData, PlannedNotification, TicketState } from "./plan.js";
+import type { FileRef, PlannedData, PlannedFiles, PlannedNotification, TicketState } from "./plan.js";
 import type { CommandNotification } from "./types.js";
 import type { HistoryEntry } from "../../notify/events/types.js";
+import { fileParts, planFiles } from "./files.js";
 
 /*
  * Who gets which mail, in which language, and who gets none: a bounced address, our own
@@ -20,6 +21,10 @@ export interface NotifyRequest<E extends EventName> {
   /** Send even to the actor (confirmations and errors go to exactly them). */
   toActor?: boolean;
   data: PlannedData<E>;
+  /** The files of the mail(s) this one reports: attached within notify.maxAttachmentBytes, else listed. */
+  files?: FileRef[];
+  /** Exactly these files (one part of a #files answer), instead of deciding from `files`. */
+  plannedFiles?: PlannedFiles;
 }
 
 export interface NotifyResult {
@@ -62,8 +67,10 @@ export function planEvent<E extends EventName>(env: PlanEnv, facts: OutboundFact
       out.lines.push(`${r.event}→${address} withheld: ${held}`);
       continue;
     }
-    out.notifications.push({ event: r.event, to: { address, name: person.name }, language: languageOf(env.directory, t, address), data: r.data } as PlannedNotification);
-    out.lines.push(`${r.event}→${address}`);
+    const language = languageOf(env.directory, t, address);
+    const files = r.plannedFiles ?? planFiles(r.files ?? [], env.safety.maxAttachmentBytes, env.directory.isAgent(address), language);
+    out.notifications.push({ event: r.event, to: { address, name: person.name }, language, data: r.data, ...(files ? { files } : {}) } as PlannedNotification);
+    out.lines.push(`${r.event}→${address}${files ? ` (${files.attach.length ? `${files.attach.length} file(s) attached` : `${files.list.length} file(s) listed, over the limit`})` : ""}`);
   }
   return out;
 }
@@ -76,16 +83,25 @@ export function historyOf(messages: StoredMessage[]): HistoryEntry[] {
     .map((m) => ({ at: m.createdAt.toISOString().slice(0, 16).replace("T", " "), from: m.fromAddress, visibility: m.visibility, direction: m.direction, text: m.text }));
 }
 
-/** The request for a mail a command causes. */
-export function commandRequest(n: CommandNotification, actor: Person, history: HistoryEntry[]): NotifyRequest<CommandNotification["event"]> {
+/**
+ * The request for a mail a command causes. `files` are the files of the agent's own mail (they
+ * go with a question, an answer or a resolution); `ticketFiles` the ticket's stored files (a new
+ * assignee gets them with the history).
+ */
+export function commandRequest(n: CommandNotification, actor: Person, history: HistoryEntry[], files: FileRef[] = [], ticketFiles: FileRef[] = []): NotifyRequest<CommandNotification["event"]> {
   const words = { actor, text: n.text };
   switch (n.event) {
     case "taken":
       return { event: "taken", to: n.to, actor, data: {} };
     case "resolved":
-      return { event: "resolved", to: n.to, actor, data: { text: n.text } };
+      return { event: "resolved", to: n.to, actor, data: { text: n.text }, files };
     case "assigned":
-      return { event: "assigned", to: n.to, actor, data: { ...words, history: n.withHistory ? history : [] } };
+      return { event: "assigned", to: n.to, actor, data: { ...words, history: n.withHistory ? history : [] }, files: [...(n.withHistory ? ticketFiles : []), ...files] };
+    case "question":
+    case "agent-reply":
+      return { event: n.event, to: n.to, actor, data: words, files };
+    case "files":
+      return { event: "files", to: n.to, actor, toActor: true, data: {} };
     default:
       return { event: n.event, to: n.to, actor, data: words };
   }
@@ -94,4 +110,14 @@ export function commandRequest(n: CommandNotification, actor: Person, history: H
 /** Merges several results (in order). */
 export function merge(...results: NotifyResult[]): NotifyResult {
   return { notifications: results.flatMap((r) => r.notifications), lines: results.flatMap((r) => r.lines) };
+}
+
+/**
+ * The mails a command causes, with their files: `own` are the files of the agent's mail, `stored`
+ * the ticket's. The answer to #files is one mail per part, each under notify.maxAttachmentBytes.
+ */
+export function commandMails(env: PlanEnv, facts: OutboundFacts, t: TicketState, n: CommandNotification, actor: Person, history: HistoryEntry[], own: FileRef[], stored: FileRef[]): NotifyResult {
+  if (n.event !== "files") return planEvent(env, facts, t, commandRequest(n, actor, history, own, stored));
+  const parts = fileParts([...stored, ...own], env.safety.maxAttachmentBytes);
+  return merge(...parts.map((part) => planEvent(env, facts, t, { event: "files", to: n.to, actor, toActor: true, data: {}, plannedFiles: part })));
 }

@@ -36,9 +36,29 @@ export type PlannedData<E extends EventName> = E extends "command-confirmation"
     ? { errors: string[] }
     : EventData[E];
 
-/** One mail to one person, in their language; rendered and queued by persist. */
+/** A stored file a mail may carry: a blob reference (SHA-256) with its name, type and size (bytes). */
+export interface FileRef {
+  sha256: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  /** Shown inline in the mail it came with (an image referenced by cid:). */
+  inline: boolean;
+}
+
+/** The files of one mail: attached, or listed with how to get them (see FilesView). */
+export interface PlannedFiles {
+  attach: FileRef[];
+  list: FileRef[];
+  command: string | null;
+  /** notify.maxAttachmentBytes */
+  limit: number;
+  part: { n: number; of: number } | null;
+}
+
+/** One mail to one person, in their language, with the files it carries; rendered and queued by persist. */
 export type PlannedNotification = {
-  [E in EventName]: { event: E; to: Person; language: string; data: PlannedData<E> };
+  [E in EventName]: { event: E; to: Person; language: string; data: PlannedData<E>; files?: PlannedFiles };
 }[EventName];
 
 /** A failed recipient of one of our mails, as a bounce reported it. */

@@ -6,6 +6,7 @@ import { step } from "../trail.js";
 import { planAgentReply } from "./agent-reply.js";
 import type { PlanEnv } from "./env.js";
 import { planNewTicket } from "./new-ticket.js";
+import { fileOf } from "./files.js";
 import { planEvent } from "./notify.js";
 import { isParticipant, joiningPeople, newWords } from "./people.js";
 import { keepInternal } from "./keep-internal.js";
@@ -72,7 +73,7 @@ function requesterReply(env: PlanEnv, f: MailFacts, t: TicketFacts): Plan {
   const invited = isParticipant(t, actor?.address) ? [...msg.to.map((a) => ({ who: a, role: "to" as const })), ...msg.cc.map((a) => ({ who: a, role: "cc" as const }))] : [];
   const existing = [t.row.requesterAddress, ...t.participants.map((p) => p.address)];
   plan.participants = joiningPeople(env, existing, [...(actor ? [{ who: actor, role: "cc" as const }] : []), ...invited]);
-  const sent = planEvent(env, f, after, { event, to: workers(env.directory, after), actor, data: { actor, text } });
+  const sent = planEvent(env, f, after, { event, to: workers(env.directory, after), actor, data: { actor, text }, files: msg.attachments.map(fileOf) });
   plan.notifications = sent.notifications;
   plan.trail.push(step("apply", event === "reopened" ? "reopened" : "reply-added", `message from ${msg.from?.address ?? "?"} added to ${ref}${fx.events.length ? `; ${fx.events.map((e) => e.detail).join("; ")}` : ""}`));
   const joined = plan.participants.filter((p) => p.who.address !== actor?.address);

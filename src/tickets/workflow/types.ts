@@ -18,7 +18,7 @@ export type Change =
 
 /** A mail a command causes; its data is made when the plan is (workflow/notify.ts). */
 export interface CommandNotification {
-  event: "question" | "assigned" | "resolved" | "taken" | "note" | "agent-reply";
+  event: "question" | "assigned" | "resolved" | "taken" | "note" | "agent-reply" | "files";
   to: Person[];
   /** The human text the mail carries (question, answer, note, resolution), if any. */
   text: string | null;

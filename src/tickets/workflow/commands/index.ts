@@ -4,6 +4,7 @@ import type { Ticket } from "../../../db/entities.js";
 import { ask } from "./ask.js";
 import { assign } from "./assign.js";
 import { due, priority, urgency } from "./fields.js";
+import { files } from "./files.js";
 import { note } from "./note.js";
 import { done, reopen, resolve } from "./resolve.js";
 import { take } from "./take.js";
@@ -20,6 +21,7 @@ export const COMMAND_HANDLERS: { [K in Command["kind"]]: CommandHandler<K> } = {
   resolve,
   reopen,
   done,
+  files,
 };
 
 /** Runs the commands in order on the ticket; stops at the first error (the caller then discards everything). */

@@ -1,0 +1,91 @@
+import Handlebars from "handlebars";
+import { LinkifyIt } from "linkify-it";
+
+/*
+ * People's text in the HTML part of a status mail: always escaped (a mail's HTML is never passed
+ * on), with web and mail addresses made clickable (linkify-it), line breaks kept. The same text
+ * reads the same in the text part, so the two parts say the same.
+ */
+
+const linkify = new LinkifyIt();
+/** Only these become links: a "javascript:" or "data:" target never does. */
+const SAFE_SCHEMES = /^(https?:|mailto:|ftp:|\/\/)/i;
+
+const escape = (s: string): string => Handlebars.escapeExpression(s);
+
+/** One line of text as HTML: escaped, with its links as <a href>. */
+export function linkifyLine(line: string): string {
+  const matches = linkify.match(line) ?? [];
+  let out = "";
+  let at = 0;
+  for (const m of matches) {
+    if (!SAFE_SCHEMES.test(m.url)) continue;
+    out += escape(line.slice(at, m.index));
+    out += `<a href="${escape(m.url)}">${escape(m.text)}</a>`;
+    at = m.lastIndex;
+  }
+  return out + escape(line.slice(at));
+}
+
+/** Lines of text as HTML: each escaped and linkified, joined by <br>. */
+export function linkifyText(text: string): string {
+  return text.replace(/\r\n?/g, "\n").replace(/\n+$/, "").split("\n").map(linkifyLine).join("<br>\n");
+}
+
+/** What a person wrote, set apart as a quote (the HTML form of the text part's indented block). */
+export function quoteBlock(text: string): string {
+  return `<blockquote class="tp-quote">${paragraphs(text)}</blockquote>`;
+}
+
+/** Text split into paragraphs at blank lines, each a <p>. */
+export function paragraphs(text: string): string {
+  return text
+    .replace(/\r\n?/g, "\n")
+    .split(/\n[ \t]*\n+/)
+    .filter((p) => p.trim() !== "")
+    .map((p) => `<p>${linkifyText(p)}</p>`)
+    .join("\n");
+}
+
+/**
+ * The HTML body of an event that has no HTML template of its own, made from its rendered text
+ * part: paragraphs at blank lines; a paragraph whose every line is indented by four spaces (the
+ * text templates' way to show a person's words) becomes a quote; a run of "- " lines a list.
+ */
+export function textToHtml(text: string): string {
+  // Only a truly empty line ends a block: the "    " lines inside a quote keep it one quote.
+  const blocks = text.replace(/\r\n?/g, "\n").split(/\n\n+/).filter((b) => b.trim() !== "");
+  return blocks.map(blockToHtml).join("\n");
+}
+
+function blockToHtml(block: string): string {
+  const lines = block.replace(/\n+$/, "").split("\n");
+  if (lines.every((l) => l.startsWith("    ") || l.trim() === "")) return quoteBlock(lines.map((l) => l.slice(4)).join("\n"));
+  const first = lines.findIndex((l) => l.startsWith("- "));
+  if (first >= 0 && lines.slice(first).every((l) => l.startsWith("- "))) {
+    const lead = first > 0 ? `<p>${linkifyText(lines.slice(0, first).join("\n"))}</p>` : "";
+    return `${lead}<ul>${lines.slice(first).map((l) => `<li>${linkifyLine(l.slice(2))}</li>`).join("")}</ul>`;
+  }
+  return `<p>${linkifyText(block)}</p>`;
+}
+
+/** A byte count for people: "812 bytes", "48.2 KB", "10.5 MB" (1 KB = 1024 bytes). */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  const units = ["KB", "MB", "GB"];
+  let v = bytes / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v >= 100 ? Math.round(v) : Math.round(v * 10) / 10} ${units[u]}`;
+}
+
+/** Registers the helpers the HTML templates use: {{quote text}}, {{paragraphs text}}, {{linkify text}}. */
+export function registerHtmlHelpers(hb: typeof Handlebars): void {
+  const str = (v: unknown) => (typeof v === "string" ? v : v === null || v === undefined ? "" : String(v));
+  hb.registerHelper("quote", (v: unknown) => new hb.SafeString(quoteBlock(str(v))));
+  hb.registerHelper("paragraphs", (v: unknown) => new hb.SafeString(paragraphs(str(v))));
+  hb.registerHelper("linkify", (v: unknown) => new hb.SafeString(linkifyText(str(v))));
+}
