@@ -39,6 +39,8 @@ export interface ReplyBody {
   /** Reuse the original subject as is, like a client whose user edited the subject back. */
   keepSubject?: boolean;
   extraHeaders?: Record<string, string | string[]>;
+  /** Files attached to the reply, as a mail client attaches them. */
+  attachments?: Attachment[];
 }
 
 export interface ReceivedMail {
@@ -204,6 +206,7 @@ export class MailUser {
       inReplyTo: original.messageId,
       references: references.length > 0 ? references : undefined,
       headers: body.extraHeaders,
+      attachments: body.attachments,
     });
   }
 
