@@ -54,7 +54,10 @@ export function paragraphs(text: string): string {
  */
 export function textToHtml(text: string): string {
   // Only a truly empty line ends a block: the "    " lines inside a quote keep it one quote.
-  const blocks = text.replace(/\r\n?/g, "\n").split(/\n\n+/).filter((b) => b.trim() !== "");
+  const blocks = text
+    .replace(/\r\n?/g, "\n")
+    .split(/\n\n+/)
+    .filter((b) => b.trim() !== "");
   return blocks.map(blockToHtml).join("\n");
 }
 
@@ -64,7 +67,10 @@ function blockToHtml(block: string): string {
   const first = lines.findIndex((l) => l.startsWith("- "));
   if (first >= 0 && lines.slice(first).every((l) => l.startsWith("- "))) {
     const lead = first > 0 ? `<p>${linkifyText(lines.slice(0, first).join("\n"))}</p>` : "";
-    return `${lead}<ul>${lines.slice(first).map((l) => `<li>${linkifyLine(l.slice(2))}</li>`).join("")}</ul>`;
+    return `${lead}<ul>${lines
+      .slice(first)
+      .map((l) => `<li>${linkifyLine(l.slice(2))}</li>`)
+      .join("")}</ul>`;
   }
   return `<p>${linkifyText(block)}</p>`;
 }

@@ -74,7 +74,10 @@ export class TemplateSet {
   private readonly templates = new Map<string, CompiledTemplate>();
   private readonly layout: Handlebars.TemplateDelegate | null;
 
-  constructor(readonly dir: string, readonly defaultLanguage: string) {
+  constructor(
+    readonly dir: string,
+    readonly defaultLanguage: string,
+  ) {
     const files = readFolder(dir);
     const env = environments(dir);
     const compile = (hb: typeof Handlebars, name: string, src: string) => {
@@ -121,11 +124,18 @@ export class TemplateSet {
   }
 
   render(event: string, language: string, data: object): RenderedMail {
-    const t = this.templates.get(`${event}.${language}`) ?? this.templates.get(`${event}.${this.defaultLanguage}`) ?? this.templates.get(`${event}.en`);
+    const t =
+      this.templates.get(`${event}.${language}`) ??
+      this.templates.get(`${event}.${this.defaultLanguage}`) ??
+      this.templates.get(`${event}.en`);
     if (!t) throw new TicketpostError("ETEMPLATE", `no template for event "${event}" (looked for ${event}.${language}.hbs in ${this.dir})`);
     try {
       // A subject is one header line: whatever a requester wrote, it cannot start another header.
-      const subject = t.subject(data).replace(/[\r\n\t]+/g, " ").replace(/\s{2,}/g, " ").trim();
+      const subject = t
+        .subject(data)
+        .replace(/[\r\n\t]+/g, " ")
+        .replace(/\s{2,}/g, " ")
+        .trim();
       const text = t.text(data).replace(/\r\n/g, "\n");
       return { subject, text, html: this.renderHtml(t, data, subject, text) };
     } catch (err) {

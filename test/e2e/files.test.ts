@@ -28,7 +28,8 @@ const named = (m: ReceivedMail, name: string): ParsedAttachment => {
   return a!;
 };
 /** The MIME structure of a mail, as "type/subtype" names in order. */
-const contentTypes = (m: ReceivedMail) => [...m.raw.toString("latin1").matchAll(/^Content-Type:\s*([a-z]+\/[a-z0-9.+-]+)/gim)].map((x) => x[1].toLowerCase());
+const contentTypes = (m: ReceivedMail) =>
+  [...m.raw.toString("latin1").matchAll(/^Content-Type:\s*([a-z]+\/[a-z0-9.+-]+)/gim)].map((x) => x[1].toLowerCase());
 
 describe("end to end: attachments travel both ways", function () {
   let world: MailWorld;
@@ -52,7 +53,12 @@ describe("end to end: attachments travel both ways", function () {
   const poll = async () => (await world.pollOnce()).byOutcome;
 
   it("a customer's PNG reaches the agent with the new-ticket mail, byte for byte; the mail has a text and an HTML part", async () => {
-    await carla.send({ to: IT, subject: "Printer shows E-17", text: "The display shows this, see the screenshot.", attachments: [{ filename: "display.png", content: screenshot, contentType: "image/png" }] });
+    await carla.send({
+      to: IT,
+      subject: "Printer shows E-17",
+      text: "The display shows this, see the screenshot.",
+      attachments: [{ filename: "display.png", content: screenshot, contentType: "image/png" }],
+    });
     expect(await poll()).to.deep.equal({ ticket_created: 1 });
     const ack = await carla.waitForMail((m) => m.subject.includes("Printer shows E-17"));
     tag = /\[#T-\d+-[0-9a-z]{5}\]/.exec(ack.subject)![0];
@@ -69,7 +75,10 @@ describe("end to end: attachments travel both ways", function () {
 
   it("the agent's public answer with a PDF reaches the customer with the PDF, byte for byte", async () => {
     const notice = await alice.waitForMail(about);
-    await alice.reply(notice, { text: "Please follow chapter 4 of the attached manual.", attachments: [{ filename: "manual.pdf", content: manual, contentType: "application/pdf" }] });
+    await alice.reply(notice, {
+      text: "Please follow chapter 4 of the attached manual.",
+      attachments: [{ filename: "manual.pdf", content: manual, contentType: "application/pdf" }],
+    });
     expect(await poll()).to.deep.equal({ reply_added: 1 });
     const answer = await carla.waitForMail((m) => about(m) && m.text.includes("chapter 4"));
     expect(sha256(named(answer, "manual.pdf").content)).to.equal(sha256(manual));

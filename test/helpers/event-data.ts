@@ -80,7 +80,9 @@ const EXTRAS: { [E in EventName]: (d: NotificationData) => EventData[E] } = {
 export function eventData(name: string, d: NotificationData): TemplateData<EventName> {
   const event = eventByName(name).name;
   const base = { lang: d.lang, gateway: d.gateway, recipient: d.recipient, files: d.files };
-  return (event === "rejected" ? { ...base, ...EXTRAS.rejected(d) } : { ...base, ticket: d.ticket, ...EXTRAS[event](d) }) as TemplateData<EventName>;
+  return (
+    event === "rejected" ? { ...base, ...EXTRAS.rejected(d) } : { ...base, ticket: d.ticket, ...EXTRAS[event](d) }
+  ) as TemplateData<EventName>;
 }
 
 export const FORMAT = { prefix: "T" };
@@ -125,11 +127,20 @@ export function fullData(lang: Lang, event = "received"): NotificationData {
     text: "Which model is it exactly?\nA photo of the display would help.",
     history: [
       { at: "2026-12-01 09:15", from: "Anna Berg", visibility: "public", direction: "inbound", text: "First entry: E-17 on the display." },
-      { at: "2026-12-01 10:02", from: "Jonas Weber", visibility: "internal", direction: "inbound", text: "Second entry: spare part ordered." },
+      {
+        at: "2026-12-01 10:02",
+        from: "Jonas Weber",
+        visibility: "internal",
+        direction: "inbound",
+        text: "Second entry: spare part ordered.",
+      },
     ],
     changes: lang === "de" ? ["Status: in Bearbeitung", "Priorität: hoch"] : ["Status: in progress", "Priority: high"],
     errors: lang === "de" ? ["Unbekannter Befehl #tkae"] : ["Unknown command #tkae"],
-    commandHelp: lang === "de" ? ["#übernehmen – Ticket übernehmen", "#erledigt – Ticket abschließen"] : ["#take – take the ticket", "#resolve – resolve the ticket"],
+    commandHelp:
+      lang === "de"
+        ? ["#übernehmen – Ticket übernehmen", "#erledigt – Ticket abschließen"]
+        : ["#take – take the ticket", "#resolve – resolve the ticket"],
     attachments: [{ filename: "scan.pdf", contentType: "application/pdf", size: 48213 }],
     textEmpty: true,
     files: {

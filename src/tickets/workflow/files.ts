@@ -59,7 +59,13 @@ export function fileParts(files: FileRef[], limit: number): PlannedFiles[] {
     size += f.size;
   }
   if (current.length || parts.length === 0) parts.push(current);
-  return parts.map((attach, i) => ({ attach, list: i === parts.length - 1 ? tooLarge : [], command: null, limit, part: { n: i + 1, of: parts.length } }));
+  return parts.map((attach, i) => ({
+    attach,
+    list: i === parts.length - 1 ? tooLarge : [],
+    command: null,
+    limit,
+    part: { n: i + 1, of: parts.length },
+  }));
 }
 
 /** The ticket's stored files an agent may be sent (all of them: agents see internal mail too). */
