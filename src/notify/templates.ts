@@ -1,16 +1,16 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import Handlebars from "handlebars";
-import juice from "juice";
 import { TicketpostError } from "../shared/errors.js";
-import { formatSize, registerHtmlHelpers, textToHtml } from "./html.js";
+import { formatSize, NO_STYLES, registerHtmlHelpers, textToHtml, type HtmlStyles } from "./html.js";
+import { CssInliner } from "./inline-css.js";
 
 /*
  * Templates live in templates/<event>.<lang>.hbs: a "Subject:" line, a blank line, then the
  * text body. The HTML part is the shared layout (templates/layout.html.hbs) around the body of
  * templates/<event>.<lang>.html.hbs; an event without one gets its rendered text as HTML
- * (escaped, links clickable, paragraphs), so every status mail has both parts. CSS in the layout
- * is inlined by juice, as mail clients ignore most <style> blocks. Partials are in
+ * (escaped, links clickable, paragraphs), so every status mail has both parts. The layout's CSS
+ * is inlined into the templates once, when they are loaded (inline-css.ts). Partials are in
  * templates/partials/: <name>.hbs for the text parts, <name>.html.hbs for the HTML parts.
  * The text parts are rendered without HTML escaping (it would garble a plain-text mail); the
  * HTML parts escape everything a person wrote.
@@ -25,6 +25,7 @@ export interface RenderedMail {
 interface CompiledTemplate {
   subject: Handlebars.TemplateDelegate;
   text: Handlebars.TemplateDelegate;
+  /** The whole HTML page (layout and body), or without a layout the bare HTML body; null: made from the text. */
   html: Handlebars.TemplateDelegate | null;
 }
 
@@ -34,8 +35,7 @@ const PARTIAL = /^([a-z][a-z0-9-]*)(\.html)?\.hbs$/;
 const LAYOUT = "layout.html.hbs";
 
 function splitSubject(file: string, source: string): { subject: string; body: string } {
-  const normalised = source.replace(/\r\n/g, "\n");
-  const m = /^Subject:[ \t]*(.*)\n\n([\s\S]*)$/.exec(normalised);
+  const m = /^Subject:[ \t]*(.*)\n\n([\s\S]*)$/.exec(source);
   if (!m) throw new TicketpostError("ETEMPLATE", `template ${file}: must start with a "Subject: ..." line and a blank line`);
   return { subject: m[1], body: m[2] };
 }
@@ -48,58 +48,65 @@ function readFolder(dir: string): string[] {
   }
 }
 
+const read = (dir: string, file: string): string => readFileSync(path.join(dir, file), "utf8").replace(/\r\n/g, "\n");
+
+/** Compiles now: hb.compile() alone is lazy, so a broken template would pass the start and fail at its first mail. */
+function compile(hb: typeof Handlebars, name: string, src: string, noEscape: boolean): Handlebars.TemplateDelegate {
+  const options = { noEscape, strict: true };
+  try {
+    hb.precompile(src, options);
+    return hb.compile(src, options);
+  } catch (err) {
+    throw new TicketpostError("ETEMPLATE", `template ${name}: ${(err as Error).message}`);
+  }
+}
+
 /** Two Handlebars environments: the text one never escapes, the HTML one always does. */
-function environments(dir: string): { text: typeof Handlebars; html: typeof Handlebars } {
+function environments(dir: string, inliner: CssInliner | null): { text: typeof Handlebars; html: typeof Handlebars } {
   const text = Handlebars.create();
   const html = Handlebars.create();
   for (const hb of [text, html]) hb.registerHelper("filesize", (v: unknown) => formatSize(Number(v)));
-  registerHtmlHelpers(html);
+  registerHtmlHelpers(html, inliner?.styles ?? NO_STYLES);
   const partials = path.join(dir, "partials");
   if (!existsSync(partials)) return { text, html };
   for (const file of readFolder(partials)) {
     const m = PARTIAL.exec(file);
     if (!m) continue;
-    const src = readFileSync(path.join(partials, file), "utf8").replace(/\r\n/g, "\n");
-    try {
-      (m[2] ? html : text).precompile(src, { strict: true, noEscape: !m[2] });
-    } catch (err) {
-      throw new TicketpostError("ETEMPLATE", `template partials/${file}: ${(err as Error).message}`);
-    }
-    (m[2] ? html : text).registerPartial(m[1], src);
+    const name = `partials/${file}`;
+    const src = m[2] && inliner ? inliner.fragment(name, read(partials, file)) : read(partials, file);
+    // Registered compiled: a partial registered as a string is compiled again at every render.
+    (m[2] ? html : text).registerPartial(m[1], compile(m[2] ? html : text, name, src, !m[2]));
   }
   return { text, html };
 }
 
 export class TemplateSet {
   private readonly templates = new Map<string, CompiledTemplate>();
-  private readonly layout: Handlebars.TemplateDelegate | null;
+  /** The layout with {{body}} for the HTML made from the text part; null without a layout. */
+  private readonly fallback: Handlebars.TemplateDelegate | null;
+  private readonly styles: HtmlStyles;
 
   constructor(
     readonly dir: string,
     readonly defaultLanguage: string,
   ) {
     const files = readFolder(dir);
-    const env = environments(dir);
-    const compile = (hb: typeof Handlebars, name: string, src: string) => {
-      const options = { noEscape: hb === env.text, strict: true };
-      try {
-        // hb.compile() is lazy: without precompiling now, a broken template would pass the start
-        // and fail only when its first notification is rendered.
-        hb.precompile(src, options);
-        return hb.compile(src, options);
-      } catch (err) {
-        throw new TicketpostError("ETEMPLATE", `template ${name}: ${(err as Error).message}`);
-      }
-    };
-    const read = (file: string) => readFileSync(path.join(dir, file), "utf8").replace(/\r\n/g, "\n");
-    this.layout = files.includes(LAYOUT) ? compile(env.html, LAYOUT, read(LAYOUT)) : null;
+    const inliner = files.includes(LAYOUT) ? new CssInliner(read(dir, LAYOUT)) : null;
+    const env = environments(dir, inliner);
+    this.styles = inliner?.styles ?? NO_STYLES;
+    this.fallback = inliner ? compile(env.html, LAYOUT, inliner.page(LAYOUT, null), false) : null;
     for (const file of files) {
       const m = FILE.exec(file);
       if (!m) continue;
-      const { subject, body } = splitSubject(file, read(file));
+      const { subject, body } = splitSubject(file, read(dir, file));
       const htmlFile = `${m[1]}.${m[2]}.html.hbs`;
-      const html = files.includes(htmlFile) ? compile(env.html, htmlFile, read(htmlFile)) : null;
-      this.templates.set(`${m[1]}.${m[2]}`, { subject: compile(env.text, file, subject), text: compile(env.text, file, body), html });
+      const htmlSrc = files.includes(htmlFile) ? read(dir, htmlFile) : null;
+      const page = htmlSrc === null ? null : inliner ? inliner.page(htmlFile, htmlSrc) : htmlSrc;
+      this.templates.set(`${m[1]}.${m[2]}`, {
+        subject: compile(env.text, file, subject, true),
+        text: compile(env.text, file, body, true),
+        html: page === null ? null : compile(env.html, htmlFile, page, false),
+      });
     }
     for (const file of files) {
       const m = HTML_FILE.exec(file);
@@ -143,11 +150,10 @@ export class TemplateSet {
     }
   }
 
-  /** The HTML part: the event's HTML body (or its text as HTML) in the layout, CSS inlined. Without a layout, the bare HTML template or none. */
+  /** The HTML part: the event's page, or the layout around its text as HTML. Without a layout: the bare HTML template, or none. */
   private renderHtml(t: CompiledTemplate, data: object, subject: string, text: string): string | null {
-    if (!this.layout) return t.html ? t.html(data) : null;
-    const body = t.html ? t.html(data) : textToHtml(text);
-    const page = this.layout({ ...data, subject, body: new Handlebars.SafeString(body) });
-    return juice(page, { removeStyleTags: false, preserveMediaQueries: true, applyWidthAttributes: true });
+    if (t.html) return t.html({ ...data, subject });
+    if (!this.fallback) return null;
+    return this.fallback({ ...data, subject, body: new Handlebars.SafeString(textToHtml(text, this.styles)) });
   }
 }
