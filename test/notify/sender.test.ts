@@ -11,6 +11,9 @@ import type { Clock } from "../../src/shared/clock.js";
 import { createTestGateway, type TestGateway } from "../helpers/context.js";
 import { ENGINES } from "../helpers/databases.js";
 import { sampleTemplateData } from "../helpers/template-data.js";
+import { makePdf, makePng, sha256 } from "../helpers/png.js";
+import { contentIdOf } from "../../src/notify/files-view.js";
+import type { PlannedFiles } from "../../src/tickets/workflow/plan.js";
 
 /** A real SMTP server whose answer to RCPT TO the test decides. */
 async function smtpServer(decide: (rcpt: string) => null | { code: number; message: string }) {
@@ -52,10 +55,10 @@ describe(`outbox sender against a real SMTP server (${engine})`, () => {
   });
   after(async () => gw?.close());
 
-  async function queue(to: string): Promise<OutboxMail> {
+  async function queue(to: string, files?: PlannedFiles): Promise<OutboxMail> {
     return gw.ctx.db.transaction(async (em) => {
       const ticket = await em.save(em.create(Ticket, { title: "Printer", description: "jam", status: "new", requesterAddress: to, requesterName: null, language: "en", createdAt: now, updatedAt: now }));
-      return queueNotification(em, gw.ctx, { ticket, event: "received", to: { address: to, name: "Carla" }, language: "en", data: sampleTemplateData({ id: ticket.id, title: "Printer", recipient: { address: to, name: "Carla" } }), inReplyTo: "orig@customer.test", references: ["older@customer.test"] });
+      return queueNotification(em, gw.ctx, { ticket, event: "received", to: { address: to, name: "Carla" }, language: "en", data: sampleTemplateData({ id: ticket.id, title: "Printer", recipient: { address: to, name: "Carla" } }), inReplyTo: "orig@customer.test", references: ["older@customer.test"], files });
     });
   }
 
@@ -81,6 +84,35 @@ describe(`outbox sender against a real SMTP server (${engine})`, () => {
       const stored = await gw.ctx.db.getRepository(OutboxMail).findOneByOrFail({ id: row.id });
       expect(stored.status).to.equal("sent");
       expect(stored.sentAt).to.be.instanceOf(Date);
+    } finally {
+      await s.stop();
+      await smtp.stop();
+    }
+  });
+
+  it("attaches the files a row references, read from the blob store; an inline image gets its Content-ID; a missing blob defers the row (EBLOB)", async () => {
+    const smtp = await smtpServer(() => null);
+    const s = sender(smtp.port);
+    try {
+      const png = makePng(40, 30, 4, 20);
+      const pdf = makePdf("Delivery note");
+      const file = async (filename: string, contentType: string, content: Buffer, inline: boolean) => ({ sha256: await gw.ctx.blobs.put(content), filename, contentType, size: content.length, inline });
+      const attach = [await file("screen.png", "image/png", png, true), await file("note.pdf", "application/pdf", pdf, false)];
+      await queue("files@customer.test", { attach, list: [], command: null, limit: 1_000_000, part: null });
+      expect(await s.runOnce()).to.deep.equal({ sent: 1, deferred: 0, failed: 0 });
+      const mail = await simpleParser(smtp.received.at(-1)!, { skipImageLinks: true });
+      expect(mail.attachments.map((a) => [a.filename, a.contentType, sha256(a.content)])).to.deep.equal([["screen.png", "image/png", sha256(png)], ["note.pdf", "application/pdf", sha256(pdf)]]);
+      expect(mail.attachments[0].cid).to.equal(contentIdOf(attach[0], 0));
+      expect(mail.attachments[1].cid ?? null, "an ordinary attachment has no Content-ID").to.equal(null);
+
+      const missing = { sha256: "ab".repeat(32), filename: "gone.bin", contentType: "application/octet-stream", size: 3, inline: false };
+      const row = await queue("gone@customer.test", { attach: [missing], list: [], command: null, limit: 1_000_000, part: null });
+      expect(await s.runOnce()).to.deep.equal({ sent: 0, deferred: 1, failed: 0 });
+      const stored = await gw.ctx.db.getRepository(OutboxMail).findOneByOrFail({ id: row.id });
+      expect(stored.status).to.equal("pending");
+      expect(stored.lastError).to.match(/^EBLOB: attachment gone\.bin/);
+      // Out of the way of the tests below, which count what a run sends.
+      await gw.ctx.db.getRepository(OutboxMail).delete({ id: row.id });
     } finally {
       await s.stop();
       await smtp.stop();
