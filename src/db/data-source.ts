@@ -11,6 +11,7 @@ import { Settings1764432000000 } from "./migrations/0004-settings.js";
 import { OutboxAddress1764518400000 } from "./migrations/0005-outbox-address.js";
 import { MessageIdentity1764604800000 } from "./migrations/0006-message-identity.js";
 import { Mailboxes1764691200000 } from "./migrations/0007-mailboxes.js";
+import { People1764864000000 } from "./migrations/0009-people.js";
 
 export const MIGRATIONS = [
   Initial1764172800000,
@@ -20,6 +21,7 @@ export const MIGRATIONS = [
   OutboxAddress1764518400000,
   MessageIdentity1764604800000,
   Mailboxes1764691200000,
+  People1764864000000,
 ];
 
 export interface DatabaseOptions {

@@ -2,7 +2,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { formatReference, formatTag } from "../../src/mail/subject.js";
-import { NOTIFICATION_EVENTS, eventByName, type EventData, type EventName, type TemplateData } from "../../src/notify/events/index.js";
+import { NOTIFICATION_EVENTS, eventByName, type EventData, type EventName, type QueueLine, type TemplateData } from "../../src/notify/events/index.js";
 import { TemplateSet } from "../../src/notify/templates.js";
 import { PRIORITY_LABELS, STATUS_LABELS, URGENCY_LABELS } from "../../src/tickets/levels.js";
 
@@ -59,6 +59,13 @@ interface NotificationData {
   commandHelp: string[];
   attachments: Array<{ filename: string; contentType: string; size: number }>;
   textEmpty: boolean;
+  mergedReference: string;
+  mergedTitle: string;
+  departments: string[];
+  department: string;
+  lines: QueueLine[];
+  overdue: QueueLine[];
+  waiting: QueueLine[];
 }
 
 /** Per event, the fields of its contract, from the superset: the type makes the list exact. */
@@ -78,13 +85,16 @@ const EXTRAS: { [E in EventName]: (d: NotificationData) => EventData[E] } = {
   "command-error": (d) => ({ errors: d.errors, commandHelp: d.commandHelp }),
   "stranger-reply": (d) => ({ actor: d.actor, text: d.text }),
   rejected: (d) => ({ text: d.text, errors: d.errors }),
+  merged: (d) => ({ mergedReference: d.mergedReference, mergedTitle: d.mergedTitle }),
+  queue: (d) => ({ departments: d.departments, lines: d.lines }),
+  digest: (d) => ({ department: d.department, lines: d.lines, overdue: d.overdue, waiting: d.waiting }),
 };
 
 /** Exactly the data event `name` is rendered with. */
 function eventData(name: string, d: NotificationData): TemplateData<EventName> {
-  const event = eventByName(name).name;
+  const event = eventByName(name);
   const base = { lang: d.lang, gateway: d.gateway, recipient: d.recipient };
-  return (event === "rejected" ? { ...base, ...EXTRAS.rejected(d) } : { ...base, ticket: d.ticket, ...EXTRAS[event](d) }) as TemplateData<EventName>;
+  return (event.ticketless ? { ...base, ...EXTRAS[event.name](d) } : { ...base, ticket: d.ticket, ...EXTRAS[event.name](d) }) as TemplateData<EventName>;
 }
 
 const FORMAT = { prefix: "T" };
@@ -136,6 +146,28 @@ function fullData(lang: Lang, event = "received"): NotificationData {
     commandHelp: lang === "de" ? ["#übernehmen – Ticket übernehmen", "#erledigt – Ticket abschließen"] : ["#take – take the ticket", "#resolve – resolve the ticket"],
     attachments: [{ filename: "scan.pdf", contentType: "application/pdf", size: 48213 }],
     textEmpty: true,
+    mergedReference: "T-17",
+    mergedTitle: "Printer jammed again",
+    departments: [lang === "de" ? "IT-Service" : "IT Service"],
+    department: lang === "de" ? "IT-Service" : "IT Service",
+    lines: [queueLine(lang, "Printer on floor 3 is jammed", "Jonas Weber"), queueLine(lang, "VPN drops every hour", null)],
+    overdue: [queueLine(lang, "Printer on floor 3 is jammed", "Jonas Weber")],
+    waiting: [queueLine(lang, "VPN drops every hour", null)],
+  };
+}
+
+function queueLine(lang: Lang, title: string, assignee: string | null): QueueLine {
+  return {
+    reference: "T-42",
+    tag: TAG,
+    title,
+    statusLabel: STATUS_LABELS[lang].in_progress,
+    priorityLabel: PRIORITY_LABELS[lang].high,
+    urgencyLabel: URGENCY_LABELS[lang].blocked,
+    dueDate: assignee ? "2026-12-03" : null,
+    assignee,
+    age: lang === "de" ? "3 Tage" : "3 days",
+    takeUrl: `mailto:support@example.net?subject=${encodeURIComponent(`${TAG} ${title}`)}&body=%23take`,
   };
 }
 
@@ -162,6 +194,10 @@ function sparseData(lang: Lang, event = "received"): NotificationData {
     commandHelp: [],
     attachments: [],
     textEmpty: false,
+    departments: [],
+    lines: [],
+    overdue: [],
+    waiting: [],
   };
 }
 
@@ -174,6 +210,10 @@ function hostileData(lang: Lang, event = "received"): NotificationData {
     ...d,
     ticket: { ...d.ticket, title: HOSTILE, description: HOSTILE },
     text: HOSTILE,
+    mergedTitle: HOSTILE,
+    lines: d.lines.map((l) => ({ ...l, title: HOSTILE })),
+    overdue: d.overdue.map((l) => ({ ...l, title: HOSTILE })),
+    waiting: d.waiting.map((l) => ({ ...l, title: HOSTILE })),
     history: d.history.map((h) => ({ ...h, text: HOSTILE })),
   };
 }

@@ -31,6 +31,8 @@ function facts(recipients: BounceRecipient[], ourMailTo: string[] | null): MailF
     twin: null,
     thread: null,
     ticket: null,
+    others: new Map(),
+    queue: null,
     reportedMail: reported,
     terminal: false,
     trail: [],

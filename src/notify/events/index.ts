@@ -13,9 +13,12 @@ import { resolvedEvent } from "./resolved.js";
 import { takenEvent } from "./taken.js";
 import { strangerReplyEvent } from "./stranger-reply.js";
 import { rejectedEvent } from "./rejected.js";
+import { mergedEvent } from "./merged.js";
+import { queueEvent } from "./queue.js";
+import { digestEvent } from "./digest.js";
 import type { EventName, NotificationEvent } from "./types.js";
 
-export type { EventData, EventName, NotificationEvent, TemplateData } from "./types.js";
+export type { EventData, EventName, NotificationEvent, QueueLine, TemplateData, TicketlessEventName } from "./types.js";
 
 /** Every notification the gateway can send, by name: the type makes the list complete. */
 export const EVENTS: { readonly [E in EventName]: NotificationEvent<E> } = {
@@ -34,6 +37,9 @@ export const EVENTS: { readonly [E in EventName]: NotificationEvent<E> } = {
   "command-error": commandErrorEvent,
   "stranger-reply": strangerReplyEvent,
   rejected: rejectedEvent,
+  merged: mergedEvent,
+  queue: queueEvent,
+  digest: digestEvent,
 };
 
 /** The same events as a list; each needs a template per language. */

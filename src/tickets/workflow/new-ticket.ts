@@ -55,6 +55,7 @@ function draftTicket(env: PlanEnv, f: MailFacts, who: MailAddress, text: string,
     resolution: null,
     relatedTicketId: related?.row.id ?? null,
     lastOverdueNoticeAt: null,
+    mergedIntoId: null,
   };
 }
 
@@ -91,7 +92,7 @@ export function planNewTicket(env: PlanEnv, f: MailFacts, opts: NewTicketOptions
   if (cmd.commands.length && sender && errors.length === 0) {
     const work = { id: 0, ...state } as Ticket;
     const trial = emptyEffects();
-    errors = runCommands(work, cmd.commands, { dir, actor: sender, now, text, isNew: true }, trial);
+    errors = runCommands(work, cmd.commands, { dir, actor: sender, now, text, isNew: true, people: [], others: f.others, tagFormat: env.tagFormat, maxParticipants: env.safety.maxParticipants }, trial);
     if (errors.length === 0) {
       const { id: _id, ...changed } = work;
       state = changed;

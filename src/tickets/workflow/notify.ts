@@ -19,6 +19,8 @@ export interface NotifyRequest<E extends EventName> {
   actor: Person | null;
   /** Send even to the actor (confirmations and errors go to exactly them). */
   toActor?: boolean;
+  /** People in copy of the same mail (a public mail's participants); each is checked like `to`. */
+  cc?: Person[];
   data: PlannedData<E>;
 }
 
@@ -47,23 +49,40 @@ export function languageOf(dir: Directory, t: Pick<TicketState, "requesterAddres
   return dir.languageFor(address, t?.departmentId ?? null);
 }
 
-/** One event to each recipient, in each one's language. */
+/** One event to each recipient, in each one's language; a public mail's `cc` rides along in one mail. */
 export function planEvent<E extends EventName>(env: PlanEnv, facts: OutboundFacts, t: TicketState | null, r: NotifyRequest<E>): NotifyResult {
   const out: NotifyResult = { notifications: [], lines: [] };
   if (env.quiet) return out;
   const seen = new Set<string>();
-  for (const person of r.to) {
+  const usable = (person: Person): string | null => {
     const address = person.address.toLowerCase();
-    if (seen.has(address) || env.directory.isOwn(address)) continue;
-    if (!r.toActor && r.actor && address === r.actor.address) continue;
+    if (seen.has(address) || env.directory.isOwn(address)) return null;
+    if (!r.toActor && r.actor && address === r.actor.address.toLowerCase()) return null;
     seen.add(address);
     const held = holdBack(env, facts, address, EVENTS[r.event].answersInbound === true);
     if (held) {
       out.lines.push(`${r.event}→${address} withheld: ${held}`);
-      continue;
+      return null;
     }
-    out.notifications.push({ event: r.event, to: { address, name: person.name }, language: languageOf(env.directory, t, address), data: r.data } as PlannedNotification);
-    out.lines.push(`${r.event}→${address}`);
+    return address;
+  };
+  const to: Person[] = [];
+  for (const person of r.to) {
+    const address = usable(person);
+    if (address) to.push({ address, name: person.name });
+  }
+  // Limits and bounce blocks are per address: a withheld one is left out, the rest still get the mail.
+  const cc: Person[] = [];
+  for (const person of r.cc ?? []) {
+    const address = env.directory.isAgent(person.address) ? null : usable(person);
+    if (address) cc.push({ address, name: person.name });
+  }
+  // The requester withheld (or the actor): the first one in copy gets it in To.
+  if (to.length === 0 && cc.length > 0) to.push(cc.shift()!);
+  for (const [i, person] of to.entries()) {
+    const copies = i === 0 && cc.length ? { cc } : {};
+    out.notifications.push({ event: r.event, to: person, ...copies, language: languageOf(env.directory, t, person.address), data: r.data } as PlannedNotification);
+    out.lines.push(`${r.event}→${person.address}${i === 0 && cc.length ? ` (cc ${cc.map((c) => c.address).join(", ")})` : ""}`);
   }
   return out;
 }
@@ -76,18 +95,19 @@ export function historyOf(messages: StoredMessage[]): HistoryEntry[] {
     .map((m) => ({ at: m.createdAt.toISOString().slice(0, 16).replace("T", " "), from: m.fromAddress, visibility: m.visibility, direction: m.direction, text: m.text }));
 }
 
-/** The request for a mail a command causes. */
-export function commandRequest(n: CommandNotification, actor: Person, history: HistoryEntry[]): NotifyRequest<CommandNotification["event"]> {
+/** The request for a mail a command causes; a mail to the requester copies `copied` (the participants). */
+export function commandRequest(n: CommandNotification, actor: Person, history: HistoryEntry[], copied: Person[] = []): NotifyRequest<CommandNotification["event"]> {
   const words = { actor, text: n.text };
+  const cc = EVENTS[n.event].audience === "requester" ? copied : [];
   switch (n.event) {
     case "taken":
-      return { event: "taken", to: n.to, actor, data: {} };
+      return { event: "taken", to: n.to, cc, actor, data: {} };
     case "resolved":
-      return { event: "resolved", to: n.to, actor, data: { text: n.text } };
+      return { event: "resolved", to: n.to, cc, actor, data: { text: n.text } };
     case "assigned":
       return { event: "assigned", to: n.to, actor, data: { ...words, history: n.withHistory ? history : [] } };
     default:
-      return { event: n.event, to: n.to, actor, data: words };
+      return { event: n.event, to: n.to, cc, actor, data: words };
   }
 }
 
