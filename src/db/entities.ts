@@ -114,7 +114,7 @@ export class Attachment {
   @Column({ type: "boolean" }) inline!: boolean;
 }
 
-export type ReceiptOutcome = "ticket_created" | "reply_added" | "duplicate" | "ignored" | "bounce" | "report" | "failed" | "retried";
+export type ReceiptOutcome = "ticket_created" | "reply_added" | "duplicate" | "ignored" | "answered" | "bounce" | "report" | "failed" | "retried";
 
 /**
  * One row per mail taken from a mailbox: its position (UIDVALIDITY + UID), what became of it,

@@ -17,6 +17,8 @@ export interface QueuedNotification {
   ticket: Ticket;
   event: EventName;
   to: MailAddress;
+  /** The ticket's participants, copied on a public mail. */
+  cc?: MailAddress[];
   language: string;
   data: object;
   /** The mail this one answers, for In-Reply-To/References. */
@@ -50,7 +52,7 @@ export async function queueNotification(em: EntityManager, ctx: OutboxContext, n
     fromAddress: ctx.supportAddress,
     fromName: null,
     toAddresses: JSON.stringify([n.to.address]),
-    ccAddresses: "[]",
+    ccAddresses: JSON.stringify((n.cc ?? []).map((c) => c.address)),
     subject: rendered.subject,
     text: rendered.text,
     rawSha256: null,
@@ -70,6 +72,7 @@ function saveOutboxRow(em: EntityManager, n: Omit<QueuedNotification, "ticket">,
     event: n.event,
     toAddress: n.to.address,
     toName: n.to.name,
+    ccAddresses: n.cc?.length ? JSON.stringify(n.cc.map((c) => ({ address: c.address, name: c.name }))) : null,
     language: n.language,
     subject: rendered.subject,
     textBody: rendered.text,

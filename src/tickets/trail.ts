@@ -41,6 +41,7 @@ export const TRAIL_VERDICTS = {
     "bounce-unlinked",
     "report",
     "ignored",
+    "answered",
     "failed",
   ],
   /** Which notifications were queued, and which were withheld (bounced address, per-address limit). */

@@ -36,8 +36,10 @@ export function guardPlan(env: PlanEnv, f: MailFacts, plan: Plan): Plan {
   const leaks: Array<{ to: string; line: string }> = [];
   for (const n of plan.notifications) {
     const text = personText(n);
-    if (!text || env.directory.isAgent(n.to.address)) continue;
-    for (const hit of findInternalText(text, internal, known)) leaks.push({ to: n.to.address, line: hit.line });
+    // A participant in copy reads the mail exactly as the requester does.
+    const outsiders = [n.to, ...(n.cc ?? [])].filter((p) => !env.directory.isAgent(p.address));
+    if (!text || outsiders.length === 0) continue;
+    for (const hit of findInternalText(text, internal, known)) for (const p of outsiders) leaks.push({ to: p.address, line: hit.line });
   }
   if (leaks.length === 0) return plan;
 
@@ -55,6 +57,6 @@ export function guardPlan(env: PlanEnv, f: MailFacts, plan: Plan): Plan {
     return held;
   }
   // No agent wrote it (nothing else puts a person's words into a public mail today): the mails are dropped, the rest stands.
-  const kept = plan.notifications.filter((n) => !leaks.some((l) => l.to === n.to.address) || !personText(n));
+  const kept = plan.notifications.filter((n) => !leaks.some((l) => l.to === n.to.address || (n.cc ?? []).some((c) => c.address === l.to)) || !personText(n));
   return { ...plan, notifications: kept, message: plan.message ? { ...plan.message, visibility: "internal" } : null, trail: [...plan.trail, step("guard", "held-back", detail)] };
 }

@@ -84,6 +84,7 @@ export type PlanKind =
   | "report"
   | "loop"
   | "duplicate"
+  | "queue"
   | "failed";
 
 export interface Plan {
