@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import { AddressFlag, Attachment, MailReceipt, Message, Participant, Ticket, TicketEvent, TrailEntry } from "../db/entities.js";
+import { AddressFlag, Attachment, DigestRun, MailReceipt, Message, Participant, Ticket, TicketEvent, TrailEntry } from "../db/entities.js";
 import type { InboundMessage } from "../mail/types.js";
 import { queueNotification, queueTicketless } from "../notify/outbox.js";
 import { templateData } from "../notify/template-data.js";
@@ -38,6 +38,7 @@ export interface ReceiptKey {
 /** Writes a plan. `receipt` is null for a terminal action or an overdue notice (no mail of a mailbox). */
 export async function persist(em: EntityManager, ctx: GatewayContext, plan: Plan, msg: InboundMessage | null, receipt: ReceiptKey | null): Promise<Persisted> {
   const now = ctx.clock.now();
+  if (plan.digestClaim && !(await claimDigest(em, plan.digestClaim, now))) return { ticketId: null, messageRowId: null, receiptId: null, claimed: false };
   let ticketId = plan.ticket?.id ?? plan.duplicateOf?.ticketId ?? null;
   if (plan.ticket) {
     if (plan.ticket.id === null) {
@@ -73,6 +74,18 @@ export async function persist(em: EntityManager, ctx: GatewayContext, plan: Plan
   }
   const receiptId = receipt ? (await writeReceipt(em, ctx, receipt.pos, { ...describeMail(msg), rawSha256: receipt.raw.sha256, rawSize: receipt.raw.size, outcome: plan.outcome, ticketId, messageRowId, errorCode: plan.errorCode, reason: plan.reason?.slice(0, 2000) ?? null }, plan.trail)).id : null;
   return { ticketId, messageRowId, receiptId, claimed: true };
+}
+
+/**
+ * Claims one digest period of one department: the unique (period, department) row decides
+ * which instance sends. INSERT … ON CONFLICT DO NOTHING (INSERT OR IGNORE in SQLite) so that
+ * losing the race aborts nothing; the row is there afterwards either way, so it is read back.
+ */
+async function claimDigest(em: EntityManager, claim: { period: string; departmentId: string }, now: Date): Promise<boolean> {
+  const instanceId = `${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
+  await em.createQueryBuilder().insert().into(DigestRun).values({ ...claim, instanceId, createdAt: now }).orIgnore().execute();
+  const row = await em.findOne(DigestRun, { where: claim });
+  return row?.instanceId === instanceId;
 }
 
 /**

@@ -85,6 +85,7 @@ export type PlanKind =
   | "loop"
   | "duplicate"
   | "queue"
+  | "digest"
   | "failed";
 
 export interface Plan {
@@ -102,6 +103,8 @@ export interface Plan {
   /** Participants put back in copy or taken off by an agent (#cc): rows that exist already. */
   participantUpdates: Array<{ address: string; removed: boolean }>;
   merge: MergePlan | null;
+  /** A digest claims its period and department first: a second instance's run writes nothing. */
+  digestClaim?: { period: string; departmentId: string } | null;
   events: Array<{ action: string; detail: string; actor: string | null }>;
   notifications: PlannedNotification[];
   /** A notice about a mail that made no ticket (too large). */
