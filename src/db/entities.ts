@@ -234,7 +234,7 @@ export class AddressFlag {
 @Unique("uq_digest_run_period", ["period", "departmentId"])
 export class DigestRun {
   @PrimaryGeneratedColumn({ type: "integer" }) id!: number;
-  /** The scheduled minute, "YYYY-MM-DDTHH:MM" in UTC. */
+  /** The scheduled slot, "YYYY-MM-DDTHH:MM:SS" in UTC. */
   @Column({ type: "varchar", length: 32 }) period!: string;
   @Column({ type: "varchar", length: 32 }) departmentId!: string;
   @Column({ type: "varchar", length: 128, nullable: true }) instanceId!: string | null;

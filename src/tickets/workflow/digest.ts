@@ -15,9 +15,9 @@ export interface DigestScope {
   members: Person[];
 }
 
-/** The minute a scheduled run belongs to, in UTC: every instance firing for the same slot names the same period. */
+/** The slot a scheduled run belongs to (node-cron's matched time, to the second, UTC): every instance firing for it names the same period. */
 export function digestPeriod(scheduled: Date): string {
-  return scheduled.toISOString().slice(0, 16);
+  return scheduled.toISOString().slice(0, 19);
 }
 
 /**
