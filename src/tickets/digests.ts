@@ -32,7 +32,8 @@ export async function sendDigests(db: DataSource, ctx: GatewayContext, scheduled
       const reads = ticketReads(em);
       const tickets = await reads.openTickets(scope.id === "*" ? null : [scope.id]);
       const flags = new Map((await reads.addressFlags(scope.members.map((m) => m.address))).map((f) => [f.address, f]));
-      return (await persist(em, ctx, planDigest(ctx, scope, tickets, { flags, recentAnswers: new Map() }, now, period), null, null)).claimed;
+      return (await persist(em, ctx, planDigest(ctx, scope, tickets, { flags, recentAnswers: new Map() }, now, period), null, null))
+        .claimed;
     });
     (claimed ? out.sent : out.skipped).push(scope.id);
   }

@@ -14,7 +14,14 @@ const IT = "it@example.test";
 const CONFIG = {
   defaultDepartment: "it",
   departments: [
-    { id: "it", name: "IT service", names: { de: "IT-Service" }, addresses: [IT], members: ["alice@example.test"], defaultUrgency: "impaired" },
+    {
+      id: "it",
+      name: "IT service",
+      names: { de: "IT-Service" },
+      addresses: [IT],
+      members: ["alice@example.test"],
+      defaultUrgency: "impaired",
+    },
     { id: "web", name: "Web development", addresses: ["web@example.test"], members: ["wendy@example.test"], defaultUrgency: "minor" },
   ],
   agents: [
@@ -40,7 +47,10 @@ async function replyAll(user: MailUser, original: ReceivedMail, text: string): P
     to: original.replyTo[0] ?? original.from,
     cc: others,
     subject: original.subject.startsWith("Re: ") ? original.subject : `Re: ${original.subject}`,
-    text: `${text}\n\nOn a day, ${original.from} wrote:\n${original.text.split("\n").map((l) => `> ${l}`).join("\n")}\n`,
+    text: `${text}\n\nOn a day, ${original.from} wrote:\n${original.text
+      .split("\n")
+      .map((l) => `> ${l}`)
+      .join("\n")}\n`,
     inReplyTo: original.messageId,
     references,
   });
@@ -55,11 +65,17 @@ function composeMailto(url: string): { to: string; subject: string; text: string
 describe("end to end: people in the loop, merging and the queue, by mail alone", function () {
   let world: MailWorld;
   let carla: MailUser, mira: MailUser, alice: MailUser;
-  let tag1 = "", ref1 = "";
+  let tag1 = "",
+    ref1 = "";
 
   before(async function () {
     requireDovecot(this);
-    world = await MailWorld.start(["carla@customer.test", "mira@customer.test", "alice@example.test", "wendy@example.test"], CONFIG, "sqlite", { [IT]: SUPPORT, "web@example.test": SUPPORT });
+    world = await MailWorld.start(
+      ["carla@customer.test", "mira@customer.test", "alice@example.test", "wendy@example.test"],
+      CONFIG,
+      "sqlite",
+      { [IT]: SUPPORT, "web@example.test": SUPPORT },
+    );
     carla = world.user("carla@customer.test", "Carla Kundin");
     mira = world.user("mira@customer.test", "Mira Manager");
     alice = world.user("alice@example.test", "Alice Admin");
@@ -90,7 +106,10 @@ describe("end to end: people in the loop, merging and the queue, by mail alone",
     expect(question.to).to.deep.equal(["carla@customer.test"]);
     expect(question.cc).to.deep.equal(["mira@customer.test"]);
     const shown = await show(ref1);
-    expect(shown.messages.find((m) => m.direction === "outbound" && m.text.includes("Which printer model"))).to.deep.include({ to: ["carla@customer.test"], cc: ["mira@customer.test"] });
+    expect(shown.messages.find((m) => m.direction === "outbound" && m.text.includes("Which printer model"))).to.deep.include({
+      to: ["carla@customer.test"],
+      cc: ["mira@customer.test"],
+    });
 
     await replyAll(mira, question, "It is the HP LaserJet next to my office.");
     expect(await poll()).to.deep.equal({ reply_added: 1 });
@@ -121,7 +140,8 @@ describe("end to end: people in the loop, merging and the queue, by mail alone",
     expect((await show(ref1)).participants.find((p) => p.address === "mira@customer.test")!.removedAt).to.be.a("string");
   });
 
-  let tag2 = "", ref2 = "";
+  let tag2 = "",
+    ref2 = "";
   it("#merge folds the customer's second ticket into the first; she is told once; replies to both tags land in the first", async () => {
     await carla.send({ to: IT, subject: "Printer still jammed", text: "Writing again about the printer." });
     expect(await poll()).to.deep.equal({ ticket_created: 1 });
@@ -134,7 +154,10 @@ describe("end to end: people in the loop, merging and the queue, by mail alone",
     const second = await show(ref2);
     expect(second).to.include({ status: "resolved", mergedInto: ref1 });
     expect((await show(ref1)).messages.some((m) => m.text.includes("Writing again"))).to.equal(true);
-    expect((await carla.inbox()).filter((m) => m.text.includes(ref2) && about(tag1)(m)), "told once").to.have.length(1);
+    expect(
+      (await carla.inbox()).filter((m) => m.text.includes(ref2) && about(tag1)(m)),
+      "told once",
+    ).to.have.length(1);
 
     const ack2 = (await carla.inbox()).find(about(tag2))!;
     await carla.reply(ack2, { text: "Reply under the second tag." });
@@ -170,7 +193,12 @@ describe("end to end: the digest comes once per period with two gateway processe
 
   before(async function () {
     requireDovecot(this);
-    world = await MailWorld.start(["carla@customer.test", "alice@example.test", "wendy@example.test"], { ...CONFIG, digest: { schedule: "*/4 * * * * *" } }, "postgres", { [IT]: SUPPORT });
+    world = await MailWorld.start(
+      ["carla@customer.test", "alice@example.test", "wendy@example.test"],
+      { ...CONFIG, digest: { schedule: "*/4 * * * * *" } },
+      "postgres",
+      { [IT]: SUPPORT },
+    );
     alice = world.user("alice@example.test", "Alice Admin");
     expect((await world.cli(["migrate"])).code).to.equal(0);
     await world.user("carla@customer.test", "Carla").send({ to: IT, subject: "Keyboard sticky", text: "Coffee." });
@@ -184,7 +212,10 @@ describe("end to end: the digest comes once per period with two gateway processe
     const client = new pg.Client({ connectionString: world.database!.options.url! });
     await client.connect();
     try {
-      const periods = async () => (await client.query(`SELECT "period" FROM digest_run WHERE "departmentId" = 'it' ORDER BY "period"`)).rows.map((r) => r.period as string);
+      const periods = async () =>
+        (await client.query(`SELECT "period" FROM digest_run WHERE "departmentId" = 'it' ORDER BY "period"`)).rows.map(
+          (r) => r.period as string,
+        );
       await waitFor("three digest periods", async () => (await periods()).length >= 3, 40_000, 500);
       one.child.kill("SIGTERM");
       two.child.kill("SIGTERM");

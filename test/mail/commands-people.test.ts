@@ -7,13 +7,31 @@ const REF = new Date("2026-11-26T10:00:00");
 
 describe("mail/commands: people in copy, merging, the queue", () => {
   const cases: Array<[string, Command]> = [
-    ["#cc add boss@customer.example", { kind: "cc", action: "add", address: "boss@customer.example", source: "#cc add boss@customer.example" }],
-    ["#CC Add <Boss@Customer.example>", { kind: "cc", action: "add", address: "boss@customer.example", source: "#CC Add <Boss@Customer.example>" }],
-    ["#cc remove mailto:boss@customer.example", { kind: "cc", action: "remove", address: "boss@customer.example", source: "#cc remove mailto:boss@customer.example" }],
+    [
+      "#cc add boss@customer.example",
+      { kind: "cc", action: "add", address: "boss@customer.example", source: "#cc add boss@customer.example" },
+    ],
+    [
+      "#CC Add <Boss@Customer.example>",
+      { kind: "cc", action: "add", address: "boss@customer.example", source: "#CC Add <Boss@Customer.example>" },
+    ],
+    [
+      "#cc remove mailto:boss@customer.example",
+      { kind: "cc", action: "remove", address: "boss@customer.example", source: "#cc remove mailto:boss@customer.example" },
+    ],
     ["#cc + boss@customer.example", { kind: "cc", action: "add", address: "boss@customer.example", source: "#cc + boss@customer.example" }],
-    ["#kopie hinzufügen boss@customer.example", { kind: "cc", action: "add", address: "boss@customer.example", source: "#kopie hinzufügen boss@customer.example" }],
-    ["#kopie hinzufuegen boss@customer.example", { kind: "cc", action: "add", address: "boss@customer.example", source: "#kopie hinzufuegen boss@customer.example" }],
-    ["#Kopie entfernen boss@customer.example", { kind: "cc", action: "remove", address: "boss@customer.example", source: "#Kopie entfernen boss@customer.example" }],
+    [
+      "#kopie hinzufügen boss@customer.example",
+      { kind: "cc", action: "add", address: "boss@customer.example", source: "#kopie hinzufügen boss@customer.example" },
+    ],
+    [
+      "#kopie hinzufuegen boss@customer.example",
+      { kind: "cc", action: "add", address: "boss@customer.example", source: "#kopie hinzufuegen boss@customer.example" },
+    ],
+    [
+      "#Kopie entfernen boss@customer.example",
+      { kind: "cc", action: "remove", address: "boss@customer.example", source: "#Kopie entfernen boss@customer.example" },
+    ],
     ["#merge T-12-k7f2q", { kind: "merge", target: "T-12-k7f2q", source: "#merge T-12-k7f2q" }],
     ["#merge [#T-12-k7f2q]", { kind: "merge", target: "T-12-k7f2q", source: "#merge [#T-12-k7f2q]" }],
     ["#merge: T-12-K7F2Q", { kind: "merge", target: "T-12-K7F2Q", source: "#merge: T-12-K7F2Q" }],
@@ -52,6 +70,10 @@ describe("mail/commands: people in copy, merging, the queue", () => {
 
   it("#cc lines stack on one line with other commands, in order", () => {
     const r = parseCommands("#take #cc add boss@customer.example #cc remove old@customer.example\nHello\n", REF);
-    expect(r.commands.map((c) => (c.kind === "cc" ? `${c.action} ${c.address}` : c.kind))).to.deep.equal(["take", "add boss@customer.example", "remove old@customer.example"]);
+    expect(r.commands.map((c) => (c.kind === "cc" ? `${c.action} ${c.address}` : c.kind))).to.deep.equal([
+      "take",
+      "add boss@customer.example",
+      "remove old@customer.example",
+    ]);
   });
 });

@@ -18,11 +18,23 @@ for (const engine of ENGINES) {
   describe(`people in the loop, merging and the queue (${engine})`, () => {
     const t = useWorld(engine);
     const { deliver, open, reply, ticket, queuedFor, one, db } = t;
-    const cc = (row: OutboxMail) => (row.ccAddresses ? (JSON.parse(row.ccAddresses) as Array<{ address: string }>).map((c) => c.address) : []);
-    const people = async (id: number) => (await db().getRepository(Participant).find({ where: { ticketId: id }, order: { id: "ASC" } })).map((p) => `${p.address}${p.removedAt ? " (off)" : ""}`);
+    const cc = (row: OutboxMail) =>
+      row.ccAddresses ? (JSON.parse(row.ccAddresses) as Array<{ address: string }>).map((c) => c.address) : [];
+    const people = async (id: number) =>
+      (
+        await db()
+          .getRepository(Participant)
+          .find({ where: { ticketId: id }, order: { id: "ASC" } })
+      ).map((p) => `${p.address}${p.removedAt ? " (off)" : ""}`);
 
     it("copies the people the requester copied on every public mail, in one mail; #cc remove and add change it", async () => {
-      const first = await deliver({ from: `Dave Doe <${DAVE}>`, to: IT, cc: `Boss <${BOSS}>`, subject: "Printer on floor 2 is jammed", body: "Error E-42." });
+      const first = await deliver({
+        from: `Dave Doe <${DAVE}>`,
+        to: IT,
+        cc: `Boss <${BOSS}>`,
+        subject: "Printer on floor 2 is jammed",
+        body: "Error E-42.",
+      });
       const id = first.ticketId!;
       expect(await people(id)).to.deep.equal([DAVE, BOSS]);
       expect(cc(one(await queuedFor(first.messageId), "received", DAVE))).to.deep.equal([BOSS]);
@@ -30,7 +42,10 @@ for (const engine of ENGINES) {
       const ask = await reply(id, ALICE, "#ask\nWhich floor exactly?");
       const question = one(await queuedFor(ask.messageId), "question", DAVE);
       expect(cc(question)).to.deep.equal([BOSS]);
-      expect(who(await queuedFor(ask.messageId)).filter((w) => w.includes(BOSS)), "Boss gets the question in Cc, no mail of his own").to.deep.equal([]);
+      expect(
+        who(await queuedFor(ask.messageId)).filter((w) => w.includes(BOSS)),
+        "Boss gets the question in Cc, no mail of his own",
+      ).to.deep.equal([]);
       const shown = await showTicket(db(), { prefix: "T" }, id);
       expect(shown!.messages.find((m) => m.id === question.messageRowId)).to.deep.include({ to: [DAVE], cc: [BOSS] });
 
@@ -63,13 +78,24 @@ for (const engine of ENGINES) {
       const second = await deliver({ from: `Carla <${CARLA}>`, to: IT, cc: BOSS, subject: "Printer still jammed", body: "Same printer." });
       const b = second.ticketId!;
       const m = await reply(b, ALICE, `#merge T-${a}\nSame printer as T-${a}.`);
-      const rows = await db().getRepository(OutboxMail).find({ where: { event: "merged" }, order: { id: "ASC" } });
+      const rows = await db()
+        .getRepository(OutboxMail)
+        .find({ where: { event: "merged" }, order: { id: "ASC" } });
       const merged = rows.filter((r) => r.ticketId === a);
       expect(merged.map((r) => `${r.toAddress}|${cc(r).join(",")}`)).to.deep.equal([`${DAVE}|`, `${CARLA}|${BOSS}`]);
       expect(merged.every((r) => r.subject.startsWith(`[#T-${a}]`))).to.equal(true);
       expect(await ticket(b)).to.include({ status: "resolved", mergedIntoId: a });
-      expect(await db().getRepository(Message).count({ where: { ticketId: b, direction: "inbound" } }), "Carla's mail and the command mail moved").to.equal(0);
-      expect(await db().getRepository(Message).count({ where: { ticketId: a, fromAddress: CARLA } })).to.equal(1);
+      expect(
+        await db()
+          .getRepository(Message)
+          .count({ where: { ticketId: b, direction: "inbound" } }),
+        "Carla's mail and the command mail moved",
+      ).to.equal(0);
+      expect(
+        await db()
+          .getRepository(Message)
+          .count({ where: { ticketId: a, fromAddress: CARLA } }),
+      ).to.equal(1);
       expect(await people(a)).to.include.members([DAVE, CARLA, BOSS]);
       expect(who(await queuedFor(m.messageId))).to.deep.equal([`command-confirmation→${ALICE}`]);
 
@@ -105,7 +131,9 @@ for (const engine of ENGINES) {
       const runs = engine === "postgres" ? await Promise.all([run(), run()]) : [await run(), await run()];
       expect(runs.flatMap((r) => r.sent).sort()).to.deep.equal(["consulting", "it", "web"]);
       expect(runs.flatMap((r) => r.skipped).sort()).to.deep.equal(["consulting", "it", "web"]);
-      const digests = await db().getRepository(OutboxMail).find({ where: { event: "digest" } });
+      const digests = await db()
+        .getRepository(OutboxMail)
+        .find({ where: { event: "digest" } });
       const to = digests.map((d) => d.toAddress).sort();
       expect(to, "one digest per member, however many runs").to.deep.equal([...new Set(to)]);
       expect(to).to.include.members([ALICE, BOB, WENDY]);

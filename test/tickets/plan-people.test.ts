@@ -18,16 +18,40 @@ import { ALICE, DAVE, WENDY, makeDirectory } from "../helpers/workflow-world.js"
  */
 
 const FORMAT = { prefix: "T", secret: "a-test-secret-of-enough-length" };
-const ENV: PlanEnv = { directory: makeDirectory(), tagFormat: FORMAT, reopenDays: 14, safety: DEFAULT_SAFETY, quiet: false, supportAddress: "support@example.test" };
+const ENV: PlanEnv = {
+  directory: makeDirectory(),
+  tagFormat: FORMAT,
+  reopenDays: 14,
+  safety: DEFAULT_SAFETY,
+  quiet: false,
+  supportAddress: "support@example.test",
+};
 const NOW = new Date("2026-11-26T10:00:00Z");
 const BOSS = "boss@customer.test";
 const PEER = "peer@customer.test";
 
 function ticket(id: number, over: Partial<Ticket> = {}): Ticket {
   return {
-    id, title: `Ticket ${id}`, description: "", status: "in_progress", requesterAddress: DAVE, requesterName: "Dave Doe", language: "en",
-    createdAt: new Date(NOW.getTime() - 3 * 86_400_000), updatedAt: NOW, departmentId: "it", priority: "normal", urgency: "impaired", dueDate: null,
-    assigneeAddress: null, resolvedAt: null, resolution: null, relatedTicketId: null, lastOverdueNoticeAt: null, mergedIntoId: null, ...over,
+    id,
+    title: `Ticket ${id}`,
+    description: "",
+    status: "in_progress",
+    requesterAddress: DAVE,
+    requesterName: "Dave Doe",
+    language: "en",
+    createdAt: new Date(NOW.getTime() - 3 * 86_400_000),
+    updatedAt: NOW,
+    departmentId: "it",
+    priority: "normal",
+    urgency: "impaired",
+    dueDate: null,
+    assigneeAddress: null,
+    resolvedAt: null,
+    resolution: null,
+    relatedTicketId: null,
+    lastOverdueNoticeAt: null,
+    mergedIntoId: null,
+    ...over,
   };
 }
 
@@ -36,7 +60,17 @@ function facts(row: Ticket, participants: ParticipantFact[] = []): TicketFacts {
 }
 
 function env(people: ParticipantFact[], others: TicketFacts[] = [], actor = ALICE): CommandEnv {
-  return { dir: ENV.directory, actor: { address: actor, name: null }, now: NOW, text: "", isNew: false, people, others: new Map(others.map((o) => [o.row.id, o])), tagFormat: FORMAT, maxParticipants: 4 };
+  return {
+    dir: ENV.directory,
+    actor: { address: actor, name: null },
+    now: NOW,
+    text: "",
+    isNew: false,
+    people,
+    others: new Map(others.map((o) => [o.row.id, o])),
+    tagFormat: FORMAT,
+    maxParticipants: 4,
+  };
 }
 
 const tagOf = (id: number) => formatTag(FORMAT, id).slice(2, -1);
@@ -44,10 +78,34 @@ const tagOf = (id: number) => formatTag(FORMAT, id).slice(2, -1);
 describe("tickets/plan-people (pure)", () => {
   describe("copiedPeople: who is in Cc of a public mail", () => {
     const table: Array<[string, ParticipantFact[], Array<{ address: string; removed: boolean }>, string[]]> = [
-      ["participants but the requester", [{ address: DAVE, name: null, role: "requester" }, { address: BOSS, name: "Boss", role: "cc" }], [], [BOSS]],
+      [
+        "participants but the requester",
+        [
+          { address: DAVE, name: null, role: "requester" },
+          { address: BOSS, name: "Boss", role: "cc" },
+        ],
+        [],
+        [BOSS],
+      ],
       ["nobody taken off", [{ address: BOSS, name: null, role: "cc", removedAt: NOW }], [], []],
-      ["#cc remove in this mail", [{ address: BOSS, name: null, role: "cc" }, { address: PEER, name: null, role: "to" }], [{ address: BOSS, removed: true }], [PEER]],
-      ["#cc add in this mail, also of someone taken off before", [{ address: BOSS, name: null, role: "cc", removedAt: NOW }], [{ address: BOSS, removed: false }, { address: PEER, removed: false }], [BOSS, PEER]],
+      [
+        "#cc remove in this mail",
+        [
+          { address: BOSS, name: null, role: "cc" },
+          { address: PEER, name: null, role: "to" },
+        ],
+        [{ address: BOSS, removed: true }],
+        [PEER],
+      ],
+      [
+        "#cc add in this mail, also of someone taken off before",
+        [{ address: BOSS, name: null, role: "cc", removedAt: NOW }],
+        [
+          { address: BOSS, removed: false },
+          { address: PEER, removed: false },
+        ],
+        [BOSS, PEER],
+      ],
     ];
     for (const [name, people, changes, expected] of table) {
       it(name, () => expect(copiedPeople(people, DAVE, changes).map((p) => p.address)).to.deep.equal(expected));
@@ -55,7 +113,15 @@ describe("tickets/plan-people (pure)", () => {
   });
 
   describe("planEvent with Cc: limits and bounce blocks per address", () => {
-    const flag = (address: string): AddressFlag => ({ address, permanent: true, status: "5.1.1", reason: "no such user", ticketId: 1, bounces: 1, flaggedAt: NOW });
+    const flag = (address: string): AddressFlag => ({
+      address,
+      permanent: true,
+      status: "5.1.1",
+      reason: "no such user",
+      ticketId: 1,
+      bounces: 1,
+      flaggedAt: NOW,
+    });
     const table: Array<[string, string[], Record<string, number>, string[]]> = [
       // [case, bounced addresses, recent acknowledgements per address, "to|cc,cc" of the one mail]
       ["one mail: requester in To, participants in Cc", [], {}, [`${DAVE}|${BOSS},${PEER}`]],
@@ -67,14 +133,28 @@ describe("tickets/plan-people (pure)", () => {
     for (const [name, bounced, recent, expected] of table) {
       it(name, () => {
         const f = { flags: new Map(bounced.map((a) => [a, flag(a)])), recentAnswers: new Map(Object.entries(recent)) };
-        const r = planEvent(ENV, f, ticket(1), { event: "received", to: [{ address: DAVE, name: null }], cc: [{ address: BOSS, name: null }, { address: PEER, name: null }, { address: ALICE, name: null }], actor: null, data: {} });
+        const r = planEvent(ENV, f, ticket(1), {
+          event: "received",
+          to: [{ address: DAVE, name: null }],
+          cc: [
+            { address: BOSS, name: null },
+            { address: PEER, name: null },
+            { address: ALICE, name: null },
+          ],
+          actor: null,
+          data: {},
+        });
         expect(r.notifications.map((n) => `${n.to.address}|${(n.cc ?? []).map((c) => c.address).join(",")}`)).to.deep.equal(expected);
       });
     }
   });
 
   describe("#cc", () => {
-    const people: ParticipantFact[] = [{ address: DAVE, name: null, role: "requester" }, { address: BOSS, name: null, role: "cc" }, { address: PEER, name: null, role: "cc", removedAt: NOW }];
+    const people: ParticipantFact[] = [
+      { address: DAVE, name: null, role: "requester" },
+      { address: BOSS, name: null, role: "cc" },
+      { address: PEER, name: null, role: "cc", removedAt: NOW },
+    ];
     const table: Array<[string, "add" | "remove", string, string | null, Array<{ address: string; removed: boolean }>]> = [
       ["adds someone new", "add", "new@customer.test", null, [{ address: "new@customer.test", removed: false }]],
       ["puts someone taken off back", "add", PEER, null, [{ address: PEER, removed: false }]],
@@ -98,11 +178,15 @@ describe("tickets/plan-people (pure)", () => {
 
     it("refuses beyond limits.maxParticipants", () => {
       const full: ParticipantFact[] = ["a", "b", "c", "d"].map((x) => ({ address: `${x}@customer.test`, name: null, role: "cc" }));
-      expect(cc(ticket(1), { kind: "cc", action: "add", address: "e@customer.test", source: "#cc add" }, env(full), emptyEffects())).to.contain("maxParticipants");
+      expect(
+        cc(ticket(1), { kind: "cc", action: "add", address: "e@customer.test", source: "#cc add" }, env(full), emptyEffects()),
+      ).to.contain("maxParticipants");
     });
 
     it("refuses an agent who may not work the ticket", () => {
-      expect(cc(ticket(1), { kind: "cc", action: "add", address: "x@customer.test", source: "#cc add" }, env(people, [], WENDY), emptyEffects())).to.contain("not a member");
+      expect(
+        cc(ticket(1), { kind: "cc", action: "add", address: "x@customer.test", source: "#cc add" }, env(people, [], WENDY), emptyEffects()),
+      ).to.contain("not a member");
     });
   });
 
@@ -111,14 +195,35 @@ describe("tickets/plan-people (pure)", () => {
     const table: Array<[string, Ticket, string, TicketFacts[], string, string | null]> = [
       // [case, the ticket the command is on, the tag named, tickets read, actor, error (null: merged into T-12)]
       ["folds into the named ticket", ticket(5), tagOf(12), [target], ALICE, null],
-      ["follows a merged target to where it went", ticket(5), tagOf(9), [facts(ticket(9, { status: "resolved", mergedIntoId: 12 })), target], ALICE, null],
+      [
+        "follows a merged target to where it went",
+        ticket(5),
+        tagOf(9),
+        [facts(ticket(9, { status: "resolved", mergedIntoId: 12 })), target],
+        ALICE,
+        null,
+      ],
       ["refuses itself", ticket(12), tagOf(12), [target], ALICE, "into itself"],
-      ["refuses a target merged into this one already", ticket(12), tagOf(9), [facts(ticket(9, { status: "resolved", mergedIntoId: 12 })), target], ALICE, "merged into this ticket already"],
+      [
+        "refuses a target merged into this one already",
+        ticket(12),
+        tagOf(9),
+        [facts(ticket(9, { status: "resolved", mergedIntoId: 12 })), target],
+        ALICE,
+        "merged into this ticket already",
+      ],
       ["refuses a tag with a wrong check", ticket(5), "T-12-aaaaa", [target], ALICE, "wrong check"],
       ["refuses a tag without its check", ticket(5), "T-12", [target], ALICE, "carries no check"],
       ["refuses a ticket that does not exist", ticket(5), tagOf(77), [], ALICE, "does not exist"],
       ["refuses a resolved target", ticket(5), tagOf(13), [facts(ticket(13, { status: "resolved" }))], ALICE, "is resolved"],
-      ["refuses a target of a department the agent is not in", ticket(5, { departmentId: "web" }), tagOf(14), [facts(ticket(14, { departmentId: "consulting" }))], WENDY, "cannot merge into T-14"],
+      [
+        "refuses a target of a department the agent is not in",
+        ticket(5, { departmentId: "web" }),
+        tagOf(14),
+        [facts(ticket(14, { departmentId: "consulting" }))],
+        WENDY,
+        "cannot merge into T-14",
+      ],
     ];
     for (const [name, on, tag, others, actor, error] of table) {
       it(name, () => {

@@ -16,17 +16,19 @@ export class People1764864000000 implements MigrationInterface {
     await q.addColumn("outbox", new TableColumn({ name: "ccAddresses", type: "text", isNullable: true }));
     // Counting the mails an address got in Cc (limits) reads only the recent rows.
     await q.createIndex("outbox", new TableIndex({ name: "idx_outbox_created", columnNames: ["createdAt"] }));
-    await q.createTable(new Table({
-      name: "digest_run",
-      columns: [
-        { name: "id", type: "integer", isPrimary: true, isGenerated: true, generationStrategy: "increment" },
-        { name: "period", type: "varchar", length: "32" },
-        { name: "departmentId", type: "varchar", length: "32" },
-        { name: "instanceId", type: "varchar", length: "128", isNullable: true },
-        { name: "createdAt", type: time },
-      ],
-      uniques: [new TableUnique({ name: "uq_digest_run_period", columnNames: ["period", "departmentId"] })],
-    }));
+    await q.createTable(
+      new Table({
+        name: "digest_run",
+        columns: [
+          { name: "id", type: "integer", isPrimary: true, isGenerated: true, generationStrategy: "increment" },
+          { name: "period", type: "varchar", length: "32" },
+          { name: "departmentId", type: "varchar", length: "32" },
+          { name: "instanceId", type: "varchar", length: "128", isNullable: true },
+          { name: "createdAt", type: time },
+        ],
+        uniques: [new TableUnique({ name: "uq_digest_run_period", columnNames: ["period", "departmentId"] })],
+      }),
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -39,12 +39,28 @@ export function planDigest(env: PlanEnv, scope: DigestScope, tickets: Ticket[], 
   }
   const results = scope.members.map((m) => {
     const lang = languageOf(env.directory, null, m.address);
-    const department = scope.id === "*" ? (lang === "de" ? "allen Abteilungen" : "all departments") : (env.directory.departmentName(scope.id, lang) ?? scope.id);
-    const data = { department, lines: queueLines(env, open, now, lang), overdue: queueLines(env, overdue, now, lang), waiting: queueLines(env, waiting, now, lang) };
+    const department =
+      scope.id === "*"
+        ? lang === "de"
+          ? "allen Abteilungen"
+          : "all departments"
+        : (env.directory.departmentName(scope.id, lang) ?? scope.id);
+    const data = {
+      department,
+      lines: queueLines(env, open, now, lang),
+      overdue: queueLines(env, overdue, now, lang),
+      waiting: queueLines(env, waiting, now, lang),
+    };
     return planEvent(env, facts, null, { event: "digest", to: [m], actor: null, data });
   });
   const sent = merge(...results);
   plan.ticketless = sent.notifications;
-  plan.trail.push(step("notify", sent.notifications.length ? "queued" : sent.lines.length ? "withheld" : "none", `digest ${period} for ${scope.id} (${open.length} open, ${overdue.length} overdue, ${waiting.length} waiting): ${sent.lines.join(", ") || "-"}`));
+  plan.trail.push(
+    step(
+      "notify",
+      sent.notifications.length ? "queued" : sent.lines.length ? "withheld" : "none",
+      `digest ${period} for ${scope.id} (${open.length} open, ${overdue.length} overdue, ${waiting.length} waiting): ${sent.lines.join(", ") || "-"}`,
+    ),
+  );
   return plan;
 }

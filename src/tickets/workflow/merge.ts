@@ -18,11 +18,20 @@ export function planMerge(env: PlanEnv, f: MailFacts, agent: Person, from: Ticke
   const fromRef = formatReference(env.tagFormat, from.id);
   const fromFacts = f.ticket!;
   const existing = [into.row.requesterAddress, ...into.participants.map((p) => p.address)];
-  const moving = [{ who: requester(from), role: "cc" as const }, ...copiedPeople(fromFacts.participants, from.requesterAddress).map((who) => ({ who, role: "cc" as const }))];
+  const moving = [
+    { who: requester(from), role: "cc" as const },
+    ...copiedPeople(fromFacts.participants, from.requesterAddress).map((who) => ({ who, role: "cc" as const })),
+  ];
   const participants = joiningPeople(env, existing, moving);
   const data = { mergedReference: fromRef, mergedTitle: from.title };
 
-  const first = planEvent(env, f, after, { event: "merged", to: [requester(after)], cc: copiedPeople(into.participants, after.requesterAddress), actor: agent, data });
+  const first = planEvent(env, f, after, {
+    event: "merged",
+    to: [requester(after)],
+    cc: copiedPeople(into.participants, after.requesterAddress),
+    actor: agent,
+    data,
+  });
   const told = new Set(first.notifications.flatMap((n) => [n.to.address, ...(n.cc ?? []).map((c) => c.address)]));
   const fromCopies = copiedPeople(fromFacts.participants, from.requesterAddress).filter((p) => !told.has(p.address));
   const second = told.has(from.requesterAddress.toLowerCase())

@@ -61,13 +61,23 @@ export function isQueueRequest(f: MailFacts): boolean {
 /** #queue: the open tickets of the agent's departments, in work order, mailed back to the agent. */
 export function planQueue(env: PlanEnv, f: MailFacts, agent: Person): Plan {
   const lang = languageOf(env.directory, null, agent.address);
-  const departments = env.directory.departments.length ? env.directory.departmentsOf(agent.address).map((d) => env.directory.departmentName(d.id, lang) ?? d.id) : [];
+  const departments = env.directory.departments.length
+    ? env.directory.departmentsOf(agent.address).map((d) => env.directory.departmentName(d.id, lang) ?? d.id)
+    : [];
   const lines = queueLines(env, f.queue ?? [], f.now, lang);
   const plan = emptyPlan("queue", "answered", [...f.trail, step("commands", "agent", `#queue; ${f.agentAuth?.reason ?? "-"}`)]);
   const sent = planEvent(env, f, null, { event: "queue", to: [agent], actor: agent, toActor: true, data: { departments, lines } });
   plan.ticketless = sent.notifications;
   plan.thread = { inReplyTo: f.msg.messageId, references: f.msg.references };
-  plan.trail.push(step("apply", "answered", `#queue: ${lines.length} open ticket(s) of ${departments.join(", ") || "all departments"} in work order: ${lines.map((l) => l.reference).join(", ") || "none"}`));
-  plan.trail.push(step("notify", sent.notifications.length ? "queued" : sent.lines.length ? "withheld" : "none", sent.lines.join(", ") || "-"));
+  plan.trail.push(
+    step(
+      "apply",
+      "answered",
+      `#queue: ${lines.length} open ticket(s) of ${departments.join(", ") || "all departments"} in work order: ${lines.map((l) => l.reference).join(", ") || "none"}`,
+    ),
+  );
+  plan.trail.push(
+    step("notify", sent.notifications.length ? "queued" : sent.lines.length ? "withheld" : "none", sent.lines.join(", ") || "-"),
+  );
   return plan;
 }

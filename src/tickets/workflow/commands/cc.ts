@@ -15,7 +15,13 @@ export const cc: CommandHandler<"cc"> = (t, cmd, env, fx) => {
   for (const c of fx.participants) state.set(c.address, !c.removed);
   if (cmd.action === "remove") {
     if (a === t.requesterAddress) return `${a} is the requester: every public mail goes to them`;
-    if (!state.get(a)) return `${a} is not in copy of this ticket (in copy: ${[...state].filter(([p, on]) => on && p !== t.requesterAddress).map(([p]) => p).join(", ") || "nobody"})`;
+    if (!state.get(a))
+      return `${a} is not in copy of this ticket (in copy: ${
+        [...state]
+          .filter(([p, on]) => on && p !== t.requesterAddress)
+          .map(([p]) => p)
+          .join(", ") || "nobody"
+      })`;
     fx.participants.push({ address: a, removed: true });
     fx.events.push({ action: "participant", detail: `${a} taken off` });
     fx.changes.push({ kind: "cc", action: "remove", to: a });
