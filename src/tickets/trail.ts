@@ -22,7 +22,7 @@ export const TRAIL_VERDICTS = {
   /** An agent's #commands and whether the mail was authenticated. */
   commands: ["agent", "unverified"],
   /** People a participant copied in, who join the ticket. */
-  people: ["added", "limit", "merged", "queue"],
+  people: ["added", "limit", "merged", "changed"],
   /** The check that no internal text reaches a requester. */
   guard: ["held-back"],
   /** What the workflow decided to do with the mail. */

@@ -82,6 +82,7 @@ export function planAgentReply(env: PlanEnv, f: MailFacts, agent: Person): Plan 
   const sent = merge(...results);
   plan.notifications = sent.notifications;
   trail.push(step("apply", isCommandMail ? "commands-applied" : "agent-answer", `${ref}: ${fx.events.map((e) => `${e.action} ${e.detail}`).join("; ") || (visibility === "public" ? "public answer" : "stored")}`));
+  if (fx.participants.length) trail.push(step("people", "changed", `by ${agent.address}: ${fx.participants.map((c) => `${c.removed ? "taken off" : "in copy"} ${c.address}`).join(", ")}`));
   if (plan.merge) trail.push(step("people", "merged", `${ref} into ${formatReference(env.tagFormat, plan.merge.into)}: its messages and ${plan.merge.participants.length} new participant(s) move; ${plan.merge.notifications.map((n) => `merged→${n.to.address}${n.cc?.length ? ` (cc ${n.cc.map((c) => c.address).join(", ")})` : ""}`).join(", ") || "nobody told"}`));
   trail.push(step("notify", sent.notifications.length ? "queued" : sent.lines.length ? "withheld" : "none", sent.lines.join(", ") || "-"));
   return plan;

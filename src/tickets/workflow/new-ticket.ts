@@ -103,7 +103,9 @@ export function planNewTicket(env: PlanEnv, f: MailFacts, opts: NewTicketOptions
   const plan = emptyPlan(opts.related ? "late-reply" : "new-ticket", "ticket_created", trail);
   plan.ticket = { id: null, state, patch: {} };
   plan.message = { visibility: applied && cmd.commands.some((c) => c.kind === "note") ? "internal" : "public", text };
-  plan.participants = joiningPeople(env, [], [{ who, role: "requester" }, ...msg.to.map((a) => ({ who: a, role: "to" as const })), ...msg.cc.map((a) => ({ who: a, role: "cc" as const }))]);
+  // Participants get copies of every public mail: whom an automatic mail (a list, a system) addresses is nobody's choice to copy in.
+  const copiedIn = f.classification.automatic ? [] : [...msg.to.map((a) => ({ who: a, role: "to" as const })), ...msg.cc.map((a) => ({ who: a, role: "cc" as const }))];
+  plan.participants = joiningPeople(env, [], [{ who, role: "requester" }, ...copiedIn]);
   plan.thread = { inReplyTo: msg.messageId, references: msg.references };
   plan.events.push({ action: "created", actor: who.address, detail: `from mail ${messageKey(msg)}${opts.related ? `, refers to ${formatReference(env.tagFormat, opts.related.row.id)}` : ""}` });
   if (applied) plan.events.push(...fx.events.map((e) => ({ ...e, actor: sender!.address })));
