@@ -7,6 +7,7 @@ import { advisoryLeadership, soleLeader, type Leadership } from "../ops/leadersh
 import { GatewayMetrics } from "../ops/metrics.js";
 import type { Logger } from "../shared/logger.js";
 import { notifyOverdue } from "../tickets/workflow/overdue.js";
+import { sendDigests } from "../tickets/digests.js";
 import { closeDb, createSender, drainDeps, openGateway, spoolOptions, type Gateway } from "./gateway.js";
 
 /** The lock name of a mailbox: server, login and folder (the single imap block's is what it always was). */
@@ -76,6 +77,18 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
       logger.error("overdue check failed", { error: (err as Error).message });
     }
   }, { name: "overdue", noOverlap: true });
+  // Every instance schedules the digest; the (period, department) claim lets one of them send it.
+  const digestTask = config.digest.enabled ? cron.schedule(config.digest.schedule, async (run) => {
+    try {
+      const done = await sendDigests(ctx.db, ctx, run.date);
+      if (done.sent.length) {
+        logger.info("digests queued", { departments: done.sent });
+        sender.wake();
+      }
+    } catch (err) {
+      logger.error("digest run failed", { error: (err as Error).message });
+    }
+  }, { name: "digest", noOverlap: true, ...(config.digest.timezone ? { timezone: config.digest.timezone } : {}) }) : null;
   // A standby asks for a mailbox often enough to take over within the lease; a leader over its
   // share runs once more, and lets the mailbox go before that run.
   const balance = async (): Promise<void> => {
@@ -120,6 +133,7 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
       clearInterval(beat);
       if (standby) clearInterval(standby);
       await overdueTask.stop();
+      await digestTask?.stop();
       await httpServer?.close();
       const final = state();
       for (const p of pollers.values()) await p.stop();

@@ -27,7 +27,8 @@ export function printTicket(t: NonNullable<Awaited<ReturnType<typeof showTicket>
     `department:   ${t.department ?? "-"}   assignee: ${t.assignee ?? "-"}`,
     `priority:     ${t.priority}   urgency: ${t.urgency}   due: ${t.dueDate ?? "-"}${t.relatedTicket ? `   refers to: ${t.relatedTicket}` : ""}`,
     `requester:    ${t.requester.name ? `${t.requester.name} <${t.requester.address}>` : t.requester.address}`,
-    `participants: ${t.participants.map((p) => `${p.address} (${p.role})`).join(", ") || "-"}`,
+    `participants: ${t.participants.map((p) => `${p.address} (${p.role}${p.removedAt ? ", taken off" : ""})`).join(", ") || "-"}`,
+    ...(t.mergedInto ? [`merged into:  ${t.mergedInto}`] : []),
     `created:      ${t.createdAt}   updated: ${t.updatedAt}`,
     "",
   ];
@@ -37,7 +38,7 @@ export function printTicket(t: NonNullable<Awaited<ReturnType<typeof showTicket>
     out.push("");
   }
   for (const m of t.messages) {
-    const arrow = m.direction === "inbound" ? `from ${m.from}` : `to ${m.to.join(", ")}`;
+    const arrow = `${m.direction === "inbound" ? `from ${m.from}` : `to ${m.to.join(", ")}`}${m.cc.length ? ` cc ${m.cc.join(", ")}` : ""}`;
     const delivery = m.delivery ? `  [${m.delivery.status}${m.delivery.lastError ? `: ${m.delivery.lastError}` : ""}]` : "";
     out.push(`--- #${m.id} ${m.direction} ${m.visibility} ${arrow} ${m.createdAt}${delivery}`);
     out.push(`Subject: ${m.subject}`);

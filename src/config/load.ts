@@ -38,7 +38,7 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
     throw new TicketpostError("ECONFIG", "config: the file must hold one JSON object");
   }
   const root = new Reader(input as Json, "");
-  root.unknownKeys(["name", "supportAddress", "messageIdDomain", "referencePrefix", "language", "dataDir", "database", "imap", "mailboxes", "smtp", "outbox", "templatesDir", "maxMessageBytes", "log", "departments", "defaultDepartment", "agents", "languages", "reopenDays", "overdue", "http", "referenceSecret", "agentAuth", "strangerPolicy", "autoReplyLimit", "limits", "instances", "notify"]);
+  root.unknownKeys(["name", "supportAddress", "messageIdDomain", "referencePrefix", "language", "dataDir", "database", "imap", "mailboxes", "smtp", "outbox", "templatesDir", "maxMessageBytes", "log", "departments", "defaultDepartment", "agents", "languages", "reopenDays", "overdue", "digest", "http", "referenceSecret", "agentAuth", "strangerPolicy", "autoReplyLimit", "limits", "instances", "notify"]);
   const supportAddress = address(root, "supportAddress");
   const dataDir = path.resolve(baseDir, root.string("dataDir", "./data"));
 
@@ -76,6 +76,13 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
   const overdueSchedule = overdue.string("schedule", "*/15 * * * *");
   if (!cron.validate(overdueSchedule)) fail("overdue.schedule", `is not a valid cron expression ("${overdueSchedule}")`);
 
+  const digest = root.section("digest");
+  digest.unknownKeys(["enabled", "schedule", "timezone"]);
+  const digestSchedule = digest.string("schedule", "30 7 * * 1-5");
+  if (!cron.validate(digestSchedule)) fail("digest.schedule", `is not a valid cron expression ("${digestSchedule}")`);
+  const digestZone = digest.optionalString("timezone");
+  if (digestZone && !validTimeZone(digestZone)) fail("digest.timezone", `is not a time zone name such as Europe/Berlin ("${digestZone}")`);
+
   const agentAuth = root.section("agentAuth");
   agentAuth.unknownKeys(["mode", "trustedAuthservIds"]);
   const authMode = agentAuth.string("mode", "authentication-results");
@@ -107,6 +114,7 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
     http: { enabled: http.bool("enabled", false), host: http.string("host", "127.0.0.1"), port: http.int("port", 9464, 0, 65535) },
     reopenDays: root.int("reopenDays", 14, 0, 3650),
     overdue: { schedule: overdueSchedule, repeatHours: overdue.int("repeatHours", 24, 1, 24 * 365) },
+    digest: { enabled: digest.bool("enabled", true), schedule: digestSchedule, timezone: digestZone ?? null },
     name: root.string("name", "Ticketpost"),
     supportAddress,
     messageIdDomain: root.string("messageIdDomain", supportAddress.split("@")[1]).toLowerCase(),
@@ -155,4 +163,14 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   }
   // Relative paths count from the working directory, as ./data/ticketpost.sqlite does by default.
   return parseConfig(json, { env });
+}
+
+/** Is this an IANA time zone name the runtime knows (Intl throws a RangeError for others)? */
+function validTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }

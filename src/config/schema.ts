@@ -153,6 +153,11 @@ export interface TicketpostConfig {
   /** A requester's reply within this many days of the resolution reopens the ticket. */
   reopenDays: number;
   overdue: { schedule: string; repeatHours: number };
+  /**
+   * The queue digest mailed to each department's members (issue 12): node-cron `schedule`
+   * (default weekdays 07:30), read in `timezone` (IANA name; null: the server's).
+   */
+  digest: { enabled: boolean; schedule: string; timezone: string | null };
   /** Key of the check in ticket tags; generated and kept in the database when not given. */
   referenceSecret: string | null;
   agentAuth: {

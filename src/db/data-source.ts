@@ -12,6 +12,7 @@ import { OutboxAddress1764518400000 } from "./migrations/0005-outbox-address.js"
 import { MessageIdentity1764604800000 } from "./migrations/0006-message-identity.js";
 import { Mailboxes1764691200000 } from "./migrations/0007-mailboxes.js";
 import { OutboxAttachments1764777600000 } from "./migrations/0008-outbox-attachment.js";
+import { People1764864000000 } from "./migrations/0009-people.js";
 
 export const MIGRATIONS = [
   Initial1764172800000,
@@ -22,6 +23,7 @@ export const MIGRATIONS = [
   MessageIdentity1764604800000,
   Mailboxes1764691200000,
   OutboxAttachments1764777600000,
+  People1764864000000,
 ];
 
 export interface DatabaseOptions {

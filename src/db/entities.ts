@@ -38,6 +38,8 @@ export class Ticket {
   /** The closed ticket a late reply referred to. */
   @Column({ type: "integer", nullable: true }) relatedTicketId!: number | null;
   @Column({ type: Date, nullable: true }) lastOverdueNoticeAt!: Date | null;
+  /** Set when the ticket was merged into another (migration 0009): mail to this one goes there. */
+  @Column({ type: "integer", nullable: true }) mergedIntoId!: number | null;
 }
 
 /** What happened to a ticket, by whom: status changes, assignments, field changes. */
@@ -62,6 +64,8 @@ export class Participant {
   @Column({ type: "varchar", length: 320 }) address!: string;
   @Column({ type: "varchar", length: 320, nullable: true }) name!: string | null;
   @Column({ type: "varchar", length: 16 }) role!: ParticipantRole;
+  /** An agent took them off (#cc remove): no more copies, and being copied in again does not bring them back. */
+  @Column({ type: Date, nullable: true }) removedAt!: Date | null;
 }
 
 export type MessageDirection = "inbound" | "outbound";
@@ -110,7 +114,7 @@ export class Attachment {
   @Column({ type: "boolean" }) inline!: boolean;
 }
 
-export type ReceiptOutcome = "ticket_created" | "reply_added" | "duplicate" | "ignored" | "bounce" | "report" | "failed" | "retried";
+export type ReceiptOutcome = "ticket_created" | "reply_added" | "duplicate" | "ignored" | "answered" | "bounce" | "report" | "failed" | "retried";
 
 /**
  * One row per mail taken from a mailbox: its position (UIDVALIDITY + UID), what became of it,
@@ -157,12 +161,15 @@ export type OutboxStatus = "pending" | "sent" | "failed";
 @Entity("outbox")
 @Index("idx_outbox_due", ["status", "nextAttemptAt"])
 @Index("idx_outbox_address", ["toAddress", "createdAt"])
+@Index("idx_outbox_created", ["createdAt"])
 export class OutboxMail {
   @PrimaryGeneratedColumn({ type: "integer" }) id!: number;
   @Column({ type: "integer", nullable: true }) ticketId!: number | null;
   @Column({ type: "varchar", length: 64 }) event!: string;
   @Column({ type: "varchar", length: 320 }) toAddress!: string;
   @Column({ type: "varchar", length: 320, nullable: true }) toName!: string | null;
+  /** JSON array of {address, name}: the ticket's participants copied on a public mail (migration 0009). */
+  @Column({ type: "text", nullable: true }) ccAddresses!: string | null;
   @Column({ type: "varchar", length: 8 }) language!: string;
   /** Rendered when queued, in the transaction of the change: what is sent is what history shows. */
   @Column({ type: "text" }) subject!: string;
@@ -238,4 +245,16 @@ export class AddressFlag {
   @Column({ type: Date }) flaggedAt!: Date;
 }
 
-export const ENTITIES = [GatewaySetting, AddressFlag, GatewayInstance, Ticket, TicketEvent, Participant, Message, Attachment, MailReceipt, TrailEntry, OutboxMail, OutboxAttachment];
+/** One digest period of one department, claimed by the instance that sends it (unique: once per period). */
+@Entity("digest_run")
+@Unique("uq_digest_run_period", ["period", "departmentId"])
+export class DigestRun {
+  @PrimaryGeneratedColumn({ type: "integer" }) id!: number;
+  /** The scheduled slot, "YYYY-MM-DDTHH:MM:SS" in UTC. */
+  @Column({ type: "varchar", length: 32 }) period!: string;
+  @Column({ type: "varchar", length: 32 }) departmentId!: string;
+  @Column({ type: "varchar", length: 128, nullable: true }) instanceId!: string | null;
+  @Column({ type: Date }) createdAt!: Date;
+}
+
+export const ENTITIES = [GatewaySetting, AddressFlag, GatewayInstance, Ticket, TicketEvent, Participant, Message, Attachment, MailReceipt, TrailEntry, OutboxMail, OutboxAttachment, DigestRun];

@@ -20,7 +20,10 @@ type CommandBody =
   | { kind: "resolve" }
   | { kind: "reopen" }
   | { kind: "done" }
-  | { kind: "files" };
+  | { kind: "files" }
+  | { kind: "cc"; action: "add" | "remove"; address: string }
+  | { kind: "merge"; target: string /* a ticket tag as written: T-12-k7f2q */ }
+  | { kind: "queue" };
 
 /** One command; `source` is the command as written ("#priority hoch"), for confirmations and errors. */
 export type Command = CommandBody & { source: string };
@@ -57,6 +60,9 @@ export const COMMAND_HELP: ReadonlyArray<CommandHelp> = [
   { kind: "reopen", en: ["#reopen"], de: ["#wiedereröffnen", "#wiedereroeffnen", "#wieder"], args: "", description: "reopen a resolved ticket" },
   { kind: "done", en: ["#done"], de: ["#erledigt"], args: "", description: "on a new mail: record work already done (created resolved, assigned to you, nobody acknowledged); on a ticket: like #resolve" },
   { kind: "files", en: ["#files"], de: ["#dateien"], args: "", description: "mails you the ticket's files, in parts of at most notify.maxAttachmentBytes (status mails list them when they are too large to attach)" },
+  { kind: "cc", en: ["#cc"], de: ["#kopie"], args: "add | remove <address> (hinzufügen | entfernen)", description: "put someone in copy of every public mail of the ticket, or take them off" },
+  { kind: "merge", en: ["#merge"], de: ["#zusammenführen", "#zusammenfuehren"], args: "<ticket tag, e.g. T-12-k7f2q>", description: "fold this ticket into that one (messages, people, files); this one is closed" },
+  { kind: "queue", en: ["#queue"], de: ["#warteschlange"], args: "", description: "sent alone to the support address: answered with your departments' open tickets in work order" },
 ];
 
 const BY_SPELLING = new Map<string, CommandKind>(
@@ -66,7 +72,7 @@ const BY_SPELLING = new Map<string, CommandKind>(
 type Reading = { body: CommandBody } | { error: string };
 type ArgReader = (arg: string, ref: Date) => Reading;
 
-function noArgument(kind: "take" | "ask" | "note" | "resolve" | "reopen" | "done" | "files"): ArgReader {
+function noArgument(kind: "take" | "ask" | "note" | "resolve" | "reopen" | "done" | "files" | "queue"): ArgReader {
   // "#resolve fixed the toner" would otherwise lose "fixed the toner": say where the text goes.
   return (arg) => (arg === "" ? { body: { kind } } : { error: `#${kind} takes nothing after it on the line; write your text below the command lines` });
 }
@@ -79,6 +85,13 @@ const ARGUMENTS: Record<CommandKind, ArgReader> = {
   reopen: noArgument("reopen"),
   done: noArgument("done"),
   files: noArgument("files"),
+  queue: noArgument("queue"),
+  cc: readCc,
+  merge: (arg) => {
+    // "[#T-12-k7f2q]", "#T-12-k7f2q" and "T-12-k7f2q" all name the ticket; checking the tag is the workflow's.
+    const target = arg.replace(/^\[?#?/, "").replace(/\]$/, "").trim();
+    return /^[A-Za-z]{1,6}-\d{1,9}(?:-[0-9A-Za-z]{1,12})?$/.test(target) ? { body: { kind: "merge", target } } : { error: arg === "" ? "expected the tag of the ticket to merge into (e.g. T-12-k7f2q)" : `"${arg}" is not a ticket tag (e.g. T-12-k7f2q)` };
+  },
   assign: (arg) => {
     // Mail clients turn a typed address into "<bob@example.com>" or a mailto: link.
     const target = arg.replace(/^<(.*)>$/, "$1").replace(/^mailto:/i, "").trim();
@@ -100,6 +113,20 @@ const ARGUMENTS: Record<CommandKind, ArgReader> = {
     return { error: arg === "" ? `expected ${expectedValues("due", "en")}` : `"${arg}" is not a date (expected ${expectedValues("due", "en")})` };
   },
 };
+
+const CC_ACTIONS: Record<string, "add" | "remove"> = { add: "add", "+": "add", hinzufuegen: "add", remove: "remove", "-": "remove", entfernen: "remove" };
+
+/** "#cc add bob@example.com" / "#kopie entfernen <bob@example.com>": a verb, then one address. */
+function readCc(arg: string): Reading {
+  const usage = "expected add or remove and an address (#cc add bob@example.com; #kopie hinzufügen / entfernen)";
+  const m = /^(\S+)\s+(.+)$/.exec(arg);
+  const action = m ? CC_ACTIONS[foldSpelling(m[1])] : undefined;
+  if (!m || !action) return { error: arg === "" ? usage : `"${arg}": ${usage}` };
+  // Mail clients turn a typed address into "<bob@example.com>" or a mailto: link.
+  const address = m[2].replace(/^<(.*)>$/, "$1").replace(/^mailto:/i, "").trim().toLowerCase();
+  if (!/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(address)) return { error: `"${m[2]}" is not one mail address` };
+  return { body: { kind: "cc", action, address } };
+}
 
 // "#" and a letter at the start: "#1 problem" and a Markdown "# Heading" are text.
 const COMMAND_LINE = /^\s*#\p{L}/u;

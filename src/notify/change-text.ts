@@ -30,5 +30,10 @@ export function describeChange(c: Change, lang: string, departmentName: (id: str
       return de ? "Lösung gespeichert" : "resolution recorded";
     case "created":
       return de ? `Ticket ${reference} angelegt` : `ticket ${reference} created`;
+    case "cc":
+      if (c.action === "add") return de ? `${c.to} erhält ab jetzt jede öffentliche Mail in Kopie` : `${c.to} is now in copy of every public mail`;
+      return de ? `${c.to} erhält keine Kopien mehr` : `${c.to} gets no more copies`;
+    case "merged":
+      return de ? `zusammengeführt in ${c.to}; dieses Ticket ist geschlossen` : `merged into ${c.to}; this ticket is closed`;
   }
 }

@@ -19,6 +19,8 @@ export interface QueuedNotification {
   ticket: Ticket;
   event: EventName;
   to: MailAddress;
+  /** The ticket's participants, copied on a public mail. */
+  cc?: MailAddress[];
   language: string;
   data: object;
   /** The mail this one answers, for In-Reply-To/References. */
@@ -54,7 +56,7 @@ export async function queueNotification(em: EntityManager, ctx: OutboxContext, n
     fromAddress: ctx.supportAddress,
     fromName: null,
     toAddresses: JSON.stringify([n.to.address]),
-    ccAddresses: "[]",
+    ccAddresses: JSON.stringify((n.cc ?? []).map((c) => c.address)),
     subject: rendered.subject,
     text: rendered.text,
     rawSha256: null,
@@ -74,6 +76,7 @@ async function saveOutboxRow(em: EntityManager, n: Omit<QueuedNotification, "tic
     event: n.event,
     toAddress: n.to.address,
     toName: n.to.name,
+    ccAddresses: n.cc?.length ? JSON.stringify(n.cc.map((c) => ({ address: c.address, name: c.name }))) : null,
     language: n.language,
     subject: rendered.subject,
     textBody: rendered.text,

@@ -1,4 +1,4 @@
-import { LessThanOrEqual, type DataSource } from "typeorm";
+import { In, LessThanOrEqual, type DataSource } from "typeorm";
 import type { OutboxConfig } from "../config/schema.js";
 import type { BlobStore } from "../db/blob-store.js";
 import { AddressFlag, OutboxAttachment, OutboxMail } from "../db/entities.js";
@@ -138,12 +138,27 @@ export class OutboxSender {
     return out;
   }
 
+  /** The row's To and Cc without the addresses that bounced for good (the first left in Cc moves to To). */
+  private async deliverable(row: OutboxMail): Promise<{ to: { name: string | null; address: string }; cc: Array<{ name: string | null; address: string }> } | { failed: string }> {
+    let cc: Array<{ name: string | null; address: string }> = [];
+    try {
+      cc = row.ccAddresses ? (JSON.parse(row.ccAddresses) as typeof cc) : [];
+    } catch {
+      // Written by us as JSON; an unreadable list copies nobody.
+    }
+    const all = [{ name: row.toName, address: row.toAddress }, ...cc];
+    const flags = await this.o.db.getRepository(AddressFlag).find({ where: { address: In(all.map((r) => r.address)), permanent: true } });
+    const left = all.filter((r) => !flags.some((f) => f.address === r.address));
+    if (left.length === 0) return { failed: `EBOUNCED: ${row.toAddress} bounced permanently (${flags[0]?.status ?? "-"}); not sent` };
+    return { to: left[0], cc: left.slice(1) };
+  }
+
   private async sendRow(row: OutboxMail, summary: SenderSummary): Promise<void> {
     const repo = this.o.db.getRepository(OutboxMail);
-    // Queued before the address bounced for good: it stays unsent, with the reason.
-    const flag = await this.o.db.getRepository(AddressFlag).findOne({ where: { address: row.toAddress } });
-    if (flag?.permanent) {
-      await repo.update({ id: row.id }, { status: "failed", lastError: `EBOUNCED: ${row.toAddress} bounced permanently (${flag.status ?? "-"}); not sent` });
+    // Queued before an address bounced for good: it is left out, the rest still get the mail; with nobody left it stays unsent, with the reason.
+    const recipients = await this.deliverable(row);
+    if ("failed" in recipients) {
+      await repo.update({ id: row.id }, { status: "failed", lastError: recipients.failed });
       summary.failed++;
       this.o.logger.warn("notification not sent: address bounced permanently", { outbox: row.id, ticket: row.ticketId });
       return;
@@ -159,7 +174,8 @@ export class OutboxSender {
       const attachments = await this.attachmentsOf(row);
       await this.o.transport.send({
         from: this.o.from,
-        to: { name: row.toName, address: row.toAddress },
+        to: recipients.to,
+        cc: recipients.cc,
         replyTo: this.o.from.address,
         subject: row.subject,
         text: row.textBody,

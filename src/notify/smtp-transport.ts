@@ -7,6 +7,8 @@ import { TicketpostError } from "../shared/errors.js";
 export interface OutgoingMail {
   from: { name: string; address: string };
   to: { name: string | null; address: string };
+  /** The ticket's participants on a public mail: one mail, so a reply-all keeps everyone. */
+  cc?: Array<{ name: string | null; address: string }>;
   replyTo: string;
   subject: string;
   text: string;
@@ -82,6 +84,7 @@ export class SmtpTransport implements MailTransport {
       await this.transporter.sendMail({
         from: { name: mail.from.name, address: mail.from.address },
         to: mail.to.name ? { name: mail.to.name, address: mail.to.address } : mail.to.address,
+        cc: mail.cc?.length ? mail.cc.map((c) => (c.name ? { name: c.name, address: c.address } : c.address)) : undefined,
         replyTo: mail.replyTo,
         subject: mail.subject,
         text: mail.text,

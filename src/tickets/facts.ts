@@ -5,6 +5,9 @@ import { requesterOf } from "../mail/parse.js";
 import type { InboundMessage } from "../mail/types.js";
 import { EVENTS } from "../notify/events/index.js";
 import type { GatewayContext } from "./context.js";
+import { parseCommands } from "../mail/commands.js";
+import { mergeTargetId } from "./workflow/commands/merge.js";
+import { newWords } from "./workflow/people.js";
 import { resolveThread, type ThreadLookup, type ThreadVerdict } from "./thread.js";
 import { step, type TrailStep } from "./trail.js";
 
@@ -44,7 +47,9 @@ export interface TicketReads extends ThreadLookup {
   /** Stored messages (inbound and outbound) with this Message-ID, oldest first. */
   messagesByMessageId(messageId: string): Promise<StoredMessage[]>;
   ticket(id: number): Promise<Ticket | null>;
-  participants(ticketId: number): Promise<Array<{ address: string; name: string | null; role: ParticipantRole }>>;
+  participants(ticketId: number): Promise<ParticipantFact[]>;
+  /** Unresolved tickets not merged away, of these departments (null: of all), for #queue and the digest. */
+  openTickets(departmentIds: string[] | null): Promise<Ticket[]>;
   /** Every message of the ticket, oldest first. */
   messages(ticketId: number): Promise<StoredMessage[]>;
   /** The files of the ticket's messages, oldest first. */
@@ -54,9 +59,17 @@ export interface TicketReads extends ThreadLookup {
   recentMails(addresses: string[], events: string[], since: Date): Promise<Map<string, number>>;
 }
 
+/** A participant row as planning sees it; `removedAt` is set once an agent took them off (#cc remove). */
+export interface ParticipantFact {
+  address: string;
+  name: string | null;
+  role: ParticipantRole;
+  removedAt?: Date | null;
+}
+
 export interface TicketFacts {
   row: Ticket;
-  participants: Array<{ address: string; name: string | null; role: ParticipantRole }>;
+  participants: ParticipantFact[];
   messages: StoredMessage[];
   attachments: StoredAttachment[];
 }
@@ -88,6 +101,10 @@ export interface MailFacts extends OutboundFacts {
   ticket: TicketFacts | null;
   /** For a report: the mail of ours it reports on. */
   reportedMail: StoredMessage | null;
+  /** Tickets an agent's commands name (#merge), merge pointers followed. */
+  others: Map<number, TicketFacts>;
+  /** For an agent's #queue: the open tickets of their departments (unordered). */
+  queue: Ticket[] | null;
   /** Set for an action given at the terminal: the operator is trusted as the agent; nothing is mailed back. */
   terminal: boolean;
   /** What reading the facts decided (dedup, thread), after the mail stage's trail. */
@@ -131,7 +148,7 @@ export async function ticketFacts(reads: TicketReads, id: number): Promise<Ticke
 /** The facts a parsed mail is planned from: identity, thread, ticket, the addresses it may mail. */
 export async function gatherFacts(reads: TicketReads, env: FactsEnv, read: Extract<ReadMail, { kind: "mail" }>, agentAuth: AgentAuth, opts: GatherOptions): Promise<MailFacts> {
   const { msg, classification, bounce } = read;
-  const facts: MailFacts = { msg, classification, bounce, agentAuth, now: opts.now, twin: null, thread: null, ticket: null, reportedMail: null, terminal: opts.ticketId !== undefined, trail: [...read.trail], flags: new Map(), recentAnswers: new Map() };
+  const facts: MailFacts = { msg, classification, bounce, agentAuth, now: opts.now, twin: null, thread: null, ticket: null, others: new Map(), queue: null, reportedMail: null, terminal: opts.ticketId !== undefined, trail: [...read.trail], flags: new Map(), recentAnswers: new Map() };
   if (classification.kind === "loop") return facts;
 
   const key = messageKey(msg);
@@ -159,10 +176,49 @@ export async function gatherFacts(reads: TicketReads, env: FactsEnv, read: Extra
   facts.trail.push(step("thread", facts.thread.ticketId === null ? "new-ticket" : "ticket", facts.thread.reasons.join("; ")));
   if (facts.thread.ticketId !== null) facts.ticket = await ticketFacts(reads, facts.thread.ticketId);
 
+  if (facts.ticket?.row.mergedIntoId) await followMergePointer(reads, facts);
+  await commandFacts(reads, env, facts);
+
   const t = facts.ticket;
   const requester = requesterOf(msg)?.address;
-  Object.assign(facts, await outboundFacts(reads, env, [requester, msg.from?.address, t?.row.requesterAddress, ...(t?.participants.map((p) => p.address) ?? []), ...env.directory.members(null).map((m) => m.address)], [requester, t?.row.requesterAddress], opts.now));
+  const people = [...(t?.participants.map((p) => p.address) ?? []), ...(t ? [] : [...msg.to, ...msg.cc].map((a) => a.address))];
+  const others = [...facts.others.values()].flatMap((o) => [o.row.requesterAddress, ...o.participants.map((p) => p.address)]);
+  Object.assign(facts, await outboundFacts(reads, env, [requester, msg.from?.address, t?.row.requesterAddress, ...people, ...others, ...env.directory.members(null).map((m) => m.address)], [requester, t?.row.requesterAddress, ...people], opts.now));
   return facts;
+}
+
+/** A merged ticket's mail goes to the ticket it was merged into (the pointer chain is followed). */
+async function followMergePointer(reads: TicketReads, facts: MailFacts): Promise<void> {
+  for (let hops = 0; facts.ticket?.row.mergedIntoId && hops < 10; hops++) {
+    const from = facts.ticket.row;
+    const into = await ticketFacts(reads, from.mergedIntoId!);
+    if (!into) break;
+    facts.trail.push(step("thread", "merged", `ticket ${from.id} was merged into ticket ${into.row.id}: the mail goes there`));
+    facts.thread = { ...facts.thread!, ticketId: into.row.id, reasons: [...facts.thread!.reasons, `ticket ${from.id} was merged into ticket ${into.row.id}`] };
+    facts.ticket = into;
+  }
+}
+
+/** What an agent's commands need read first: the tickets #merge names, and the queue #queue asks for. */
+async function commandFacts(reads: TicketReads, env: FactsEnv, facts: MailFacts): Promise<void> {
+  const sender = facts.msg.from?.address;
+  if (!sender || !env.directory.isAgent(sender)) return;
+  const { commands } = parseCommands(facts.ticket ? newWords(facts.msg, facts.ticket) : facts.msg.text, facts.now);
+  for (const c of commands) {
+    if (c.kind === "queue" && !facts.ticket) {
+      const departments = env.directory.departments.length ? env.directory.departmentsOf(sender).map((d) => d.id) : null;
+      facts.queue = await reads.openTickets(departments);
+    }
+    if (c.kind !== "merge") continue;
+    const named = mergeTargetId(c.target, env.tagFormat);
+    let id: number | null = "id" in named ? named.id : null;
+    for (let hops = 0; id !== null && !facts.others.has(id) && hops < 10; hops++) {
+      const other: TicketFacts | null = await ticketFacts(reads, id);
+      if (!other) break;
+      facts.others.set(id, other);
+      id = other.row.mergedIntoId;
+    }
+  }
 }
 
 /** The facts for the notice to the sender of a mail too large to take. */

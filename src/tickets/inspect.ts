@@ -36,8 +36,12 @@ export interface Inspection {
   changes: Record<string, unknown> | null;
   message: { visibility: string; text: string } | null;
   participants: string[];
-  /** Every mail processing would queue: event, recipient, language. */
-  notifications: Array<{ event: string; to: string; language: string }>;
+  /** #cc on people already stored: taken off, or in copy again. */
+  participantUpdates: Array<{ address: string; removed: boolean }>;
+  /** #merge: this ticket into that one. */
+  merge: { from: string; into: string } | null;
+  /** Every mail processing would queue: event, recipient, those in copy, language. */
+  notifications: Array<{ event: string; to: string; cc: string[]; language: string }>;
   bounce: BounceReport | null;
   flags: Array<{ address: string; permanent: boolean; status: string | null }>;
 }
@@ -77,8 +81,10 @@ export async function inspectMail(ctx: GatewayContext, raw: Buffer, em: EntityMa
     fields: t && t.id === null ? { department: t.state.departmentId, priority: t.state.priority, urgency: t.state.urgency, dueDate: t.state.dueDate, status: t.state.status, assignee: t.state.assigneeAddress } : null,
     changes: t && t.id !== null && Object.keys(t.patch).length ? { ...t.patch } : null,
     message: plan.message,
-    participants: plan.participants.map((p) => p.who.address),
-    notifications: [...plan.notifications, ...plan.ticketless].map((n) => ({ event: n.event, to: n.to.address, language: n.language })),
+    participants: [...plan.participants.map((p) => p.who.address), ...(plan.merge?.participants.map((p) => p.who.address) ?? [])],
+    participantUpdates: plan.participantUpdates,
+    merge: plan.merge ? { from: formatReference(ctx.tagFormat, plan.merge.from), into: formatReference(ctx.tagFormat, plan.merge.into) } : null,
+    notifications: [...plan.notifications, ...plan.ticketless, ...(plan.merge?.notifications ?? [])].map((n) => ({ event: n.event, to: n.to.address, cc: (n.cc ?? []).map((c) => c.address), language: n.language })),
     bounce: read.kind === "mail" ? read.bounce : null,
     flags: plan.addressFlags.map((f) => ({ address: f.address, permanent: f.permanent, status: f.status })),
   };
@@ -93,8 +99,10 @@ export function printInspection(i: Inspection): string {
   if (i.changes) out.push(`changes: ${Object.entries(i.changes).filter(([k]) => k !== "updatedAt").map(([k, v]) => `${k} → ${v instanceof Date ? v.toISOString() : String(v)}`).join(", ") || "-"}`);
   if (i.message) out.push(`message: stored ${i.message.visibility}`);
   if (i.participants.length) out.push(`participants added: ${i.participants.join(", ")}`);
+  for (const u of i.participantUpdates) out.push(`participant ${u.address}: ${u.removed ? "taken off (no more copies)" : "in copy again"}`);
+  if (i.merge) out.push(`merge: ${i.merge.from} into ${i.merge.into} (messages, people and files move)`);
   for (const a of i.parsed?.attachments ?? []) out.push(`attachment: ${a.filename} (${a.contentType}, ${a.size} bytes)`);
-  for (const n of i.notifications) out.push(`mail: ${n.event} to ${n.to} (${n.language})`);
+  for (const n of i.notifications) out.push(`mail: ${n.event} to ${n.to}${n.cc.length ? ` cc ${n.cc.join(", ")}` : ""} (${n.language})`);
   if (i.bounce) {
     out.push(`bounce: ${i.bounce.kind} (${i.bounce.format}), original Message-ID ${i.bounce.originalMessageId ?? "-"}`);
     for (const r of i.bounce.recipients) out.push(`  ${r.address}: ${r.status ?? "-"} ${r.replyCode ?? ""} ${r.permanent === true ? "permanent" : r.permanent === false ? "temporary" : "unknown"}: ${r.reason}`);

@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import { AddressFlag, Attachment, MailReceipt, Message, Participant, Ticket, TicketEvent, TrailEntry } from "../db/entities.js";
+import { AddressFlag, Attachment, DigestRun, MailReceipt, Message, Participant, Ticket, TicketEvent, TrailEntry } from "../db/entities.js";
 import type { InboundMessage } from "../mail/types.js";
 import { queueNotification, queueTicketless } from "../notify/outbox.js";
 import { templateData } from "../notify/template-data.js";
@@ -38,6 +38,7 @@ export interface ReceiptKey {
 /** Writes a plan. `receipt` is null for a terminal action or an overdue notice (no mail of a mailbox). */
 export async function persist(em: EntityManager, ctx: GatewayContext, plan: Plan, msg: InboundMessage | null, receipt: ReceiptKey | null): Promise<Persisted> {
   const now = ctx.clock.now();
+  if (plan.digestClaim && !(await claimDigest(em, plan.digestClaim, now))) return { ticketId: null, messageRowId: null, receiptId: null, claimed: false };
   let ticketId = plan.ticket?.id ?? plan.duplicateOf?.ticketId ?? null;
   if (plan.ticket) {
     if (plan.ticket.id === null) {
@@ -57,20 +58,53 @@ export async function persist(em: EntityManager, ctx: GatewayContext, plan: Plan
   if (ticketId !== null) {
     if (plan.events.length) await em.insert(TicketEvent, plan.events.map((e) => ({ ticketId: ticketId!, at: now, actor: e.actor, action: e.action, detail: e.detail })));
     for (const p of plan.participants) await em.insert(Participant, { ticketId, address: p.who.address, name: p.who.name, role: p.role });
+    for (const u of plan.participantUpdates) await em.update(Participant, { ticketId, address: u.address }, { removedAt: u.removed ? now : null });
   }
   const messageRowId = plan.message && msg && ticketId !== null ? (await storeInbound(em, ctx, ticketId, msg, plan.message.text, plan.message.visibility)).id : (plan.duplicateOf?.messageRowId ?? null);
+  if (plan.merge) await persistMerge(em, ctx, plan.merge, now);
   for (const flag of plan.addressFlags) await em.save(em.create(AddressFlag, { ...flag, flaggedAt: now }));
 
   const ticket = plan.ticket && ticketId !== null ? { id: ticketId, ...plan.ticket.state } : null;
   for (const n of plan.notifications) {
     if (!ticket) throw new Error(`plan ${plan.kind} queues ${n.event} without a ticket`);
-    await queueNotification(em, ctx, { ticket: ticket as Ticket, event: n.event, to: n.to, language: n.language, data: templateData(ctx, n, ticket), inReplyTo: plan.thread.inReplyTo, references: plan.thread.references, files: n.files });
+    await queueNotification(em, ctx, { ticket: ticket as Ticket, event: n.event, to: n.to, cc: n.cc, language: n.language, data: templateData(ctx, n, ticket), inReplyTo: plan.thread.inReplyTo, references: plan.thread.references, files: n.files });
   }
   for (const n of plan.ticketless) {
     await queueTicketless(em, ctx, { event: n.event, to: n.to, language: n.language, data: templateData(ctx, n, null), inReplyTo: plan.thread.inReplyTo, references: plan.thread.references });
   }
   const receiptId = receipt ? (await writeReceipt(em, ctx, receipt.pos, { ...describeMail(msg), rawSha256: receipt.raw.sha256, rawSize: receipt.raw.size, outcome: plan.outcome, ticketId, messageRowId, errorCode: plan.errorCode, reason: plan.reason?.slice(0, 2000) ?? null }, plan.trail)).id : null;
   return { ticketId, messageRowId, receiptId, claimed: true };
+}
+
+/**
+ * Claims one digest period of one department: the unique (period, department) row decides
+ * which instance sends. INSERT … ON CONFLICT DO NOTHING (INSERT OR IGNORE in SQLite) so that
+ * losing the race aborts nothing; the row is there afterwards either way, so it is read back.
+ */
+async function claimDigest(em: EntityManager, claim: { period: string; departmentId: string }, now: Date): Promise<boolean> {
+  const instanceId = `${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
+  await em.createQueryBuilder().insert().into(DigestRun).values({ ...claim, instanceId, createdAt: now }).orIgnore().execute();
+  const row = await em.findOne(DigestRun, { where: claim });
+  return row?.instanceId === instanceId;
+}
+
+/**
+ * #merge: the merged ticket's messages (with their attachments, which hang on them) move to the
+ * target, after this mail's own row was stored, so the command mail moves too; its people join
+ * the target; both requesters are told under the target's tag.
+ */
+async function persistMerge(em: EntityManager, ctx: GatewayContext, m: NonNullable<Plan["merge"]>, now: Date): Promise<void> {
+  if (Object.keys(m.intoPatch).length) await em.update(Ticket, { id: m.into }, m.intoPatch);
+  await em.update(Message, { ticketId: m.from }, { ticketId: m.into });
+  for (const p of m.participants) {
+    const moved = await em.update(Participant, { ticketId: m.from, address: p.who.address }, { ticketId: m.into, role: p.role, removedAt: null });
+    if (!moved.affected) await em.insert(Participant, { ticketId: m.into, address: p.who.address, name: p.who.name, role: p.role });
+  }
+  if (m.events.length) await em.insert(TicketEvent, m.events.map((e) => ({ ticketId: m.into, at: now, actor: e.actor, action: e.action, detail: e.detail })));
+  const ticket = { id: m.into, ...m.intoState } as Ticket;
+  for (const n of m.notifications) {
+    await queueNotification(em, ctx, { ticket, event: n.event, to: n.to, cc: n.cc, language: n.language, data: templateData(ctx, n, ticket), inReplyTo: null, references: [] });
+  }
 }
 
 /** Stores an inbound mail as a message of the ticket: `text` is what people wrote; the raw mail is kept whole. */

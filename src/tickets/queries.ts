@@ -75,7 +75,15 @@ export async function showTicket(db: DataSource, format: TicketTagFormat, id: nu
   const participants = await db.getRepository(Participant).find({ where: { ticketId: id }, order: { id: "ASC" } });
   const messages = await db.getRepository(Message).find({ where: { ticketId: id }, order: { id: "ASC" } });
   const attachments = messages.length ? await db.getRepository(Attachment).find({ where: { messageRowId: In(messages.map((m) => m.id)) }, order: { id: "ASC" } }) : [];
-  const outbox = await db.getRepository(OutboxMail).find({ where: { ticketId: id }, order: { id: "ASC" } });
+  // By message row: a merged ticket's mails (and their outbox rows) moved here with their messages.
+  const outbox = messages.length ? await db.getRepository(OutboxMail).find({ where: { messageRowId: In(messages.map((m) => m.id)) }, order: { id: "ASC" } }) : [];
+  const list = (json: string | null): string[] => {
+    try {
+      return json ? (JSON.parse(json) as string[]) : [];
+    } catch {
+      return [];
+    }
+  };
   return {
     id: ticket.id,
     reference: formatReference(format, ticket.id),
@@ -88,12 +96,13 @@ export async function showTicket(db: DataSource, format: TicketTagFormat, id: nu
     dueDate: ticket.dueDate,
     resolution: ticket.resolution,
     relatedTicket: ticket.relatedTicketId ? formatReference(format, ticket.relatedTicketId) : null,
+    mergedInto: ticket.mergedIntoId ? formatReference(format, ticket.mergedIntoId) : null,
     events: (await db.getRepository(TicketEvent).find({ where: { ticketId: id }, order: { id: "ASC" } })).map((e) => ({ at: e.at.toISOString(), actor: e.actor, action: e.action, detail: e.detail })),
     requester: { address: ticket.requesterAddress, name: ticket.requesterName },
     description: ticket.description,
     createdAt: ticket.createdAt.toISOString(),
     updatedAt: ticket.updatedAt.toISOString(),
-    participants: participants.map((p) => ({ address: p.address, name: p.name, role: p.role })),
+    participants: participants.map((p) => ({ address: p.address, name: p.name, role: p.role, removedAt: p.removedAt?.toISOString() ?? null })),
     messages: messages.map((m) => {
       const out = outbox.find((o) => o.messageRowId === m.id);
       return {
@@ -102,7 +111,8 @@ export async function showTicket(db: DataSource, format: TicketTagFormat, id: nu
         visibility: m.visibility,
         messageId: m.messageId,
         from: m.fromAddress,
-        to: JSON.parse(m.toAddresses) as string[],
+        to: list(m.toAddresses),
+        cc: list(m.ccAddresses),
         subject: m.subject,
         text: m.text,
         createdAt: m.createdAt.toISOString(),

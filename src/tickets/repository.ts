@@ -1,4 +1,4 @@
-import { In, MoreThan, type EntityManager } from "typeorm";
+import { In, IsNull, MoreThan, Not, type EntityManager } from "typeorm";
 import { AddressFlag, Attachment, MailReceipt, Message, OutboxMail, Participant, Ticket } from "../db/entities.js";
 import type { StoredAttachment, StoredMessage, TicketReads } from "./facts.js";
 import type { ThreadLookup } from "./thread.js";
@@ -40,7 +40,12 @@ export function ticketReads(em: EntityManager): TicketReads {
       return (await em.find(Message, { where: { messageId }, order: { id: "ASC" } })).map(stored);
     },
     ticket: (id) => em.findOne(Ticket, { where: { id } }),
-    participants: (ticketId) => em.find(Participant, { where: { ticketId }, order: { id: "ASC" }, select: { address: true, name: true, role: true } }),
+    participants: (ticketId) => em.find(Participant, { where: { ticketId }, order: { id: "ASC" }, select: { address: true, name: true, role: true, removedAt: true } }),
+    async openTickets(departmentIds) {
+      if (departmentIds && departmentIds.length === 0) return [];
+      const where = { status: Not("resolved" as const), mergedIntoId: IsNull() };
+      return em.find(Ticket, { where: departmentIds ? departmentIds.map((d) => ({ ...where, departmentId: d })) : where, order: { id: "ASC" }, take: 1000 });
+    },
     async messages(ticketId) {
       return (await em.find(Message, { where: { ticketId }, order: { id: "ASC" } })).map(stored);
     },
@@ -56,7 +61,17 @@ export function ticketReads(em: EntityManager): TicketReads {
     },
     async recentMails(addresses, events, since) {
       const out = new Map<string, number>();
-      for (const address of addresses) out.set(address, await em.count(OutboxMail, { where: { toAddress: address, createdAt: MoreThan(since), event: In(events) } }));
+      // A participant copied on a mail got it too: the limit is per address, To or Cc.
+      for (const address of addresses) {
+        const to = await em.count(OutboxMail, { where: { toAddress: address, createdAt: MoreThan(since), event: In(events) } });
+        const like = `%${JSON.stringify(address).replace(/[\\%_]/g, "\\$&")}%`;
+        const cc = await em.getRepository(OutboxMail).createQueryBuilder("o")
+          .where("o.createdAt > :since AND o.event IN (:...events) AND o.ccAddresses IS NOT NULL", { since, events })
+          .andWhere("o.ccAddresses LIKE :like ESCAPE '\\'", { like })
+          .getCount();
+        const n = to + cc;
+        out.set(address, n);
+      }
       return out;
     },
   };

@@ -14,7 +14,7 @@ export const TRAIL_VERDICTS = {
   /** Identity: the same Message-ID and the same content fingerprint is a duplicate. */
   dedup: ["new", "duplicate", "reused-message-id"],
   /** Which ticket the mail belongs to (src/tickets/thread.ts). */
-  thread: ["new-ticket", "ticket"],
+  thread: ["new-ticket", "ticket", "merged"],
   /** Field lines at the top of a new request. */
   fields: ["set", "none"],
   /** The department of a new ticket. */
@@ -22,7 +22,7 @@ export const TRAIL_VERDICTS = {
   /** An agent's #commands and whether the mail was authenticated. */
   commands: ["agent", "unverified"],
   /** People a participant copied in, who join the ticket. */
-  people: ["added", "limit"],
+  people: ["added", "limit", "merged", "changed"],
   /** The check that no internal text reaches a requester. */
   guard: ["held-back"],
   /** What the workflow decided to do with the mail. */
@@ -41,6 +41,7 @@ export const TRAIL_VERDICTS = {
     "bounce-unlinked",
     "report",
     "ignored",
+    "answered",
     "failed",
   ],
   /** Which notifications were queued, and which were withheld (bounced address, per-address limit). */

@@ -1,5 +1,5 @@
 import { formatReference, formatTag } from "../../src/mail/subject.js";
-import { eventByName, type EventData, type EventName, type FilesView, type TemplateData } from "../../src/notify/events/index.js";
+import { eventByName, type EventData, type EventName, type FilesView, type QueueLine, type TemplateData } from "../../src/notify/events/index.js";
 import { PRIORITY_LABELS, STATUS_LABELS, URGENCY_LABELS } from "../../src/tickets/levels.js";
 
 /*
@@ -54,6 +54,13 @@ export interface NotificationData {
   attachments: Array<{ filename: string; contentType: string; size: number }>;
   textEmpty: boolean;
   files: FilesView | null;
+  mergedReference: string;
+  mergedTitle: string;
+  departments: string[];
+  department: string;
+  lines: QueueLine[];
+  overdue: QueueLine[];
+  waiting: QueueLine[];
 }
 
 /** Per event, the fields of its contract, from the superset: the type makes the list exact. */
@@ -74,14 +81,17 @@ const EXTRAS: { [E in EventName]: (d: NotificationData) => EventData[E] } = {
   "stranger-reply": (d) => ({ actor: d.actor, text: d.text }),
   rejected: (d) => ({ text: d.text, errors: d.errors }),
   files: () => ({}),
+  merged: (d) => ({ mergedReference: d.mergedReference, mergedTitle: d.mergedTitle }),
+  queue: (d) => ({ departments: d.departments, lines: d.lines }),
+  digest: (d) => ({ department: d.department, lines: d.lines, overdue: d.overdue, waiting: d.waiting }),
 };
 
 /** Exactly the data event `name` is rendered with. */
 export function eventData(name: string, d: NotificationData): TemplateData<EventName> {
-  const event = eventByName(name).name;
+  const event = eventByName(name);
   const base = { lang: d.lang, gateway: d.gateway, recipient: d.recipient, files: d.files };
   return (
-    event === "rejected" ? { ...base, ...EXTRAS.rejected(d) } : { ...base, ticket: d.ticket, ...EXTRAS[event](d) }
+    event.ticketless ? { ...base, ...EXTRAS[event.name](d) } : { ...base, ticket: d.ticket, ...EXTRAS[event.name](d) }
   ) as TemplateData<EventName>;
 }
 
@@ -153,6 +163,28 @@ export function fullData(lang: Lang, event = "received"): NotificationData {
       limit: 10_485_760,
       part: event === "files" ? { n: 1, of: 2 } : null,
     },
+    mergedReference: "T-17",
+    mergedTitle: "Printer jammed again",
+    departments: [lang === "de" ? "IT-Service" : "IT Service"],
+    department: lang === "de" ? "IT-Service" : "IT Service",
+    lines: [queueLine(lang, "Printer on floor 3 is jammed", "Jonas Weber"), queueLine(lang, "VPN drops every hour", null)],
+    overdue: [queueLine(lang, "Printer on floor 3 is jammed", "Jonas Weber")],
+    waiting: [queueLine(lang, "VPN drops every hour", null)],
+  };
+}
+
+function queueLine(lang: Lang, title: string, assignee: string | null): QueueLine {
+  return {
+    reference: "T-42",
+    tag: TAG,
+    title,
+    statusLabel: STATUS_LABELS[lang].in_progress,
+    priorityLabel: PRIORITY_LABELS[lang].high,
+    urgencyLabel: URGENCY_LABELS[lang].blocked,
+    dueDate: assignee ? "2026-12-03" : null,
+    assignee,
+    age: lang === "de" ? "3 Tage" : "3 days",
+    takeUrl: `mailto:support@example.net?subject=${encodeURIComponent(`${TAG} ${title}`)}&body=%23take`,
   };
 }
 
@@ -180,6 +212,10 @@ export function sparseData(lang: Lang, event = "received"): NotificationData {
     attachments: [],
     textEmpty: false,
     files: null,
+    departments: [],
+    lines: [],
+    overdue: [],
+    waiting: [],
   };
 }
 
@@ -192,6 +228,10 @@ export function hostileData(lang: Lang, event = "received"): NotificationData {
     ...d,
     ticket: { ...d.ticket, title: HOSTILE, description: HOSTILE },
     text: HOSTILE,
+    mergedTitle: HOSTILE,
+    lines: d.lines.map((l) => ({ ...l, title: HOSTILE })),
+    overdue: d.overdue.map((l) => ({ ...l, title: HOSTILE })),
+    waiting: d.waiting.map((l) => ({ ...l, title: HOSTILE })),
     history: d.history.map((h) => ({ ...h, text: HOSTILE })),
   };
 }

@@ -32,5 +32,12 @@ export function sampleTemplateData(o: { id?: number; title?: string; requesterNa
     changes: [],
     errors: [],
     commandHelp: [],
+    mergedReference: "T-17",
+    mergedTitle: "Printer jammed again",
+    departments: ["IT Service"],
+    department: "IT Service",
+    lines: [],
+    overdue: [],
+    waiting: [],
   };
 }

@@ -203,7 +203,7 @@ describe("mail/commands", () => {
   });
 
   describe("COMMAND_HELP", () => {
-    const kinds: Array<Command["kind"]> = ["take", "ask", "assign", "note", "priority", "urgency", "due", "resolve", "reopen", "done", "files"];
+    const kinds: Array<Command["kind"]> = ["take", "ask", "assign", "note", "priority", "urgency", "due", "resolve", "reopen", "done", "files", "cc", "merge", "queue"];
 
     it("lists every command once, with an English and a German spelling and a description", () => {
       expect(COMMAND_HELP.map((h) => h.kind)).to.have.members(kinds).and.have.length(kinds.length);
@@ -226,7 +226,7 @@ describe("mail/commands", () => {
     });
 
     // Every documented spelling is understood: what the README and error mails show works.
-    const sampleArgs: Partial<Record<Command["kind"], string>> = { assign: " web", priority: " high", urgency: " 3", due: " 2026-12-03" };
+    const sampleArgs: Partial<Record<Command["kind"], string>> = { assign: " web", priority: " high", urgency: " 3", due: " 2026-12-03", cc: " add boss@customer.example", merge: " T-12-k7f2q" };
     for (const h of COMMAND_HELP) {
       const arg = sampleArgs[h.kind] ?? "";
       for (const spelling of [...h.en, ...h.de]) {

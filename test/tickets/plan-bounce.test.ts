@@ -13,7 +13,7 @@ import { makeDirectory } from "../helpers/workflow-world.js";
  * recipients of our mail it reports on, or left unknown. Our own addresses are never flagged.
  */
 
-const ENV: PlanEnv = { directory: makeDirectory(), tagFormat: { prefix: "T" }, reopenDays: 14, safety: DEFAULT_SAFETY, quiet: false };
+const ENV: PlanEnv = { directory: makeDirectory(), tagFormat: { prefix: "T" }, reopenDays: 14, safety: DEFAULT_SAFETY, quiet: false, supportAddress: "support@example.test" };
 
 function recipient(address: string, over: Partial<BounceRecipient> = {}): BounceRecipient {
   return { address, localPartOnly: !address.includes("@"), status: "5.1.1", replyCode: "550", reason: "user unknown", permanent: true, hardBounce: true, ...over };
@@ -31,6 +31,8 @@ function facts(recipients: BounceRecipient[], ourMailTo: string[] | null): MailF
     twin: null,
     thread: null,
     ticket: null,
+    others: new Map(),
+    queue: null,
     reportedMail: reported,
     terminal: false,
     trail: [],

@@ -14,9 +14,12 @@ import { takenEvent } from "./taken.js";
 import { strangerReplyEvent } from "./stranger-reply.js";
 import { rejectedEvent } from "./rejected.js";
 import { filesEvent } from "./files.js";
+import { mergedEvent } from "./merged.js";
+import { queueEvent } from "./queue.js";
+import { digestEvent } from "./digest.js";
 import type { EventName, NotificationEvent } from "./types.js";
 
-export type { EventData, EventName, FilesView, FileView, NotificationEvent, TemplateData } from "./types.js";
+export type { EventData, EventName, FilesView, FileView, NotificationEvent, QueueLine, TemplateData, TicketlessEventName } from "./types.js";
 
 /** Every notification the gateway can send, by name: the type makes the list complete. */
 export const EVENTS: { readonly [E in EventName]: NotificationEvent<E> } = {
@@ -36,6 +39,9 @@ export const EVENTS: { readonly [E in EventName]: NotificationEvent<E> } = {
   "stranger-reply": strangerReplyEvent,
   rejected: rejectedEvent,
   files: filesEvent,
+  merged: mergedEvent,
+  queue: queueEvent,
+  digest: digestEvent,
 };
 
 /** The same events as a list; each needs a template per language. */

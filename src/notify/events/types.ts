@@ -21,7 +21,13 @@ export type EventName =
   | "command-error"
   | "stranger-reply"
   | "rejected"
-  | "files";
+  | "files"
+  | "merged"
+  | "queue"
+  | "digest";
+
+/** Events about no one ticket: their templates get no `ticket`. */
+export type TicketlessEventName = "rejected" | "queue" | "digest";
 
 export interface NotificationEvent<E extends EventName = EventName> {
   name: E;
@@ -111,6 +117,24 @@ export interface FilesView {
   part: { n: number; of: number } | null;
 }
 
+/** One ticket of a queue (#queue, digest), labels in the recipient's language. */
+export interface QueueLine {
+  reference: string;
+  tag: string;
+  title: string;
+  statusLabel: string;
+  priorityLabel: string;
+  urgencyLabel: string;
+  /** YYYY-MM-DD */
+  dueDate: string | null;
+  /** The assignee's name or address; null: nobody yet. */
+  assignee: string | null;
+  /** Since the ticket was opened, worded ("3 days", "5 Stunden"). */
+  age: string;
+  /** mailto: the support address, subject with the ticket's tag, body "#take": taking it is one click and one send. */
+  takeUrl: string;
+}
+
 /** What every mail gets: language, gateway, recipient, and the files it carries (null: none). */
 export interface BaseData {
   lang: string;
@@ -146,7 +170,12 @@ export interface EventData {
   rejected: { text: string | null; errors: string[] };
   /** The answer to #files: the ticket's files, in one or more parts (BaseData.files). */
   files: Record<string, never>;
+  /** `mergedReference`: the ticket that was folded into this mail's ticket. */
+  merged: { mergedReference: string; mergedTitle: string };
+  /** `departments`: names of the agent's departments (empty: all tickets). */
+  queue: { departments: string[]; lines: QueueLine[] };
+  digest: { department: string; lines: QueueLine[]; overdue: QueueLine[]; waiting: QueueLine[] };
 }
 
 /** The whole object a template of event E is rendered with. */
-export type TemplateData<E extends EventName> = E extends "rejected" ? BaseData & EventData[E] : BaseData & { ticket: TicketView } & EventData[E];
+export type TemplateData<E extends EventName> = E extends TicketlessEventName ? BaseData & EventData[E] : BaseData & { ticket: TicketView } & EventData[E];

@@ -2,13 +2,14 @@ import type { Ticket } from "../../db/entities.js";
 import { parseCommands } from "../../mail/commands.js";
 import { formatReference } from "../../mail/subject.js";
 import type { Person } from "../directory.js";
-import type { MailFacts } from "../facts.js";
+import type { MailFacts, TicketFacts } from "../facts.js";
 import { step, type TrailStep } from "../trail.js";
 import { runCommands } from "./commands/index.js";
 import type { PlanEnv } from "./env.js";
 import { fileOf, ticketFiles } from "./files.js";
 import { commandMails, historyOf, merge, planEvent, type NotifyResult } from "./notify.js";
-import { newWords } from "./people.js";
+import { planMerge } from "./merge.js";
+import { copiedPeople, newWords } from "./people.js";
 import { keepInternal } from "./keep-internal.js";
 import { emptyPlan, patchOf, stateOf, type Plan } from "./plan.js";
 import { requester, workers } from "./rules.js";
@@ -40,7 +41,8 @@ export function planAgentReply(env: PlanEnv, f: MailFacts, agent: Person): Plan 
   const before = stateOf(t.row);
   const work = { id: t.row.id, ...before } as Ticket;
   const fx = emptyEffects();
-  if (isCommandMail && errors.length === 0) errors = runCommands(work, parsed.commands, { dir: env.directory, actor: agent, now, text: parsed.rest, isNew: false }, fx);
+  const cmdEnv = { dir: env.directory, actor: agent, now, text: parsed.rest, isNew: false, people: t.participants, others: f.others, tagFormat: env.tagFormat, maxParticipants: env.safety.maxParticipants };
+  if (isCommandMail && errors.length === 0) errors = runCommands(work, parsed.commands, cmdEnv, fx);
   if (errors.length > 0) return commandErrorPlan(env, f, agent, parsed.rest, errors, [...trail, step("apply", "command-error", `nothing changed on ${ref}: ${errors.join("; ")}`)]);
 
   const kinds = new Set(parsed.commands.map((c) => c.kind));
@@ -52,9 +54,10 @@ export function planAgentReply(env: PlanEnv, f: MailFacts, agent: Person): Plan 
     fx.notifications.push({ event: "note", to: readers.length ? readers : env.directory.members(work.departmentId), text });
   } else if (kinds.has("ask") || kinds.has("resolve") || kinds.has("done")) {
     visibility = "public";
-  } else if (kinds.has("assign")) {
+  } else if (kinds.has("assign") || kinds.has("merge")) {
     // The text below #assign is the handover message for the new assignee (it rides in the
-    // "assigned" mail); mailing it to the requester as an answer leaked internal words.
+    // "assigned" mail); mailing it to the requester as an answer leaked internal words. Below
+    // #merge it is the agent's reason, for the record.
   } else if (text) {
     // A plain answer (no command, or only #take, #reopen and field commands): it goes to the requester.
     visibility = "public";
@@ -69,17 +72,33 @@ export function planAgentReply(env: PlanEnv, f: MailFacts, agent: Person): Plan 
   plan.thread = { inReplyTo: msg.messageId, references: msg.references };
   plan.events = fx.events.map((e) => ({ ...e, actor: agent.address }));
   plan.changes = fx.changes;
+  const people = peopleChanges(t, fx.participants);
+  plan.participants = people.inserts;
+  plan.participantUpdates = people.updates;
+  if (fx.merge) plan.merge = planMerge(env, f, agent, { id: t.row.id, ...after }, fx.merge);
   const history = historyOf(t.messages);
   const own = msg.attachments.map(fileOf);
-  const results: NotifyResult[] = fx.notifications.map((n) => commandMails(env, f, after, n, agent, history, own, ticketFiles(t.attachments)));
+  const copied = copiedPeople(t.participants, work.requesterAddress, fx.participants);
+  const results: NotifyResult[] = fx.notifications.map((n) => commandMails(env, f, after, n, agent, history, own, ticketFiles(t.attachments), copied));
   // #files alone is answered by the files themselves; a confirmation would only repeat it.
   const onlyFiles = parsed.commands.length > 0 && parsed.commands.every((c) => c.kind === "files");
   if (isCommandMail && !f.terminal && !onlyFiles) results.push(planEvent(env, f, after, { event: "command-confirmation", to: [agent], actor: agent, toActor: true, data: { changes: fx.changes } }));
   const sent = merge(...results);
   plan.notifications = sent.notifications;
   trail.push(step("apply", isCommandMail ? "commands-applied" : "agent-answer", `${ref}: ${fx.events.map((e) => `${e.action} ${e.detail}`).join("; ") || (visibility === "public" ? "public answer" : "stored")}`));
+  if (fx.participants.length) trail.push(step("people", "changed", `by ${agent.address}: ${fx.participants.map((c) => `${c.removed ? "taken off" : "in copy"} ${c.address}`).join(", ")}`));
+  if (plan.merge) trail.push(step("people", "merged", `${ref} into ${formatReference(env.tagFormat, plan.merge.into)}: its messages and ${plan.merge.participants.length} new participant(s) move; ${plan.merge.notifications.map((n) => `merged→${n.to.address}${n.cc?.length ? ` (cc ${n.cc.map((c) => c.address).join(", ")})` : ""}`).join(", ") || "nobody told"}`));
   trail.push(step("notify", sent.notifications.length ? "queued" : sent.lines.length ? "withheld" : "none", sent.lines.join(", ") || "-"));
   return plan;
+}
+
+/** #cc changes as rows: someone new is inserted; someone known (taken off before, or being taken off) is updated. */
+function peopleChanges(t: TicketFacts, changes: Array<{ address: string; removed: boolean }>): { inserts: Plan["participants"]; updates: Plan["participantUpdates"] } {
+  const stored = new Set(t.participants.map((p) => p.address));
+  const last = new Map(changes.map((c) => [c.address, c.removed]));
+  const inserts = [...last].filter(([a, removed]) => !stored.has(a) && !removed).map(([address]) => ({ who: { address, name: null }, role: "cc" as const }));
+  const updates = [...last].filter(([a]) => stored.has(a)).map(([address, removed]) => ({ address, removed }));
+  return { inserts, updates };
 }
 
 /**

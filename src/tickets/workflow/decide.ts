@@ -9,6 +9,9 @@ import { planNewTicket } from "./new-ticket.js";
 import { planEvent } from "./notify.js";
 import { emptyPlan, failurePlan, type Plan } from "./plan.js";
 import { planReply } from "./reply.js";
+import { isQueueRequest, planQueue } from "./queue.js";
+import { parseCommands } from "../../mail/commands.js";
+import { personOf } from "../directory.js";
 
 /**
  * What becomes of a parsed mail, decided from its facts alone (pure: no database, no network,
@@ -31,6 +34,10 @@ function choosePlan(env: PlanEnv, f: MailFacts): Plan {
     return { ...plan, duplicateOf: { messageRowId: f.twin.id, ticketId: f.twin.ticketId } };
   }
   if ((c.kind === "bounce" || c.kind === "report") && f.bounce) return planBounce(env, f);
+  if (isQueueRequest(f) && f.msg.from) {
+    const commands = parseCommands(f.msg.text, f.now).commands;
+    if (commands.length === 1) return planQueue(env, f, env.directory.asAgent(personOf(f.msg.from))!);
+  }
   if (!f.ticket) return planNewTicket(env, f, { acknowledge: !c.automatic });
   return planReply(env, f);
 }

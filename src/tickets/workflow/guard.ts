@@ -43,11 +43,13 @@ export function guardPlan(env: PlanEnv, f: MailFacts, plan: Plan): Plan {
   if (internal.length === 0 && secret.size === 0) return plan;
   const leaks: Array<{ n: PlannedNotification; to: string; line: string }> = [];
   for (const n of plan.notifications) {
-    if (env.directory.isAgent(n.to.address)) continue;
-    for (const line of internalFilesIn(n, secret)) leaks.push({ n, to: n.to.address, line });
+    // A participant in copy reads the mail exactly as the requester does.
+    const outsiders = [n.to, ...(n.cc ?? [])].filter((p) => !env.directory.isAgent(p.address));
+    if (outsiders.length === 0) continue;
+    for (const line of internalFilesIn(n, secret)) for (const p of outsiders) leaks.push({ n, to: p.address, line });
     const text = personText(n);
     if (!text || internal.length === 0) continue;
-    for (const hit of findInternalText(text, internal, known)) leaks.push({ n, to: n.to.address, line: hit.line });
+    for (const hit of findInternalText(text, internal, known)) for (const p of outsiders) leaks.push({ n, to: p.address, line: hit.line });
   }
   if (leaks.length === 0) return plan;
 

@@ -5,7 +5,7 @@ import { requesterOf } from "../../mail/parse.js";
 import type { MailAddress } from "../../mail/types.js";
 import type { DepartmentConfig } from "../../config/schema.js";
 import { formatReference, titleFromSubject } from "../../mail/subject.js";
-import { personOf } from "../directory.js";
+import { personOf, type Person } from "../directory.js";
 import { messageKey, type MailFacts, type TicketFacts } from "../facts.js";
 import { routeMail } from "../routing.js";
 import { step, type TrailStep } from "../trail.js";
@@ -56,6 +56,7 @@ function draftTicket(env: PlanEnv, f: MailFacts, who: MailAddress, text: string,
     resolution: null,
     relatedTicketId: related?.row.id ?? null,
     lastOverdueNoticeAt: null,
+    mergedIntoId: null,
   };
 }
 
@@ -92,7 +93,7 @@ export function planNewTicket(env: PlanEnv, f: MailFacts, opts: NewTicketOptions
   if (cmd.commands.length && sender && errors.length === 0) {
     const work = { id: 0, ...state } as Ticket;
     const trial = emptyEffects();
-    errors = runCommands(work, cmd.commands, { dir, actor: sender, now, text, isNew: true }, trial);
+    errors = runCommands(work, cmd.commands, { dir, actor: sender, now, text, isNew: true, people: [], others: f.others, tagFormat: env.tagFormat, maxParticipants: env.safety.maxParticipants }, trial);
     if (errors.length === 0) {
       const { id: _id, ...changed } = work;
       state = changed;
@@ -103,7 +104,9 @@ export function planNewTicket(env: PlanEnv, f: MailFacts, opts: NewTicketOptions
   const plan = emptyPlan(opts.related ? "late-reply" : "new-ticket", "ticket_created", trail);
   plan.ticket = { id: null, state, patch: {} };
   plan.message = { visibility: applied && cmd.commands.some((c) => c.kind === "note") ? "internal" : "public", text };
-  plan.participants = joiningPeople(env, [], [{ who, role: "requester" }, ...msg.to.map((a) => ({ who: a, role: "to" as const })), ...msg.cc.map((a) => ({ who: a, role: "cc" as const }))]);
+  // Participants get copies of every public mail: whom an automatic mail (a list, a system) addresses is nobody's choice to copy in.
+  const copiedIn = f.classification.automatic ? [] : [...msg.to.map((a) => ({ who: a, role: "to" as const })), ...msg.cc.map((a) => ({ who: a, role: "cc" as const }))];
+  plan.participants = joiningPeople(env, [], [{ who, role: "requester" }, ...copiedIn]);
   plan.thread = { inReplyTo: msg.messageId, references: msg.references };
   plan.events.push({ action: "created", actor: who.address, detail: `from mail ${messageKey(msg)}${opts.related ? `, refers to ${formatReference(env.tagFormat, opts.related.row.id)}` : ""}` });
   if (applied) plan.events.push(...fx.events.map((e) => ({ ...e, actor: sender!.address })));
@@ -112,25 +115,27 @@ export function planNewTicket(env: PlanEnv, f: MailFacts, opts: NewTicketOptions
   const onlyFiles = !text.trim() && msg.attachments.length > 0 ? "; the mail has no text, only attachments: the agents' mail says so" : "";
   trail.push(step("apply", "ticket-created", `new ticket for ${who.address} in ${state.departmentId ?? "no department"}, priority ${state.priority}, urgency ${state.urgency}${state.dueDate ? `, due ${state.dueDate}` : ""}, ${msg.attachments.length} attachment(s)${onlyFiles}`));
 
-  const sent = newTicketMails(env, f, state, { acknowledge: opts.acknowledge, sender, applied, fx, errors, text });
+  const copied = plan.participants.filter((p) => p.role !== "requester").map((p) => p.who);
+  const sent = newTicketMails(env, f, state, { acknowledge: opts.acknowledge, sender, applied, fx, errors, text, copied });
   plan.notifications = sent.notifications;
   const why = opts.acknowledge ? "nobody to notify" : `automatic mail: no acknowledgement (RFC 3834; ${f.classification.reasons.join("; ") || "automatic"})`;
   trail.push(step("notify", sent.notifications.length ? "queued" : sent.lines.length ? "withheld" : "none", [...sent.lines, ...(opts.acknowledge ? [] : [why])].join(", ") || why));
   return plan;
 }
 
-function newTicketMails(env: PlanEnv, f: MailFacts, state: TicketState, o: { acknowledge: boolean; sender: { address: string; name: string | null } | null; applied: boolean; fx: ReturnType<typeof emptyEffects>; errors: string[]; text: string }): NotifyResult {
+function newTicketMails(env: PlanEnv, f: MailFacts, state: TicketState, o: { acknowledge: boolean; sender: Person | null; applied: boolean; fx: ReturnType<typeof emptyEffects>; errors: string[]; text: string; copied: Person[] }): NotifyResult {
   const dir = env.directory;
   const results: NotifyResult[] = [];
   const files = f.msg.attachments.map(fileOf);
   // Work recorded after the fact (#done) is nobody's news.
   if (!(o.applied && state.status === "resolved")) {
-    if (o.acknowledge) results.push(planEvent(env, f, state, { event: "received", to: [requester(state)], actor: null, data: {} }));
+    // The people the requester copied get the acknowledgement in Cc: a reply-all keeps them in.
+    if (o.acknowledge) results.push(planEvent(env, f, state, { event: "received", to: [requester(state)], cc: o.copied, actor: null, data: {} }));
     const attachments = f.msg.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size }));
     const others = dir.members(state.departmentId).filter((m) => m.address !== state.assigneeAddress);
     results.push(planEvent(env, f, state, { event: "new-ticket", to: others, actor: o.sender, data: { attachments, textEmpty: o.text.trim() === "" }, files }));
   }
-  if (o.sender) for (const n of o.fx.notifications) results.push(commandMails(env, f, state, n, o.sender, [], files, []));
+  if (o.sender) for (const n of o.fx.notifications) results.push(commandMails(env, f, state, n, o.sender, [], files, [], o.copied));
   if (o.sender && (o.applied || o.errors.length)) {
     results.push(o.errors.length
       ? planEvent(env, f, state, { event: "command-error", to: [o.sender], actor: o.sender, toActor: true, data: { errors: o.errors } })

@@ -20,6 +20,8 @@ export interface NotifyRequest<E extends EventName> {
   actor: Person | null;
   /** Send even to the actor (confirmations and errors go to exactly them). */
   toActor?: boolean;
+  /** People in copy of the same mail (a public mail's participants); each is checked like `to`. */
+  cc?: Person[];
   data: PlannedData<E>;
   /** The files of the mail(s) this one reports: attached within notify.maxAttachmentBytes, else listed. */
   files?: FileRef[];
@@ -52,25 +54,45 @@ export function languageOf(dir: Directory, t: Pick<TicketState, "requesterAddres
   return dir.languageFor(address, t?.departmentId ?? null);
 }
 
-/** One event to each recipient, in each one's language. */
+/** One event to each recipient, in each one's language; a public mail's `cc` rides along in one mail. */
 export function planEvent<E extends EventName>(env: PlanEnv, facts: OutboundFacts, t: TicketState | null, r: NotifyRequest<E>): NotifyResult {
   const out: NotifyResult = { notifications: [], lines: [] };
   if (env.quiet) return out;
   const seen = new Set<string>();
-  for (const person of r.to) {
+  const usable = (person: Person): string | null => {
     const address = person.address.toLowerCase();
-    if (seen.has(address) || env.directory.isOwn(address)) continue;
-    if (!r.toActor && r.actor && address === r.actor.address) continue;
+    if (seen.has(address) || env.directory.isOwn(address)) return null;
+    if (!r.toActor && r.actor && address === r.actor.address.toLowerCase()) return null;
     seen.add(address);
     const held = holdBack(env, facts, address, EVENTS[r.event].answersInbound === true);
     if (held) {
       out.lines.push(`${r.event}→${address} withheld: ${held}`);
-      continue;
+      return null;
     }
-    const language = languageOf(env.directory, t, address);
-    const files = r.plannedFiles ?? planFiles(r.files ?? [], env.safety.maxAttachmentBytes, env.directory.isAgent(address), language);
-    out.notifications.push({ event: r.event, to: { address, name: person.name }, language, data: r.data, ...(files ? { files } : {}) } as PlannedNotification);
-    out.lines.push(`${r.event}→${address}${files ? ` (${files.attach.length ? `${files.attach.length} file(s) attached` : `${files.list.length} file(s) listed, over the limit`})` : ""}`);
+    return address;
+  };
+  const to: Person[] = [];
+  for (const person of r.to) {
+    const address = usable(person);
+    if (address) to.push({ address, name: person.name });
+  }
+  // Limits and bounce blocks are per address: a withheld one is left out, the rest still get the mail.
+  const cc: Person[] = [];
+  for (const person of r.cc ?? []) {
+    const address = env.directory.isAgent(person.address) ? null : usable(person);
+    if (address) cc.push({ address, name: person.name });
+  }
+  // The requester withheld (or the actor): the first one in copy gets it in To.
+  if (to.length === 0 && cc.length > 0) to.push(cc.shift()!);
+  for (const [i, person] of to.entries()) {
+    const copies = i === 0 && cc.length ? { cc } : {};
+    const language = languageOf(env.directory, t, person.address);
+    // Everyone in one mail reads the same files; an agent in To is told how to get listed ones.
+    const files = r.plannedFiles ?? planFiles(r.files ?? [], env.safety.maxAttachmentBytes, env.directory.isAgent(person.address), language);
+    out.notifications.push({ event: r.event, to: person, ...copies, language, data: r.data, ...(files ? { files } : {}) } as PlannedNotification);
+    const copyNote = i === 0 && cc.length ? ` (cc ${cc.map((c) => c.address).join(", ")})` : "";
+    const fileNote = files ? ` (${files.attach.length ? `${files.attach.length} file(s) attached` : `${files.list.length} file(s) listed, over the limit`})` : "";
+    out.lines.push(`${r.event}→${person.address}${copyNote}${fileNote}`);
   }
   return out;
 }
@@ -86,24 +108,25 @@ export function historyOf(messages: StoredMessage[]): HistoryEntry[] {
 /**
  * The request for a mail a command causes. `files` are the files of the agent's own mail (they
  * go with a question, an answer or a resolution); `ticketFiles` the ticket's stored files (a new
- * assignee gets them with the history).
+ * assignee gets them with the history); a mail to the requester copies `copied` (the participants).
  */
-export function commandRequest(n: CommandNotification, actor: Person, history: HistoryEntry[], files: FileRef[] = [], ticketFiles: FileRef[] = []): NotifyRequest<CommandNotification["event"]> {
+export function commandRequest(n: CommandNotification, actor: Person, history: HistoryEntry[], files: FileRef[] = [], ticketFiles: FileRef[] = [], copied: Person[] = []): NotifyRequest<CommandNotification["event"]> {
   const words = { actor, text: n.text };
+  const cc = EVENTS[n.event].audience === "requester" ? copied : [];
   switch (n.event) {
     case "taken":
-      return { event: "taken", to: n.to, actor, data: {} };
+      return { event: "taken", to: n.to, cc, actor, data: {} };
     case "resolved":
-      return { event: "resolved", to: n.to, actor, data: { text: n.text }, files };
+      return { event: "resolved", to: n.to, cc, actor, data: { text: n.text }, files };
     case "assigned":
       return { event: "assigned", to: n.to, actor, data: { ...words, history: n.withHistory ? history : [] }, files: [...(n.withHistory ? ticketFiles : []), ...files] };
     case "question":
     case "agent-reply":
-      return { event: n.event, to: n.to, actor, data: words, files };
+      return { event: n.event, to: n.to, cc, actor, data: words, files };
     case "files":
       return { event: "files", to: n.to, actor, toActor: true, data: {} };
     default:
-      return { event: n.event, to: n.to, actor, data: words };
+      return { event: n.event, to: n.to, cc, actor, data: words };
   }
 }
 
@@ -116,8 +139,8 @@ export function merge(...results: NotifyResult[]): NotifyResult {
  * The mails a command causes, with their files: `own` are the files of the agent's mail, `stored`
  * the ticket's. The answer to #files is one mail per part, each under notify.maxAttachmentBytes.
  */
-export function commandMails(env: PlanEnv, facts: OutboundFacts, t: TicketState, n: CommandNotification, actor: Person, history: HistoryEntry[], own: FileRef[], stored: FileRef[]): NotifyResult {
-  if (n.event !== "files") return planEvent(env, facts, t, commandRequest(n, actor, history, own, stored));
+export function commandMails(env: PlanEnv, facts: OutboundFacts, t: TicketState, n: CommandNotification, actor: Person, history: HistoryEntry[], own: FileRef[], stored: FileRef[], copied: Person[] = []): NotifyResult {
+  if (n.event !== "files") return planEvent(env, facts, t, commandRequest(n, actor, history, own, stored, copied));
   const parts = fileParts([...stored, ...own], env.safety.maxAttachmentBytes);
   return merge(...parts.map((part) => planEvent(env, facts, t, { event: "files", to: n.to, actor, toActor: true, data: {}, plannedFiles: part })));
 }

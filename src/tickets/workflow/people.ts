@@ -2,7 +2,7 @@ import type { ParticipantRole } from "../../db/entities.js";
 import { stripQuotedHistory } from "../../mail/quoted-history.js";
 import type { InboundMessage, MailAddress } from "../../mail/types.js";
 import type { Person } from "../directory.js";
-import type { TicketFacts } from "../facts.js";
+import type { ParticipantFact, TicketFacts } from "../facts.js";
 import type { PlanEnv } from "./env.js";
 
 /**
@@ -24,10 +24,20 @@ export function joiningPeople(env: PlanEnv, existing: string[], people: Array<{ 
   return out;
 }
 
-/** Is this address the requester or a participant of the ticket? */
+/** Is this address the requester or a participant of the ticket (not one an agent took off)? */
 export function isParticipant(t: TicketFacts, address: string | null | undefined): boolean {
   if (!address) return false;
-  return t.row.requesterAddress === address || t.participants.some((p) => p.address === address);
+  return t.row.requesterAddress === address || t.participants.some((p) => p.address === address && !p.removedAt);
+}
+
+/**
+ * The people in copy of a ticket's public mails: its participants but the requester (who gets
+ * the mail in To) and anyone an agent took off, after this mail's #cc changes.
+ */
+export function copiedPeople(participants: ParticipantFact[], requesterAddress: string, changes: Array<{ address: string; removed: boolean }> = []): Person[] {
+  const people = new Map(participants.map((p) => [p.address, { address: p.address, name: p.name, removed: !!p.removedAt }]));
+  for (const c of changes) people.set(c.address, { address: c.address, name: people.get(c.address)?.name ?? null, removed: c.removed });
+  return [...people.values()].filter((p) => !p.removed && p.address !== requesterAddress.toLowerCase()).map((p) => ({ address: p.address, name: p.name }));
 }
 
 /**

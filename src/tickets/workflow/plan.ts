@@ -56,10 +56,27 @@ export interface PlannedFiles {
   part: { n: number; of: number } | null;
 }
 
-/** One mail to one person, in their language, with the files it carries; rendered and queued by persist. */
+/**
+ * One mail to one person, in their language, with the files it carries; rendered and queued by
+ * persist. A public mail also names the ticket's participants in `cc`: one mail, so a reply-all
+ * keeps everyone.
+ */
 export type PlannedNotification = {
-  [E in EventName]: { event: E; to: Person; language: string; data: PlannedData<E>; files?: PlannedFiles };
+  [E in EventName]: { event: E; to: Person; cc?: Person[]; language: string; data: PlannedData<E>; files?: PlannedFiles };
 }[EventName];
+
+/** #merge: the ticket folded into `into` (its messages and people move; both requesters are told). */
+export interface MergePlan {
+  from: number;
+  into: number;
+  /** The target as it will be (its notifications carry its tag). */
+  intoState: TicketState;
+  intoPatch: Partial<TicketState>;
+  /** People of the merged ticket that join the target (not there yet). */
+  participants: Array<{ who: Person; role: ParticipantRole }>;
+  events: Array<{ action: string; detail: string; actor: string | null }>;
+  notifications: PlannedNotification[];
+}
 
 /** A failed recipient of one of our mails, as a bounce reported it. */
 export interface AddressFlagPlan {
@@ -88,6 +105,8 @@ export type PlanKind =
   | "report"
   | "loop"
   | "duplicate"
+  | "queue"
+  | "digest"
   | "failed";
 
 export interface Plan {
@@ -102,6 +121,11 @@ export interface Plan {
   /** The stored message this mail is a duplicate of. */
   duplicateOf: { messageRowId: number; ticketId: number } | null;
   participants: Array<{ who: Person; role: ParticipantRole }>;
+  /** Participants put back in copy or taken off by an agent (#cc): rows that exist already. */
+  participantUpdates: Array<{ address: string; removed: boolean }>;
+  merge: MergePlan | null;
+  /** A digest claims its period and department first: a second instance's run writes nothing. */
+  digestClaim?: { period: string; departmentId: string } | null;
   events: Array<{ action: string; detail: string; actor: string | null }>;
   notifications: PlannedNotification[];
   /** A notice about a mail that made no ticket (too large). */
@@ -126,6 +150,8 @@ export function emptyPlan(kind: PlanKind, outcome: ReceiptOutcome, trail: TrailS
     message: null,
     duplicateOf: null,
     participants: [],
+    participantUpdates: [],
+    merge: null,
     events: [],
     notifications: [],
     ticketless: [],

@@ -8,6 +8,9 @@ import { files } from "./files.js";
 import { note } from "./note.js";
 import { done, reopen, resolve } from "./resolve.js";
 import { take } from "./take.js";
+import { cc } from "./cc.js";
+import { merge } from "./merge.js";
+import { queue } from "./queue.js";
 
 /** Every mail command, by kind: the one list a new command is added to. */
 export const COMMAND_HANDLERS: { [K in Command["kind"]]: CommandHandler<K> } = {
@@ -22,6 +25,9 @@ export const COMMAND_HANDLERS: { [K in Command["kind"]]: CommandHandler<K> } = {
   reopen,
   done,
   files,
+  cc,
+  merge,
+  queue,
 };
 
 /** Runs the commands in order on the ticket; stops at the first error (the caller then discards everything). */
