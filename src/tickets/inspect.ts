@@ -37,7 +37,8 @@ export interface Inspection {
   message: { visibility: string; text: string } | null;
   participants: string[];
   /** Every mail processing would queue: event, recipient, language. */
-  notifications: Array<{ event: string; to: string; language: string }>;
+  /** `attached`/`listed`: the file names the mail would carry, or list because they exceed notify.maxAttachmentBytes. */
+  notifications: Array<{ event: string; to: string; language: string; attached: string[]; listed: string[] }>;
   bounce: BounceReport | null;
   flags: Array<{ address: string; permanent: boolean; status: string | null }>;
 }
@@ -78,7 +79,7 @@ export async function inspectMail(ctx: GatewayContext, raw: Buffer, em: EntityMa
     changes: t && t.id !== null && Object.keys(t.patch).length ? { ...t.patch } : null,
     message: plan.message,
     participants: plan.participants.map((p) => p.who.address),
-    notifications: [...plan.notifications, ...plan.ticketless].map((n) => ({ event: n.event, to: n.to.address, language: n.language })),
+    notifications: [...plan.notifications, ...plan.ticketless].map((n) => ({ event: n.event, to: n.to.address, language: n.language, attached: n.files?.attach.map((f) => f.filename) ?? [], listed: n.files?.list.map((f) => f.filename) ?? [] })),
     bounce: read.kind === "mail" ? read.bounce : null,
     flags: plan.addressFlags.map((f) => ({ address: f.address, permanent: f.permanent, status: f.status })),
   };
@@ -94,7 +95,10 @@ export function printInspection(i: Inspection): string {
   if (i.message) out.push(`message: stored ${i.message.visibility}`);
   if (i.participants.length) out.push(`participants added: ${i.participants.join(", ")}`);
   for (const a of i.parsed?.attachments ?? []) out.push(`attachment: ${a.filename} (${a.contentType}, ${a.size} bytes)`);
-  for (const n of i.notifications) out.push(`mail: ${n.event} to ${n.to} (${n.language})`);
+  for (const n of i.notifications) {
+    const files = [n.attached.length ? `attached: ${n.attached.join(", ")}` : "", n.listed.length ? `listed, over the limit: ${n.listed.join(", ")}` : ""].filter(Boolean);
+    out.push(`mail: ${n.event} to ${n.to} (${n.language})${files.length ? `; ${files.join("; ")}` : ""}`);
+  }
   if (i.bounce) {
     out.push(`bounce: ${i.bounce.kind} (${i.bounce.format}), original Message-ID ${i.bounce.originalMessageId ?? "-"}`);
     for (const r of i.bounce.recipients) out.push(`  ${r.address}: ${r.status ?? "-"} ${r.replyCode ?? ""} ${r.permanent === true ? "permanent" : r.permanent === false ? "temporary" : "unknown"}: ${r.reason}`);
