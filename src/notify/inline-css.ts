@@ -20,7 +20,8 @@ const MUSTACHE = /\{\{\{?[\s\S]*?\}?\}\}/g;
 const BODY = /\{\{\s*body\s*\}\}/g;
 const START = "<!--tp:fragment-->";
 const END = "<!--tp:/fragment-->";
-const OPTIONS = { removeStyleTags: false, preserveMediaQueries: true, applyWidthAttributes: true } as const;
+// The <style> block goes once inlined (media queries, which cannot be inlined, stay): smaller mails.
+const OPTIONS = { removeStyleTags: true, preserveMediaQueries: true, applyWidthAttributes: true } as const;
 
 export class CssInliner {
   /** Styles of the elements the helpers make, as juice gives them inside the layout's body. */

@@ -40,8 +40,11 @@ export interface Inspection {
   participantUpdates: Array<{ address: string; removed: boolean }>;
   /** #merge: this ticket into that one. */
   merge: { from: string; into: string } | null;
-  /** Every mail processing would queue: event, recipient, those in copy, language. */
-  notifications: Array<{ event: string; to: string; cc: string[]; language: string }>;
+  /**
+   * Every mail processing would queue: event, recipient, those in copy, language; `attached`/`listed`:
+   * the file names the mail would carry, or list because they exceed notify.maxAttachmentBytes.
+   */
+  notifications: Array<{ event: string; to: string; cc: string[]; language: string; attached: string[]; listed: string[] }>;
   bounce: BounceReport | null;
   flags: Array<{ address: string; permanent: boolean; status: string | null }>;
 }
@@ -84,7 +87,14 @@ export async function inspectMail(ctx: GatewayContext, raw: Buffer, em: EntityMa
     participants: [...plan.participants.map((p) => p.who.address), ...(plan.merge?.participants.map((p) => p.who.address) ?? [])],
     participantUpdates: plan.participantUpdates,
     merge: plan.merge ? { from: formatReference(ctx.tagFormat, plan.merge.from), into: formatReference(ctx.tagFormat, plan.merge.into) } : null,
-    notifications: [...plan.notifications, ...plan.ticketless, ...(plan.merge?.notifications ?? [])].map((n) => ({ event: n.event, to: n.to.address, cc: (n.cc ?? []).map((c) => c.address), language: n.language })),
+    notifications: [...plan.notifications, ...plan.ticketless, ...(plan.merge?.notifications ?? [])].map((n) => ({
+      event: n.event,
+      to: n.to.address,
+      cc: (n.cc ?? []).map((c) => c.address),
+      language: n.language,
+      attached: n.files?.attach.map((f) => f.filename) ?? [],
+      listed: n.files?.list.map((f) => f.filename) ?? [],
+    })),
     bounce: read.kind === "mail" ? read.bounce : null,
     flags: plan.addressFlags.map((f) => ({ address: f.address, permanent: f.permanent, status: f.status })),
   };
@@ -102,7 +112,10 @@ export function printInspection(i: Inspection): string {
   for (const u of i.participantUpdates) out.push(`participant ${u.address}: ${u.removed ? "taken off (no more copies)" : "in copy again"}`);
   if (i.merge) out.push(`merge: ${i.merge.from} into ${i.merge.into} (messages, people and files move)`);
   for (const a of i.parsed?.attachments ?? []) out.push(`attachment: ${a.filename} (${a.contentType}, ${a.size} bytes)`);
-  for (const n of i.notifications) out.push(`mail: ${n.event} to ${n.to}${n.cc.length ? ` cc ${n.cc.join(", ")}` : ""} (${n.language})`);
+  for (const n of i.notifications) {
+    const files = [n.attached.length ? `attached: ${n.attached.join(", ")}` : "", n.listed.length ? `listed, over the limit: ${n.listed.join(", ")}` : ""].filter(Boolean);
+    out.push(`mail: ${n.event} to ${n.to}${n.cc.length ? ` cc ${n.cc.join(", ")}` : ""} (${n.language})${files.length ? `; ${files.join("; ")}` : ""}`);
+  }
   if (i.bounce) {
     out.push(`bounce: ${i.bounce.kind} (${i.bounce.format}), original Message-ID ${i.bounce.originalMessageId ?? "-"}`);
     for (const r of i.bounce.recipients) out.push(`  ${r.address}: ${r.status ?? "-"} ${r.replyCode ?? ""} ${r.permanent === true ? "permanent" : r.permanent === false ? "temporary" : "unknown"}: ${r.reason}`);

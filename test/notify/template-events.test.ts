@@ -181,6 +181,9 @@ describe("notify/template-events", () => {
     it("files says which part of how many it is", () => {
       expect(render("files", "en")).to.contain("part 1 of 2").and.to.contain("- display.png (image/png, 20 KB)");
       expect(render("files", "de")).to.contain("Teil 1 von 2");
+      const d = fullData("en", "files");
+      expect(render("files", "en", { ...d, files: { ...d.files!, attached: [], listed: [] } })).to.contain("This ticket has no files.");
+      expect(render("files", "en")).not.to.contain("no files");
     });
 
     it("taken says who handles the ticket now", () => {
