@@ -24,6 +24,10 @@ function withText(d: NotificationData, text: string): NotificationData {
     text,
     ticket: { ...d.ticket, title: text.split("\n")[0], description: text },
     history: d.history.map((h) => ({ ...h, text })),
+    mergedTitle: text.split("\n")[0],
+    lines: d.lines.map((l) => ({ ...l, title: text.split("\n")[0] })),
+    overdue: d.overdue.map((l) => ({ ...l, title: text.split("\n")[0] })),
+    waiting: d.waiting.map((l) => ({ ...l, title: text.split("\n")[0] })),
   };
 }
 
