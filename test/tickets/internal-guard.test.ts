@@ -130,6 +130,12 @@ const cases: GuardCase[] = [
     found: [],
   },
   {
+    name: "the note with soft hyphens and zero-width spaces inside its words (HTML mail turned into text) is found",
+    public: "Sure.\n\n    Customer has two un\u00adpaid in\u00advoices from Janu\u200bary and February;",
+    internal: [NOTE],
+    found: ["customer has two unpaid invoices from january and february;"],
+  },
+  {
     name: "empty texts",
     public: "",
     internal: ["", NOTE],
