@@ -10,6 +10,9 @@ const PREFIX_WORDS = [
   "re", "fw", "fwd", "aw", "wg", "sv", "vs", "vb", "antw", "antwort", "doorst", "tr", "trans", "rif", "r", "i",
   "enc", "res", "odp", "pd", "ynt", "ilt", "atb", "vl", "răs", "fs", "re\\^\\d+",
   "回复", "回覆", "转发", "轉寄", "答复", "Σχετ", "Προωθ", "תגובה", "הועבר", "رد", "إعادة توجيه",
+  // Outlook's own forms: Spanish RV, Turkish İLT (dotted capital İ does not fold to "i"), Greek ΑΠ/ΠΡΘ,
+  // Korean 회신/전달, Hebrew השב/העבר, Hungarian Vá/Továbbítás; Japanese clients' 返信/転送; Russian Отв/Пересл.
+  "rv", "İlt", "ΑΠ", "ΠΡΘ", "회신", "전달", "השב", "העבר", "vá", "válasz", "továbbítás", "返信", "転送", "отв", "пересл",
 ];
 const PREFIX = new RegExp(
   `^\\s*(?:\\[[^\\]]{0,40}\\]\\s*)*(?:${PREFIX_WORDS.join("|")})\\s*(?:\\[\\d+\\]|\\(\\d+\\))?\\s*[:：]\\s*`,

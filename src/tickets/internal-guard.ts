@@ -9,14 +9,16 @@ import { QUOTE_PREFIX, shingleKey, shingles, splitLines, wordStream, words } fro
  * Texts are compared as word streams (quote marks, whitespace, case, punctuation and link targets
  * ignored), in runs of SHINGLE words, so a note that a client re-wrapped, re-quoted at another depth
  * or turned from HTML into text is still found. A finding needs MIN_RUN words in a row of internal
- * text, or a whole internal line of at least MIN_LINE_WORDS words: "Hello,", "Thanks" or
- * "Best regards, Bob" never trigger. Words the recipient already knows (`known`: their own words,
- * what they were sent) do not count.
+ * text, or a whole internal line of at least MIN_LINE_WORDS words, or a whole internal text of at
+ * least MIN_TEXT_WORDS words (a short note, "Customer owes us 5000 euros.", is the whole secret):
+ * "Hello,", "Thanks" or "Best regards, Bob" never trigger. Words the recipient already knows
+ * (`known`: their own words, what they were sent) do not count.
  */
 
 const SHINGLE = 4;
 const MIN_RUN = 8;
 const MIN_LINE_WORDS = 6;
+const MIN_TEXT_WORDS = 3;
 
 export interface InternalTextFinding {
   /** The internal line (normalised: quote marks and surrounding whitespace removed, blanks collapsed, lower case). */
@@ -31,7 +33,16 @@ const normaliseLine = (l: string): string => l.replace(QUOTE_PREFIX, "").replace
 
 function shingleSet(texts: string[]): Set<string> {
   const set = new Set<string>();
-  for (const t of texts) shingles(words(splitLines(t).map((l) => l.replace(QUOTE_PREFIX, "")).join("\n")), SHINGLE, set);
+  for (const t of texts)
+    shingles(
+      words(
+        splitLines(t)
+          .map((l) => l.replace(QUOTE_PREFIX, ""))
+          .join("\n"),
+      ),
+      SHINGLE,
+      set,
+    );
   return set;
 }
 
@@ -49,7 +60,7 @@ function leakedWords(ws: string[], pub: Set<string>, known: Set<string>): boolea
 /** Words that count: in a run of at least MIN_RUN leaked words, or making up a whole leaked line of MIN_LINE_WORDS. */
 function countingWords(leaked: boolean[], lineOf: number[]): boolean[] {
   const counts = leaked.map(() => false);
-  for (let i = 0; i < leaked.length; ) {
+  for (let i = 0; i < leaked.length;) {
     let j = i;
     while (j < leaked.length && leaked[j]) j++;
     if (j - i >= MIN_RUN) for (let k = i; k < j; k++) counts[k] = true;
@@ -63,6 +74,26 @@ function countingWords(leaked: boolean[], lineOf: number[]): boolean[] {
   return counts;
 }
 
+/** Whether `ws` occurs in `hay` as consecutive words. */
+function hasRun(hay: string[], ws: string[]): boolean {
+  for (let i = 0; i + ws.length <= hay.length; i++) if (ws.every((w, j) => hay[i + j] === w)) return true;
+  return false;
+}
+
+const textWords = (texts: string[]): string[][] =>
+  texts.map((t) =>
+    words(
+      splitLines(t)
+        .map((l) => l.replace(QUOTE_PREFIX, ""))
+        .join("\n"),
+    ),
+  );
+
+/** A short internal text (fewer words than a run or a line needs) that the public text carries whole, unknown to the recipient. */
+function wholeShortText(ws: string[], pub: string[], known: string[][]): boolean {
+  return ws.length >= MIN_TEXT_WORDS && ws.length < MIN_RUN && hasRun(pub, ws) && !known.some((k) => hasRun(k, ws));
+}
+
 /**
  * Which lines of `internal` the public text would carry (re-wrapped, re-quoted or not) that the
  * recipient does not already know from `known` (what they wrote or were sent). Empty when the public
@@ -71,11 +102,14 @@ function countingWords(leaked: boolean[], lineOf: number[]): boolean[] {
 export function findInternalText(publicText: string, internal: string[], known: string[] = []): InternalTextFinding[] {
   const pub = shingleSet([publicText]);
   const knownSet = shingleSet(known);
+  const [pubWords] = textWords([publicText]);
+  const knownWords = textWords(known);
   const out: InternalTextFinding[] = [];
   internal.forEach((text, source) => {
     const lines = splitLines(text);
     const stream = wordStream(lines);
-    const counts = countingWords(leakedWords(stream.words, pub, knownSet), stream.lineOf);
+    const whole = wholeShortText(stream.words, pubWords, knownWords);
+    const counts = whole ? stream.words.map(() => true) : countingWords(leakedWords(stream.words, pub, knownSet), stream.lineOf);
     const perLine = new Map<number, number>();
     counts.forEach((c, i) => {
       if (c) perLine.set(stream.lineOf[i], (perLine.get(stream.lineOf[i]) ?? 0) + 1);

@@ -40,6 +40,13 @@ describe("mail/subject", () => {
       ["[support-list] printer", "[support-list] printer", "a list name with no prefix after it stays"],
       ["printer: Re: toner", "printer: Re: toner", "a prefix in the middle is text"],
       ["  Re:   printer  ", "printer", "surrounding whitespace"],
+      ["RV: Fallo del escáner", "Fallo del escáner", "Spanish Outlook forward"],
+      ["İLT: Yazıcı kağıt sıkıştırıyor", "Yazıcı kağıt sıkıştırıyor", "Turkish Outlook forward, dotted capital İ"],
+      ["ΑΠ: ΠΡΘ: Δεν ανοίγει το Excel", "Δεν ανοίγει το Excel", "Greek Outlook reply and forward"],
+      ["회신: 전달: 프린터 토너", "프린터 토너", "Korean Outlook reply and forward"],
+      ["השב: העבר: אין חיבור לרשת", "אין חיבור לרשת", "Hebrew Outlook reply and forward"],
+      ["Vá: Továbbítás: Nem működik a VPN", "Nem működik a VPN", "Hungarian Outlook reply and forward"],
+      ["Rvalue: x", "Rvalue: x", "a word that merely starts like a prefix stays"],
       ["Re:", "", "nothing but a prefix"],
       ["", "", "empty subject"],
     ];

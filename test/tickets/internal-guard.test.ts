@@ -28,22 +28,18 @@ const cases: GuardCase[] = [
     found: [],
   },
   {
-    name: "the note quoted below the answer with \">\" marks is found, line by line",
-    public: "We will come on Monday.\n\n> Customer has two unpaid invoices from January and February;\n> finance says no free on-site visit until both are paid.",
+    name: 'the note quoted below the answer with ">" marks is found, line by line',
+    public:
+      "We will come on Monday.\n\n> Customer has two unpaid invoices from January and February;\n> finance says no free on-site visit until both are paid.",
     internal: [NOTE],
-    found: [
-      "customer has two unpaid invoices from january and february;",
-      "finance says no free on-site visit until both are paid.",
-    ],
+    found: ["customer has two unpaid invoices from january and february;", "finance says no free on-site visit until both are paid."],
   },
   {
     name: "the note re-wrapped at another width and quoted at depth 2 is still found",
-    public: "Sure.\n\n>> Customer has two unpaid invoices from January\n>> and February; finance says no free\n>> on-site visit until both are paid.",
+    public:
+      "Sure.\n\n>> Customer has two unpaid invoices from January\n>> and February; finance says no free\n>> on-site visit until both are paid.",
     internal: [NOTE],
-    found: [
-      "customer has two unpaid invoices from january and february;",
-      "finance says no free on-site visit until both are paid.",
-    ],
+    found: ["customer has two unpaid invoices from january and february;", "finance says no free on-site visit until both are paid."],
   },
   {
     name: "the note indented by a notification mail and then turned into HTML text is found (case and blanks ignored)",
@@ -58,7 +54,7 @@ const cases: GuardCase[] = [
     found: ["finance says no free on-site visit until both are paid."],
   },
   {
-    name: "short generic lines (\"Hello,\", \"Thanks\", \"Best regards, Bob\") never trigger",
+    name: 'short generic lines ("Hello,", "Thanks", "Best regards, Bob") never trigger',
     public: "Hello,\n\nyour laptop is ready.\n\nThanks\n\nBest regards, Bob",
     internal: [NOTE, HELD],
     found: [],
@@ -100,6 +96,44 @@ const cases: GuardCase[] = [
     public: "承知しました。\n\n> 請求書が二件未払いのため、支払いが確認される\n> まで無料訪問はできません。",
     internal: ["請求書が二件未払いのため、支払いが確認されるまで無料訪問はできません。"],
     found: ["請求書が二件未払いのため、支払いが確認されるまで無料訪問はできません。"],
+  },
+  {
+    name: "a short note (five words) quoted whole below the answer, without any quote marks, is found",
+    public:
+      "Hello Frank, your new badge will be ready tomorrow.\n\n>>> Bob Berger 03/02/26 10:00 AM >>>\n#note\nCustomer owes us 5000 euros.",
+    internal: ["Customer owes us 5000 euros."],
+    found: ["customer owes us 5000 euros."],
+  },
+  {
+    name: "a three-word note carried whole is found",
+    public: "We will replace it today.\n\nNo free replacement",
+    internal: ["No free replacement"],
+    found: ["no free replacement"],
+  },
+  {
+    name: "a short note whose words the requester wrote themselves is not a finding",
+    public: "As you said: customer owes us nothing.",
+    internal: ["Customer owes us nothing"],
+    known: ["Please note: customer owes us nothing, the invoice was paid."],
+    found: [],
+  },
+  {
+    name: "two words of a short note are not enough",
+    public: "Thanks, see you on Monday.",
+    internal: ["See you"],
+    found: [],
+  },
+  {
+    name: "a short note's words in another order are not a finding",
+    public: "Euros 5000: the customer owes us nothing more.",
+    internal: ["Customer owes us 5000 euros."],
+    found: [],
+  },
+  {
+    name: "the note with soft hyphens and zero-width spaces inside its words (HTML mail turned into text) is found",
+    public: "Sure.\n\n    Customer has two un\u00adpaid in\u00advoices from Janu\u200bary and February;",
+    internal: [NOTE],
+    found: ["customer has two unpaid invoices from january and february;"],
   },
   {
     name: "empty texts",

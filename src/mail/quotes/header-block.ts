@@ -88,12 +88,21 @@ export function headerBlockAt(lines: Line[], i: number): HeaderBlock | null {
   return isMailHeader(fields, fromHasAddress, withBannerAbove(lines, i) < i) ? { start: i, end, fields } : null;
 }
 
-/** Where the history a header block belongs to begins: the block, with a rule or "Original Message" banner just above. */
+// A few words between runs of dashes ("----- Mail original -----", "-------- 원본 이메일 --------").
+const SHORT_DASHED = /^[ \t]*[-_=*~]{3,}[ \t]*[^-_=*~\s][^-_=*~]{0,40}?[ \t]*[-_=*~]{3,}[ \t]*$/u;
+
+/**
+ * Where the history a header block belongs to begins: the block, with a rule or banner just above.
+ * A dashed banner right above a header block or attribution is part of it in any wording
+ * (Zimbra's "----- Mail original -----" is no translation of "Original Message"), unless it is a
+ * forward banner: what follows a forward is the request.
+ */
 export function withBannerAbove(lines: Line[], start: number): number {
   for (let k = start - 1; k >= 0 && k >= start - 2; k--) {
     const l = lines[k];
     if (l.blank) continue;
-    if (RULE_LINE.test(l.body) || bannerKind(l.body) === "original") return k;
+    const kind = bannerKind(l.body);
+    if (RULE_LINE.test(l.body) || kind === "original" || (kind === null && SHORT_DASHED.test(l.body))) return k;
     break;
   }
   return start;

@@ -28,6 +28,8 @@ export interface HistoryCut {
 
 const LIST_FOOTER = /mailing list|listinfo|unsubscribe|abmelden|désinscri|désabonn|darse de baja|cancelar suscripción|afmelden|wypisz/i;
 const MIN_BARE_QUOTE = 3;
+// GroupWise quotes with one line, ">>> Sender 03/02/26 10:00 AM >>>", and the mail below it as is.
+const GROUPWISE_HEADER = /^[ \t]*>>>[ \t]*\S.*\d.*\S[ \t]*>>>[ \t]*$/;
 
 function markLines(lines: Line[], opts: HistoryOptions): { marks: Mark[]; toEnd: number } {
   const marks: Mark[] = lines.map((l) => (l.blank ? "e" : l.depth > 0 ? "m" : "t"));
@@ -36,6 +38,11 @@ function markLines(lines: Line[], opts: HistoryOptions): { marks: Mark[]; toEnd:
     if (toEnd < 0) toEnd = at;
   };
   for (let i = 0; i < lines.length && toEnd < 0; i++) {
+    if (GROUPWISE_HEADER.test(lines[i].raw)) {
+      marks[i] = "s";
+      setToEnd(i);
+      continue;
+    }
     if (marks[i] !== "t") continue;
     const banner = bannerKind(lines[i].body);
     if (banner === "forward") {

@@ -9,9 +9,17 @@ export interface Line {
   blank: boolean;
 }
 
+/**
+ * Directional marks and isolates (U+200E/200F, U+061C, U+202A-202E, U+2066-2069): invisible, but
+ * Outlook in Hebrew and Arabic writes them around every header label ("\u200fמאת:\u200f"), so
+ * they are left out of what the recognisers read (the stored text keeps them).
+ */
+export const BIDI_MARKS = /[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g;
+
 export function toLine(raw: string): Line {
-  const prefix = QUOTE_PREFIX.exec(raw)?.[0] ?? "";
-  const body = raw.slice(prefix.length).trimEnd();
+  const bare = raw.replace(BIDI_MARKS, "");
+  const prefix = QUOTE_PREFIX.exec(bare)?.[0] ?? "";
+  const body = bare.slice(prefix.length).trimEnd();
   return { raw, depth: (prefix.match(/>/g) ?? []).length, body, blank: body.trim() === "" && prefix === "" };
 }
 
@@ -33,7 +41,11 @@ export function prevNonBlank(lines: Line[], from: number): number {
 
 /** The lines as text, each with trailing blanks removed, without leading or trailing blank lines. */
 export function joinLines(lines: Line[]): string {
-  return lines.map((l) => l.raw.trimEnd()).join("\n").replace(/^\n+/, "").trimEnd();
+  return lines
+    .map((l) => l.raw.trimEnd())
+    .join("\n")
+    .replace(/^\n+/, "")
+    .trimEnd();
 }
 
 const BLANK: Line = { raw: "", depth: 0, body: "", blank: true };

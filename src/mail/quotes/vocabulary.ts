@@ -7,7 +7,9 @@
  * Every entry is lower case and NFKC-normalised; compare with `fold()`.
  */
 
-export const fold = (s: string): string => s.normalize("NFKC").toLowerCase().replace(/\s+/g, " ").trim();
+// Directional marks (Hebrew and Arabic Outlook put them around labels) are invisible and never part of a word.
+const BIDI = /[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g;
+export const fold = (s: string): string => s.normalize("NFKC").replace(BIDI, "").toLowerCase().replace(/\s+/g, " ").trim();
 
 export type HeaderField = "from" | "date" | "to" | "cc" | "subject" | "replyTo";
 
@@ -16,6 +18,7 @@ const FIELD_LABELS: Record<HeaderField, string[]> = {
     "from", "von", "absender", "fra", "från", "avsändare", "de", "expéditeur", "da", "mittente", "van", "afzender",
     "od", "nadawca", "от", "від", "відправник", "发件人", "寄件者", "寄件人", "差出人", "送信者", "보낸 사람", "보낸사람",
     "lähettäjä", "feladó", "remitente", "remetente", "odesílatel", "odosielateľ", "kimden", "gönderen", "από", "frá",
+    "מאת", "من", "المرسل",
   ],
   date: [
     "sent", "date", "sent on", "gesendet", "datum", "sendt", "skickat", "skickades", "envoyé", "envoyé le", "date d'envoi",
@@ -23,19 +26,20 @@ const FIELD_LABELS: Record<HeaderField, string[]> = {
     "wysłane", "data wysłania", "отправлено", "дата", "надіслано", "发送时间", "日期", "时间", "寄件日期", "傳送時間",
     "送信日時", "日時", "日付", "보낸 날짜", "날짜", "lähetetty", "päivämäärä", "päiväys", "elküldve", "dátum", "küldve",
     "odesláno", "odoslané", "tarih", "gönderildi", "gönderilme tarihi", "ημερομηνία", "στάλθηκε", "sendt den",
+    "נשלח", "תאריך", "تاريخ الإرسال", "أرسل", "أُرسل", "التاريخ",
   ],
   to: [
     "to", "an", "til", "till", "à", "a", "para", "aan", "do", "adresat", "кому", "komu", "收件人", "收件者", "宛先",
     "받는 사람", "받는사람", "vastaanottaja", "címzett", "destinatario", "destinataire", "ontvanger", "kime", "alıcı",
-    "προς", "adresát", "komu",
+    "προς", "adresát", "komu", "אל", "إلى", "الى",
   ],
   cc: [
     "cc", "kopie", "kopi", "kopia", "copie", "copia", "копия", "копія", "抄送", "副本", "抄送人", "참조", "kopio",
-    "másolat", "kopie an", "kópia", "dw", "bilgi", "κοιν", "κοιν.", "cc:",
+    "másolat", "kopie an", "kópia", "dw", "bilgi", "κοιν", "κοιν.", "cc:", "עותק", "نسخة", "نسخة إلى",
   ],
   subject: [
     "subject", "betreff", "emne", "ämne", "objet", "sujet", "oggetto", "onderwerp", "temat", "тема", "主题", "主旨",
-    "件名", "제목", "aihe", "tárgy", "asunto", "assunto", "předmět", "predmet", "konu", "θέμα", "tema", "efni",
+    "件名", "제목", "aihe", "tárgy", "asunto", "assunto", "předmět", "predmet", "konu", "θέμα", "tema", "efni", "נושא", "الموضوع",
   ],
   replyTo: ["reply-to", "antwort an", "répondre à", "responder a", "rispondi a", "beantwoorden aan", "svar til"],
 };
@@ -60,6 +64,9 @@ export const ORIGINAL_MESSAGE = [
   "pôvodná správa", "eredeti üzenet", "eredeti levél", "mensagem original", "原始邮件", "原始郵件", "原邮件",
   "元のメッセージ", "オリジナル メッセージ", "원본 메시지", "원래 메시지", "αρχικό μήνυμα", "orijinal mesaj",
   "özgün ileti", "izvorna poruka", "originalna poruka", "mesaj original",
+  // Zimbra's own wording ("----- Mail original -----", "----- Ursprüngliche Mail -----"), Hebrew and Arabic Outlook.
+  "mail original", "ursprüngliche mail", "original mail", "oorspronkelijke e-mail", "mail originale", "correo original",
+  "הודעה מקורית", "الرسالة الأصلية",
 ];
 
 /** Forward banners: what a client writes above a mail it forwards. The forwarded content is the request. */
@@ -71,6 +78,7 @@ export const FORWARDED_MESSAGE = [
   "переслане повідомлення", "转发的邮件", "轉寄的郵件", "転送されたメッセージ", "転送メッセージ", "전달된 메시지",
   "전달된 메일", "továbbított üzenet", "továbbított levél", "mensagem encaminhada", "přeposlaná zpráva",
   "preposlaná správa", "iletilen ileti", "προωθημένο μήνυμα",
+  "mail transféré", "weitergeleitete mail", "הודעה שהועברה", "رسالة معاد توجيهها",
   // Apple Mail's sentence forms, written with a colon instead of dashes.
   "begin forwarded message", "anfang der weitergeleiteten nachricht", "début du message réexpédié",
   "début du message transféré", "inicio del mensaje reenviado", "comienzo del mensaje reenviado",
@@ -90,6 +98,7 @@ export const WRITING_VERBS = [
   "написал", "написала", "написал(а)", "пишет", "написав", "написала", "kirjoitti", "írta", "escreveu", "yazdı",
   "napsal", "napsala", "napísal", "έγραψε", "kirjutas", "rašė", "rakstīja", "je napisal", "napisao", "napisala",
   "a scris", "skrifaði", "quoting", "zitat von", "citando", "citation de",
+  "כתב", "כתבה", "כתב/ה", "كتب",
 ];
 /** Unspaced-script verbs, matched anywhere in the line. */
 export const WRITING_VERBS_UNSPACED = ["写道", "寫道", "のメッセージ", "書きました", "작성", "님이 작성", "が書き"];

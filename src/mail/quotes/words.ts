@@ -11,13 +11,16 @@ export const QUOTE_PREFIX = /^[ \t]*(?:>[ \t]?)+/;
 // Link targets come and go with HTML-to-text conversion ("text <https://…>", "[mailto:…]").
 const LINK = /(?:https?:\/\/|mailto:|www\.)[^\s<>()[\]]+/giu;
 const WORD = /[\p{L}\p{N}\p{M}]+/gu;
+// Invisible characters that HTML mail and editors put inside words (soft hyphen, zero-width space and
+// joiners, word joiner, BOM): "main&shy;tenance" is still the word "maintenance".
+const INVISIBLE = /[\u00ad\u200b-\u200d\u2060\ufeff]/g;
 // Scripts written without spaces: each character is a word, so a re-wrap inside a run still matches.
 const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}]/u;
 
 /** The words of one piece of text: NFKC, lower case, links dropped, unspaced scripts split per character. */
 export function words(text: string): string[] {
   const out: string[] = [];
-  const plain = text.normalize("NFKC").toLowerCase().replace(LINK, " ");
+  const plain = text.normalize("NFKC").replace(INVISIBLE, "").toLowerCase().replace(LINK, " ");
   for (const m of plain.matchAll(WORD)) {
     const w = m[0];
     if (!UNSPACED.test(w)) {
