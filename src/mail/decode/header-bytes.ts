@@ -1,6 +1,6 @@
 import iconv from "iconv-lite";
 import libmime from "libmime";
-import { decodeUndeclared, isUtf7, isValidUtf8 } from "./charset.js";
+import { decodeUndeclared, isUndeclared, isUtf7, isValidUtf8, misdeclared } from "./charset.js";
 
 /*
  * Header lines as mailsplit holds them: one JavaScript string per line, one char per byte
@@ -31,14 +31,33 @@ export function fixEncodedWords(line: string): { line: string; utf7: boolean; ra
       raw8bit = true;
       text = text.replace(/[\x80-\xff]/g, (c) => `=${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
     }
-    if (isUtf7(charset.split("*")[0])) {
+    const name = charset.split("*")[0];
+    if (isUtf7(name)) {
       utf7 = true;
       const bytes = Buffer.from(libmime.decodeWord("latin1", encoding, text), "latin1");
       return libmime.encodeWord(iconv.decode(bytes, "utf7"), "B");
     }
+    const corrected = wordInOtherCharset(wordBytes(encoding, text), name);
+    if (corrected !== null) return libmime.encodeWord(corrected, "B");
     return text === payload ? word : `=?${charset}?${encoding}?${text}?=`;
   });
   return { line: fixed, utf7, raw8bit };
+}
+
+/** The bytes an encoded word carries (RFC 2047 §4), before any charset. */
+function wordBytes(encoding: string, text: string): Buffer {
+  if (encoding.toUpperCase() === "B") return Buffer.from(text, "base64");
+  const latin1 = text.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return Buffer.from(latin1, "latin1");
+}
+
+/**
+ * The text of an encoded word whose bytes are not in the charset it names (latin-1 bytes in a
+ * "utf-8" word, windows-1251 in an "iso-8859-1" one; see misdeclared), or null when they are.
+ */
+function wordInOtherCharset(bytes: Buffer, charset: string): string | null {
+  if (isUndeclared(charset)) return isValidUtf8(bytes) ? null : decodeUndeclared(bytes).text;
+  return misdeclared(bytes, charset)?.text ?? null;
 }
 
 /** The parts of a line outside encoded words that carry 8-bit bytes or ISO-2022 escapes, or null. */
