@@ -235,6 +235,11 @@ describe("mail/decode: charsets that are not declared or not understood", () => 
       `=?iso-8859-1?B?${enc("Не работает почта", "windows-1251").toString("base64")}?=`,
       "Не работает почта",
     ],
+    [
+      "a UTF-8 character split over two words (stays UTF-8)",
+      `=?utf-8?B?${Buffer.from("R\u00c3", "latin1").toString("base64")}?= =?utf-8?B?${Buffer.from("\u00bcckfrage", "latin1").toString("base64")}?=`,
+      "Rückfrage",
+    ],
     ["words glued to text, a utf-8 dash", "Rechnung=?iso-8859-1?Q?_f=FCr?= Mai=?utf-8?q?_=E2=80=93_?=offen", "Rechnung für Mai – offen"],
   ];
   for (const [what, subject, expected] of MISDECLARED_WORDS) {

@@ -31,17 +31,40 @@ export function fixEncodedWords(line: string): { line: string; utf7: boolean; ra
       raw8bit = true;
       text = text.replace(/[\x80-\xff]/g, (c) => `=${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
     }
-    const name = charset.split("*")[0];
-    if (isUtf7(name)) {
+    if (isUtf7(charset.split("*")[0])) {
       utf7 = true;
       const bytes = Buffer.from(libmime.decodeWord("latin1", encoding, text), "latin1");
       return libmime.encodeWord(iconv.decode(bytes, "utf7"), "B");
     }
-    const corrected = wordInOtherCharset(wordBytes(encoding, text), name);
-    if (corrected !== null) return libmime.encodeWord(corrected, "B");
     return text === payload ? word : `=?${charset}?${encoding}?${text}?=`;
   });
-  return { line: fixed, utf7, raw8bit };
+  return { line: fixMisdeclaredRuns(fixed), utf7, raw8bit };
+}
+
+/**
+ * Runs of adjacent encoded words in one charset whose bytes are not in that charset are written
+ * again as one UTF-8 word. A run, not a word: a UTF-8 character may be split over two words
+ * (RFC 2047 §5 forbids it; mailers do it), and only the joined bytes tell.
+ */
+function fixMisdeclaredRuns(line: string): string {
+  const words = [...line.matchAll(ENCODED_WORD)].map((m) => ({
+    start: m.index ?? 0,
+    end: (m.index ?? 0) + m[0].length,
+    charset: m[1].split("*")[0].toLowerCase(),
+    bytes: wordBytes(m[2], m[3]),
+  }));
+  const runs: Array<typeof words> = [];
+  for (const w of words) {
+    const last = runs[runs.length - 1]?.at(-1);
+    if (last && last.charset === w.charset && /^\s*$/.test(line.slice(last.end, w.start))) runs[runs.length - 1].push(w);
+    else runs.push([w]);
+  }
+  let out = line;
+  for (const run of runs.reverse()) {
+    const corrected = wordInOtherCharset(Buffer.concat(run.map((w) => w.bytes)), run[0].charset);
+    if (corrected !== null) out = out.slice(0, run[0].start) + libmime.encodeWord(corrected, "B") + out.slice(run[run.length - 1].end);
+  }
+  return out;
 }
 
 /** The bytes an encoded word carries (RFC 2047 §4), before any charset. */
