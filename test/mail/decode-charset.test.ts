@@ -212,6 +212,8 @@ describe("mail/decode: charsets that are not declared or not understood", () => 
     ["iso-8859-1", "windows-1251", "Добрый день! Не могу войти в почту, пишет «неверный пароль». Ольга", "windows-1251"],
     ["windows-1252", "koi8-r", "Здравствуйте! Принтер в кабинете 12 не печатает с утра. Сергей", "koi8-r"],
     ["iso-8859-1", "iso-8859-1", "Größe 42, Café au lait, Æble og Øl", ""],
+    ["iso-8859-1", "utf-8", "Grüße aus Düsseldorf – „Fehler 7“", "utf-8"],
+    ["windows-1250", "utf-8", "Dzień dobry, drukarka nie działa", "utf-8"],
   ];
   for (const [declared, actual, text, note] of MISDECLARED_BODY) {
     it(`${actual} text declared as ${declared} reads as written${note ? ", with a note" : " (the declaration is right)"}`, async () => {

@@ -192,7 +192,8 @@ function detectCandidates(bytes: Uint8Array): string[] {
 }
 
 /*
- * Declared charsets that are wrong. Two shapes are common in mail:
+ * Declared charsets that are wrong. Three shapes are common in mail:
+ * - UTF-8 under a single-byte label (valid multibyte UTF-8 is next to never anything else);
  * - an ISO-8859 charset declared over the bytes of its Windows superset: 0x80–0x9F are then C1
  *   control characters in the declared charset, and “ ” „ – € Š ž in the Windows one (Outlook and
  *   PHP scripts label windows-1250 text iso-8859-2, windows-1252 text iso-8859-1);
@@ -215,6 +216,7 @@ const WINDOWS_SUPERSET: Record<string, string> = {
   iso88599: "windows-1254",
   latin5: "windows-1254",
 };
+const SINGLE_BYTE = /^(?:iso8859\d+|windows125\d|cp125\d|latin\d|l\d|koi8[ru]?|ibm\d+|cp\d{3,4})$/;
 const WESTERN = new Set(["iso88591", "latin1", "iso885915", "windows1252", "cp1252"]);
 
 /** Share of the letters that are accented Latin-1 letters (U+00C0–U+00FF); 0 when there are no letters. */
@@ -234,6 +236,9 @@ export function misdeclared(bytes: Uint8Array, declared: string, hint?: string |
   if (isPlainAscii(bytes) || isUndeclared(declared) || isUtf7(declared)) return null;
   const asDeclared = decodeAs(bytes, declared);
   if (asDeclared === null) return null;
+  // Valid multibyte UTF-8 is next to never text of a single-byte charset ("Ã¼" pairs): PHP
+  // applications that store UTF-8 but still label their mail iso-8859-1 write it.
+  if (SINGLE_BYTE.test(name) && isValidUtf8(bytes)) return { text: Buffer.from(bytes).toString("utf8"), charset: "utf-8" };
   const superset = WINDOWS_SUPERSET[name];
   let best: DecodedText = { text: asDeclared, charset: declared.toLowerCase() };
   if (superset && implausible(asDeclared)) {
