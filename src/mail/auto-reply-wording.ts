@@ -72,7 +72,24 @@ const AUTOMATIC_REPLY = [
  * "Frånvaro", "Poissaolo -", "不在のお知らせ"). Only followed by a colon, a dash, a bracket or
  * nothing: a person's "Frånvaro nästa vecka" (absent next week) is a request.
  */
-const ABSENCE_PREFIX = ["frav[æa]rende", "fr[åa]nvaro", "poissaolo", "不在(?:のお知らせ|通知|連絡)?"];
+const ABSENCE_PREFIX = [
+  "frav[æa]rende",
+  "fr[åa]nvaro",
+  "poissaolo",
+  "不在(?:のお知らせ|通知|連絡)?",
+  // es, pt, fr, nl, it, pl, cs, da/no, de: the absence notices people set as their responder's subject
+  "fuera de la oficina",
+  "ausente",
+  "fora do escrit[óo]rio",
+  "absen(?:t|te|ce) du bureau",
+  "afwezig(?:heid)?",
+  "fuori (?:sede|ufficio)",
+  "nieobecno[śs][ćc](?: w biurze)?",
+  "mimo kancel[áa][řr]",
+  "ikke til stede",
+  "abwesend",
+  "nicht im b[üu]ro",
+];
 
 const OPEN = String.raw`^\s*(?:[\[(【「]\s*)?`;
 const AUTO_SUBJECT = new RegExp(`${OPEN}(?:${AUTOMATIC_REPLY.join("|")})`, "iu");

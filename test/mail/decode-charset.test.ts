@@ -95,6 +95,14 @@ const UNDECLARED: Undeclared[] = [
     body: "Добрый день!\n\nС утра не работает почта на моём компьютере. Письма не отправляются.\n\nСпасибо,\nОльга",
   },
   {
+    language: "Ukrainian (KOI8-U)",
+    charset: "koi8-u",
+    detected: /koi8-u/,
+    subject: "Принтер не працює",
+    name: "Олена Коваленко",
+    body: "Добрий день!\n\nПринтер у бухгалтерії не працює з ранку, допоможіть будь ласка.\n\nДякую,\nОлена Коваленко",
+  },
+  {
     language: "Chinese (GB2312)",
     charset: "gb2312",
     detected: /gb18030|gb2312/,

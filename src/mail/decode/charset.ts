@@ -166,7 +166,19 @@ function cyrillicCase(bytes: Uint8Array, decoded: DecodedText): DecodedText {
     return letters.filter((c) => c !== c.toUpperCase()).length / Math.max(1, letters.length);
   };
   const alternative = decodeAs(bytes, other);
-  return alternative !== null && lowerShare(alternative) > lowerShare(decoded.text) ? { text: alternative, charset: other } : decoded;
+  const chosen =
+    alternative !== null && lowerShare(alternative) > lowerShare(decoded.text) ? { text: alternative, charset: other } : decoded;
+  return chosen.charset === "koi8-r" ? ukrainian(bytes, chosen) : chosen;
+}
+
+/**
+ * KOI8-U (RFC 2319) is KOI8-R with the Ukrainian letters є і ї ґ where KOI8-R has box-drawing
+ * characters; chardet knows only KOI8-R. Box drawing in a mail's Cyrillic text means KOI8-U.
+ */
+function ukrainian(bytes: Uint8Array, decoded: DecodedText): DecodedText {
+  if (!/[\u2500-\u257f]/.test(decoded.text)) return decoded;
+  const text = decodeAs(bytes, "koi8-u");
+  return text !== null && !/[\u2500-\u257f]/.test(text) ? { text, charset: "koi8-u" } : decoded;
 }
 
 const MULTIBYTE = /^(?:shift_jis|euc-jp|euc-kr|big5|gb18030|iso-2022-(?:jp|kr|cn))$/i;
