@@ -250,6 +250,7 @@ describe("mail/decode: charsets that are not declared or not understood", () => 
       `=?utf-8?B?${Buffer.from("R\u00c3", "latin1").toString("base64")}?= =?utf-8?B?${Buffer.from("\u00bcckfrage", "latin1").toString("base64")}?=`,
       "Rückfrage",
     ],
+    ["one latin-1 letter alone in a word", "=?iso-8859-1?Q?=D6?=sterreich: =?iso-8859-1?Q?=C4rger?=", "Österreich: Ärger"],
     ["words glued to text, a utf-8 dash", "Rechnung=?iso-8859-1?Q?_f=FCr?= Mai=?utf-8?q?_=E2=80=93_?=offen", "Rechnung für Mai – offen"],
   ];
   for (const [what, subject, expected] of MISDECLARED_WORDS) {

@@ -231,11 +231,14 @@ const WINDOWS_SUPERSET: Record<string, string> = {
 const SINGLE_BYTE = /^(?:iso8859\d+|windows125\d|cp125\d|latin\d|l\d|koi8[ru]?|ibm\d+|cp\d{3,4})$/;
 const WESTERN = new Set(["iso88591", "latin1", "iso885915", "windows1252", "cp1252"]);
 
-/** Share of the letters that are accented Latin-1 letters (U+00C0–U+00FF); 0 when there are no letters. */
+/**
+ * Share of the letters that are accented Latin-1 letters (U+00C0–U+00FF); 0 when there are fewer
+ * than four letters, too few to tell ("Ö" alone in an encoded word is German).
+ */
 function accentedShare(text: string): number {
   const letters = text.match(/\p{L}/gu) ?? [];
   const accented = letters.filter((c) => c >= "\u00c0" && c <= "\u00ff").length;
-  return letters.length === 0 ? 0 : accented / letters.length;
+  return letters.length < 4 ? 0 : accented / letters.length;
 }
 
 /**
