@@ -1,7 +1,7 @@
 import type { InboundMessage } from "./types.js";
 import { contentTypeOf, displayName, envelopeSender, headerValue, headerValues } from "./headers.js";
 import { isMailSystemAddress, isMailSystemName, isNoReplyAddress, namesMailSystem, personInReplyTo } from "./addresses.js";
-import { challengeSign, isAutoReplySubject } from "./auto-reply-wording.js";
+import { challengeSign, isAutoReplySubject, monitoringSign } from "./auto-reply-wording.js";
 
 export { envelopeSender } from "./headers.js";
 
@@ -16,7 +16,8 @@ export { envelopeSender } from "./headers.js";
  *  - "auto-reply":    an answer a machine sent to a mail (out of office, vacation, "we got it");
  *  - "list":          distributed by a mailing list (a person may have written it, but RFC 3834
  *                     §2 asks responders not to answer list traffic);
- *  - "bulk":          newsletters and notifications generated without anyone writing them.
+ *  - "bulk":          newsletters, notifications and monitoring alerts generated without anyone
+ *                     writing them.
  */
 
 export type AutoReplyKind = "auto-reply" | "bulk" | "challenge" | "list" | "mailer-daemon" | "none";
@@ -36,7 +37,11 @@ const KIND_ORDER: AutoReplyKind[] = ["mailer-daemon", "challenge", "auto-reply",
 const HEADER_SIGNS: Array<{ name: string; test: (v: string) => boolean; kind: (v: string) => Exclude<AutoReplyKind, "none"> }> = [
   // RFC 3834 §5: anything but "no" is automatic; "auto-replied" answers a mail, the rest is generated.
   { name: "auto-submitted", test: (v) => !/^no\b/i.test(v), kind: (v) => (/^auto-replied/i.test(v) ? "auto-reply" : "bulk") },
-  { name: "precedence", test: (v) => /^(bulk|junk|list|auto_reply)\b/i.test(v), kind: (v) => (/^list/i.test(v) ? "list" : /^auto_reply/i.test(v) ? "auto-reply" : "bulk") },
+  {
+    name: "precedence",
+    test: (v) => /^(bulk|junk|list|auto_reply)\b/i.test(v),
+    kind: (v) => (/^list/i.test(v) ? "list" : /^auto_reply/i.test(v) ? "auto-reply" : "bulk"),
+  },
   // Gmail's vacation responder and many others ("X-Autoreply: yes"); X-Autorespond from cPanel/Exim.
   { name: "x-autoreply", test: (v) => !/^(no|false|0)$/i.test(v), kind: () => "auto-reply" },
   { name: "x-autorespond", test: (v) => !/^(no|false|0)$/i.test(v), kind: () => "auto-reply" },
@@ -107,13 +112,18 @@ export function detectAutoReply(msg: InboundMessage, envelopeFrom?: string | nul
   if (isAutoReplySubject(msg.subject)) note("auto-reply", `subject "${msg.subject}" is an out-of-office subject`);
   const challenge = challengeSign(msg.subject, msg.text);
   if (challenge) note("challenge", challenge);
+  const monitor = monitoringSign(msg.from?.address ?? "", msg.subject);
+  if (monitor) note("bulk", monitor);
   const returnPath = envelopeFrom === undefined || envelopeFrom === null ? envelopeSender(msg) : envelopeFrom;
   senderSigns(msg, returnPath, note, (r) => remarks.push(r));
   if (returnPath !== null && /^\s*<?\s*>?\s*$/.test(returnPath)) {
     // RFC 3834 §3.3 and RFC 5321 §4.5.5: auto-replies and delivery reports both come from the null
     // sender; without other signs it is the mail system.
     const where = envelopeFrom !== undefined && envelopeFrom !== null ? "envelope" : "Return-Path";
-    note(kinds.has("challenge") ? "challenge" : kinds.has("auto-reply") ? "auto-reply" : "mailer-daemon", `empty envelope sender (${where}: <>)`);
+    note(
+      kinds.has("challenge") ? "challenge" : kinds.has("auto-reply") ? "auto-reply" : "mailer-daemon",
+      `empty envelope sender (${where}: <>)`,
+    );
   }
 
   const kind = KIND_ORDER.find((k) => kinds.has(k)) ?? "none";

@@ -89,7 +89,7 @@ function mostlyUtf8(bytes: Uint8Array): string | null {
   let valid = 0;
   let stray = 0;
   let out = "";
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const b = bytes[i];
     if (b < 0x80) {
       out += String.fromCharCode(b);
@@ -166,7 +166,19 @@ function cyrillicCase(bytes: Uint8Array, decoded: DecodedText): DecodedText {
     return letters.filter((c) => c !== c.toUpperCase()).length / Math.max(1, letters.length);
   };
   const alternative = decodeAs(bytes, other);
-  return alternative !== null && lowerShare(alternative) > lowerShare(decoded.text) ? { text: alternative, charset: other } : decoded;
+  const chosen =
+    alternative !== null && lowerShare(alternative) > lowerShare(decoded.text) ? { text: alternative, charset: other } : decoded;
+  return chosen.charset === "koi8-r" ? ukrainian(bytes, chosen) : chosen;
+}
+
+/**
+ * KOI8-U (RFC 2319) is KOI8-R with the Ukrainian letters є і ї ґ where KOI8-R has box-drawing
+ * characters; chardet knows only KOI8-R. Box drawing in a mail's Cyrillic text means KOI8-U.
+ */
+function ukrainian(bytes: Uint8Array, decoded: DecodedText): DecodedText {
+  if (!/[\u2500-\u257f]/.test(decoded.text)) return decoded;
+  const text = decodeAs(bytes, "koi8-u");
+  return text !== null && !/[\u2500-\u257f]/.test(text) ? { text, charset: "koi8-u" } : decoded;
 }
 
 const MULTIBYTE = /^(?:shift_jis|euc-jp|euc-kr|big5|gb18030|iso-2022-(?:jp|kr|cn))$/i;
@@ -189,4 +201,68 @@ function detectCandidates(bytes: Uint8Array): string[] {
     if (KANA.test(decodeAs(bytes, name) ?? "")) return [name, ...names.filter((n) => n !== name)];
   }
   return names;
+}
+
+/*
+ * Declared charsets that are wrong. Three shapes are common in mail:
+ * - UTF-8 under a single-byte label (valid multibyte UTF-8 is next to never anything else);
+ * - an ISO-8859 charset declared over the bytes of its Windows superset: 0x80–0x9F are then C1
+ *   control characters in the declared charset, and “ ” „ – € Š ž in the Windows one (Outlook and
+ *   PHP scripts label windows-1250 text iso-8859-2, windows-1252 text iso-8859-1);
+ * - a Western charset (iso-8859-1/15, windows-1252) declared over text in another script
+ *   (windows-1251, koi8-r, iso-8859-7, ...): web scripts that always send "iso-8859-1". The text
+ *   then reads as letters with accents only ("Íå ðàáîòàåò"), which no Western language writes:
+ *   German or French text has a few accented letters among many plain ones.
+ */
+const WINDOWS_SUPERSET: Record<string, string> = {
+  iso88591: "windows-1252",
+  latin1: "windows-1252",
+  iso885915: "windows-1252",
+  iso88592: "windows-1250",
+  latin2: "windows-1250",
+  iso88594: "windows-1257",
+  iso885913: "windows-1257",
+  iso88595: "windows-1251",
+  iso88597: "windows-1253",
+  iso88598: "windows-1255",
+  iso88599: "windows-1254",
+  latin5: "windows-1254",
+};
+const SINGLE_BYTE = /^(?:iso8859\d+|windows125\d|cp125\d|latin\d|l\d|koi8[ru]?|ibm\d+|cp\d{3,4})$/;
+const WESTERN = new Set(["iso88591", "latin1", "iso885915", "windows1252", "cp1252"]);
+
+/**
+ * Share of the letters that are accented Latin-1 letters (U+00C0–U+00FF); 0 when there are fewer
+ * than four letters, too few to tell ("Ö" alone in an encoded word is German).
+ */
+function accentedShare(text: string): number {
+  const letters = text.match(/\p{L}/gu) ?? [];
+  const accented = letters.filter((c) => c >= "\u00c0" && c <= "\u00ff").length;
+  return letters.length < 4 ? 0 : accented / letters.length;
+}
+
+/**
+ * The text of bytes whose declared charset misreads them, or null when the declared charset is
+ * right (or unknown here: mailparser then does what it can). See the shapes above; `hint` is a
+ * charset found elsewhere in the same mail, tried first for the second shape.
+ */
+export function misdeclared(bytes: Uint8Array, declared: string, hint?: string | null): DecodedText | null {
+  const name = compact(declared);
+  if (isPlainAscii(bytes) || isUndeclared(declared) || isUtf7(declared)) return null;
+  const asDeclared = decodeAs(bytes, declared);
+  if (asDeclared === null) return null;
+  // Valid multibyte UTF-8 is next to never text of a single-byte charset ("Ã¼" pairs): PHP
+  // applications that store UTF-8 but still label their mail iso-8859-1 write it.
+  if (SINGLE_BYTE.test(name) && isValidUtf8(bytes)) return { text: Buffer.from(bytes).toString("utf8"), charset: "utf-8" };
+  const superset = WINDOWS_SUPERSET[name];
+  let best: DecodedText = { text: asDeclared, charset: declared.toLowerCase() };
+  if (superset && implausible(asDeclared)) {
+    const text = decodeAs(bytes, superset);
+    if (text !== null && !implausible(text)) best = { text, charset: superset };
+  }
+  if (WESTERN.has(name) && accentedShare(best.text) > 0.5) {
+    const other = decodeUndeclared(bytes, hint && !WESTERN.has(compact(hint)) ? hint : null);
+    if (!WESTERN.has(compact(other.charset)) && accentedShare(other.text) < 0.5 && !implausible(other.text)) best = other;
+  }
+  return best.text === asDeclared ? null : best;
 }

@@ -1,6 +1,6 @@
 import iconv from "iconv-lite";
 import libmime from "libmime";
-import { decodeUndeclared, isUtf7, isValidUtf8 } from "./charset.js";
+import { decodeUndeclared, isUndeclared, isUtf7, isValidUtf8, misdeclared } from "./charset.js";
 
 /*
  * Header lines as mailsplit holds them: one JavaScript string per line, one char per byte
@@ -38,7 +38,49 @@ export function fixEncodedWords(line: string): { line: string; utf7: boolean; ra
     }
     return text === payload ? word : `=?${charset}?${encoding}?${text}?=`;
   });
-  return { line: fixed, utf7, raw8bit };
+  return { line: fixMisdeclaredRuns(fixed), utf7, raw8bit };
+}
+
+/**
+ * Runs of adjacent encoded words in one charset whose bytes are not in that charset are written
+ * again as one UTF-8 word. A run, not a word: a UTF-8 character may be split over two words
+ * (RFC 2047 §5 forbids it; mailers do it), and only the joined bytes tell.
+ */
+function fixMisdeclaredRuns(line: string): string {
+  const words = [...line.matchAll(ENCODED_WORD)].map((m) => ({
+    start: m.index ?? 0,
+    end: (m.index ?? 0) + m[0].length,
+    charset: m[1].split("*")[0].toLowerCase(),
+    bytes: wordBytes(m[2], m[3]),
+  }));
+  const runs: Array<typeof words> = [];
+  for (const w of words) {
+    const last = runs[runs.length - 1]?.at(-1);
+    if (last && last.charset === w.charset && /^\s*$/.test(line.slice(last.end, w.start))) runs[runs.length - 1].push(w);
+    else runs.push([w]);
+  }
+  let out = line;
+  for (const run of runs.reverse()) {
+    const corrected = wordInOtherCharset(Buffer.concat(run.map((w) => w.bytes)), run[0].charset);
+    if (corrected !== null) out = out.slice(0, run[0].start) + libmime.encodeWord(corrected, "B") + out.slice(run[run.length - 1].end);
+  }
+  return out;
+}
+
+/** The bytes an encoded word carries (RFC 2047 §4), before any charset. */
+function wordBytes(encoding: string, text: string): Buffer {
+  if (encoding.toUpperCase() === "B") return Buffer.from(text, "base64");
+  const latin1 = text.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return Buffer.from(latin1, "latin1");
+}
+
+/**
+ * The text of an encoded word whose bytes are not in the charset it names (latin-1 bytes in a
+ * "utf-8" word, windows-1251 in an "iso-8859-1" one; see misdeclared), or null when they are.
+ */
+function wordInOtherCharset(bytes: Buffer, charset: string): string | null {
+  if (isUndeclared(charset)) return isValidUtf8(bytes) ? null : decodeUndeclared(bytes).text;
+  return misdeclared(bytes, charset)?.text ?? null;
 }
 
 /** The parts of a line outside encoded words that carry 8-bit bytes or ISO-2022 escapes, or null. */

@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback } from "node:stream";
 import libmime from "libmime";
 import type { MimeNode } from "@zone-eu/mailsplit";
-import { decodeAs, decodeUndeclared, isUndeclared, isUtf7, misreadAsUtf8 } from "./charset.js";
+import { decodeAs, decodeUndeclared, isUndeclared, isUtf7, misdeclared, misreadAsUtf8 } from "./charset.js";
 import { fixHeaderLines, needsCharset, type HeaderLine } from "./header-bytes.js";
 import { htmlToPlainText } from "./html-text.js";
 
@@ -185,9 +185,18 @@ export class MimeRepair extends Transform {
       const hint = node.contentType === "text/html" ? metaCharset(bytes) : null;
       const found = decodeUndeclared(bytes, hint);
       if (found.charset !== "us-ascii" && found.charset !== "utf-8") {
-        this.notes.add(declared && !isUndeclared(declared) ? `charset ${declared} unknown; detected as ${found.charset}` : `charset detected as ${found.charset}`);
+        this.notes.add(
+          declared && !isUndeclared(declared)
+            ? `charset ${declared} unknown; detected as ${found.charset}`
+            : `charset detected as ${found.charset}`,
+        );
       }
       return found;
+    }
+    const corrected = misdeclared(bytes, declared);
+    if (corrected) {
+      this.notes.add(`charset ${declared} declared, but the text is ${corrected.charset}`);
+      return corrected;
     }
     if (!mustDecode) return null;
     return { text: decodeAs(bytes, declared) ?? (await decodeWithLibmime(bytes, declared)), charset: declared };
