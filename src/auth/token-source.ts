@@ -67,12 +67,15 @@ function clientAuth(o: OAuth2Config): client.ClientAuth {
     const cert = new X509Certificate(pem);
     const x5t = Buffer.from(cert.fingerprint.replace(/:/g, ""), "hex").toString("base64url");
     const der = createPrivateKey(pem).export({ type: "pkcs8", format: "der" });
-    const key = webcrypto.subtle.importKey("pkcs8", der, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["sign"]);
+    const keyPromise = webcrypto.subtle.importKey("pkcs8", der, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["sign"]);
     let auth: client.ClientAuth | null = null;
-    return async (...args) => {
-      auth ??= client.PrivateKeyJwt(await key, { [client.modifyAssertion]: (header: Record<string, unknown>) => void (header.x5t = x5t) });
-      return auth(...args);
+    // openid-client calls ClientAuth and awaits what it returns (its type says void).
+    const withKey = async (...args: Parameters<client.ClientAuth>): Promise<void> => {
+      const key = await keyPromise;
+      auth ??= client.PrivateKeyJwt(key, { [client.modifyAssertion]: (header: Record<string, unknown>) => void (header.x5t = x5t) });
+      await (auth(...args) as unknown as Promise<void>); // PrivateKeyJwt signs asynchronously
     };
+    return withKey as client.ClientAuth;
   }
   return o.clientSecret ? client.ClientSecretPost(o.clientSecret) : client.None();
 }

@@ -75,7 +75,7 @@ async function withLockFile<T>(file: string, fn: () => Promise<T>): Promise<T> {
       // A holder killed mid-refresh leaves its file: a minute is far longer than one token request.
       const age = await stat(file).then((s) => Date.now() - s.mtimeMs, () => 0);
       if (age > 60_000) await rm(file, { force: true });
-      else if (Date.now() > deadline) throw new Error(`${file} is held by another process`);
+      else if (Date.now() > deadline) throw new Error(`${file} is held by another process`, { cause: err });
       else await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -78,7 +78,7 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
   }, { name: "overdue", noOverlap: true });
   // A standby asks for a mailbox often enough to take over within the lease; a leader over its
   // share runs once more, and lets the mailbox go before that run.
-  const standby = config.database.url ? setInterval(async () => {
+  const balance = async (): Promise<void> => {
     for (const [id, poller] of pollers) if (!leadership.leads(id)) void poller.poll();
     // One mailbox at a time is handed over; the next tick sees the new share.
     for (const [id, poller] of pollers) {
@@ -87,6 +87,9 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
         break;
       }
     }
+  };
+  const standby = config.database.url ? setInterval(() => {
+    balance().catch((err: unknown) => logger.error("mailbox share check failed", { error: (err as Error).message }));
   }, Math.max(1000, (config.instances.leaseSeconds * 1000) / 6)) : null;
   standby?.unref();
   // Between polls the heartbeat still says the process is alive (status, upgrades).

@@ -13,10 +13,24 @@ import { ALIVE_MS } from "../ops/instance.js";
 import { asTicketpostError } from "../shared/errors.js";
 import { directoryOf } from "./gateway.js";
 
+/** What `status` says about the database: its figures when it answered, else the error code and message. */
+export type DatabaseStatus =
+  | {
+      ok: true;
+      engine: "postgres" | "sqlite";
+      migrationsApplied: string[];
+      migrationsPending: boolean;
+      outbox: { pending: number; failed: number; oldestPendingAgeSeconds: number | null };
+      failedMails: number;
+      lastPollAt: string | null;
+      instances: Array<{ id: string; version: string; alive: boolean; mailboxes: string[]; lastPollAt: string | null; lastPollError: string | null; idleConnected: boolean }>;
+    }
+  | { ok: false; code: string; error: string };
+
 /** `ticketpost status`: is everything reachable, and how much work is waiting. */
 export async function gatherStatus(config: TicketpostConfig) {
   const now = Date.now();
-  let database: Record<string, unknown>;
+  let database: DatabaseStatus;
   let db: DataSource | null = null;
   const mailboxes: Array<ReturnType<typeof mailboxStatus>> = [];
   try {
@@ -65,7 +79,7 @@ function mailboxStatus(m: MailboxConfig, probe: MailboxProbe) {
 }
 
 export function printStatus(s: Awaited<ReturnType<typeof gatherStatus>>): string {
-  const d = s.database as Record<string, any>;
+  const d = s.database;
   const name = (m: (typeof s.mailboxes)[number]) => (s.mailboxes.length > 1 ? `${m.id} ` : "");
   const lines = s.mailboxes.map((m) =>
     m.ok ? `mailbox   ok    ${name(m)}${m.user} at ${m.host}: ${m.waiting ?? "?"} waiting, ${m.inFailed ?? 0} in Failed, ${m.inProcessed ?? 0} in Processed` : `mailbox   FAIL  ${name(m)}${m.code}: ${m.error}`,
@@ -97,12 +111,7 @@ export async function runChecks(config: TicketpostConfig): Promise<CheckLine[]> 
   }
 
   // The database first: a rotated refresh token is stored there, and the check must use it.
-  let db: DataSource | null = null;
-  try {
-    db = await openDatabase(config.database, { allowPending: true });
-  } catch {
-    db = null;
-  }
+  const db: DataSource | null = await openDatabase(config.database, { allowPending: true }).catch(() => null);
   try {
     out.push(...(await checkAccounts(config, new AccountLogins(db ? databaseGrantStore(db) : undefined))));
   } finally {

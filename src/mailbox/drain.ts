@@ -1,5 +1,5 @@
 import type { ImapConfig } from "../config/schema.js";
-import { asTicketpostError, TicketpostError } from "../shared/errors.js";
+import { asTicketpostError, type TicketpostError } from "../shared/errors.js";
 import { withRetries } from "../shared/retry.js";
 import type { Logger } from "../shared/logger.js";
 import type { MailPosition, ProcessResult, RawMail } from "../tickets/pipeline.js";

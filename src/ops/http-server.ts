@@ -13,7 +13,7 @@ export interface HealthSource {
  * otherwise: it says how the helpdesk is doing, which is nobody else's business.
  */
 export async function startHttpServer(o: { host: string; port: number; db: DataSource; metrics: GatewayMetrics; health: HealthSource; logger: Logger }): Promise<{ port: number; close(): Promise<void> }> {
-  const server = http.createServer(async (req, res) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     try {
       if (req.method !== "GET") {
         res.writeHead(405, { allow: "GET" }).end();
@@ -48,7 +48,8 @@ export async function startHttpServer(o: { host: string; port: number; db: DataS
       o.logger.error("http request failed", { url: req.url, error: (err as Error).message });
       if (!res.headersSent) res.writeHead(500).end();
     }
-  });
+  };
+  const server = http.createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.port, o.host, () => resolve());

@@ -4,6 +4,7 @@ import type { TicketTagFormat } from "../mail/subject.js";
 import type { TemplateSet } from "../notify/templates.js";
 import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
+import type { InboundMessage } from "../mail/types.js";
 import type { Directory } from "./directory.js";
 
 /** What the workflow needs from the outside, built once in cli/ (the composition root). */
@@ -39,6 +40,6 @@ export interface SafetySettings {
 
 export const DEFAULT_SAFETY: SafetySettings = { strangerPolicy: "internal", autoReplyPerAddress: 10, autoReplyWindowMinutes: 60, maxParticipants: 50, maxAttachments: 100 };
 
-export type AgentVerifier = (msg: import("../mail/types.js").InboundMessage, agentAddress: string) => Promise<{ ok: boolean; reason: string }> | { ok: boolean; reason: string };
+export type AgentVerifier = (msg: InboundMessage, agentAddress: string) => Promise<{ ok: boolean; reason: string }> | { ok: boolean; reason: string };
 
 export type { TrailStep } from "./trail.js";

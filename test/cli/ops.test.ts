@@ -60,6 +60,7 @@ describe("operating Ticketpost: ingest, status, check, metrics, backup, upgrades
       const s = await world.json<Awaited<ReturnType<typeof gatherStatus>>>(["status"]);
       expect(s.ok).to.equal(true);
       expect(s.mailbox.waiting).to.equal(1);
+      if (!s.database.ok) throw new Error(`status says the database failed: ${s.database.error}`);
       expect(s.database.migrationsPending).to.equal(false);
       expect(s.database.migrationsApplied).to.have.length.of.at.least(3);
       expect(s.database.failedMails).to.equal(1);

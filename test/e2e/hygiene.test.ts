@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { createTransport } from "nodemailer";
-import { AUTHSERV_ID, MailWorld, requireDovecot, SUPPORT, waitFor } from "../helpers/mail-world.js";
-import type { MailUser, ReceivedMail } from "../harness/mail-user.js";
+import { AUTHSERV_ID, MailWorld, requireDovecot, SUPPORT } from "../helpers/mail-world.js";
+import type { MailUser } from "../harness/mail-user.js";
 
 /*
  * Mail hygiene against the real servers: autoresponders, forged agents, strangers with a

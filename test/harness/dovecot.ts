@@ -175,7 +175,7 @@ async function startOnce(binary: string, dir: string, password: string, oauth2?:
     const details = await diagnostics(startupLogPath, logPath);
     // Without a pid file the master can still be running; its command line names our config.
     for (const master of pid !== undefined ? [pid] : findMasters(confPath)) await stopMaster(master);
-    throw new Error(`dovecot did not become ready within ${READY_TIMEOUT_MS} ms (${(err as Error).message}):\n${details}`);
+    throw new Error(`dovecot did not become ready within ${READY_TIMEOUT_MS} ms (${(err as Error).message}):\n${details}`, { cause: err });
   }
   const watchdog = startWatchdog(pid, confPath, dir);
   return makeInstance({ dir, confPath, logPath, imapPort, lmtpPort, password, pid, watchdog });

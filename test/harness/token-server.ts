@@ -14,7 +14,6 @@ function quietly<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 // oidc-provider ships no types; the few calls made here are typed by hand below.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const OidcProvider: any = await quietly(async () => (await import("oidc-provider" as string)).default);
 
 /*

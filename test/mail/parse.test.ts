@@ -325,7 +325,7 @@ describe("mail/parse", () => {
     ];
     for (const [name, input] of cases) {
       it(name, async () => {
-        let msg: InboundMessage | null = null;
+        let msg: InboundMessage;
         try {
           msg = await parseMail(input);
         } catch (err) {

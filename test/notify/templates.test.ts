@@ -2,14 +2,12 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { formatReference, formatTag } from "../../src/mail/subject.js";
 import { NOTIFICATION_EVENTS } from "../../src/notify/events/index.js";
 import { TemplateSet } from "../../src/notify/templates.js";
 import { TicketpostError } from "../../src/shared/errors.js";
 import { sampleTemplateData } from "../helpers/template-data.js";
 
 const TEMPLATES = path.resolve("templates");
-const FORMAT = { prefix: "T" };
 
 /** Data as apply.ts hands it to a notification, for ticket 1042. */
 function sampleData(title = "Printer on floor 3 is jammed", requesterName: string | null = "Anna Berg") {

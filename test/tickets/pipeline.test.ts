@@ -12,7 +12,7 @@ for (const engine of ENGINES) {
     });
     after(async () => gw?.close());
 
-    const count = (entity: Function, where: object = {}) => gw.ctx.db.getRepository(entity as never).count({ where } as never);
+    const count = (entity: new () => object, where: object = {}) => gw.ctx.db.getRepository(entity as never).count({ where } as never);
 
     it("turns a new mail into a ticket with its message, participants, receipt, trail and an acknowledgement", async () => {
       const pos = nextPosition();

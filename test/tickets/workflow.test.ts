@@ -1,9 +1,8 @@
 import { expect } from "chai";
-import { MailReceipt, Message, OutboxMail, Ticket, TicketEvent } from "../../src/db/entities.js";
+import { MailReceipt, Message, type OutboxMail, Ticket } from "../../src/db/entities.js";
 import { localDate, notifyOverdue } from "../../src/tickets/workflow/overdue.js";
 import { ENGINES } from "../helpers/databases.js";
-import { createTestGateway } from "../helpers/context.js";
-import { ALICE, BASE, BOB, CARLA, CONNY, CONSULTING, DAVE, DAY, HOUR, IT, SUPPORT, THUNDERBIRD_QUOTE, WEB, WENDY, makeDirectory, sorted, useWorld, who } from "../helpers/workflow-world.js";
+import { ALICE, BASE, BOB, CARLA, CONNY, CONSULTING, DAVE, DAY, HOUR, IT, SUPPORT, THUNDERBIRD_QUOTE, WEB, WENDY, sorted, useWorld, who } from "../helpers/workflow-world.js";
 
 /*
  * Each workflow rule through processMail, against real databases, checked the way a person

@@ -21,7 +21,13 @@ Exit 0 when the consent was stored.`,
     const config = call.config();
     const db = await openDatabase(config.database);
     try {
-      const line = await runConsent(config, call.args[0], databaseGrantStore(db), { say: (l) => process.stderr.write(l + "\n"), lines: stdinLines() }, { browser: call.opts.browser === true });
+      const line = await runConsent(
+        config,
+        call.args[0],
+        databaseGrantStore(db),
+        { say: (l) => process.stderr.write(l + "\n"), lines: stdinLines() },
+        { browser: call.opts.browser === true },
+      );
       print(line + "\n");
       return 0;
     } finally {

@@ -16,7 +16,11 @@ function describeRetry(config: TicketpostConfig, { receipt: r, result }: RetryOu
  * The copies in the Failed folder of mails that now worked go to Processed, per mailbox: each has
  * its own folders and login (a stored OAuth2 grant among them).
  */
-async function moveRecovered(recovered: Map<MailboxConfig, string[]>, logins: Parameters<typeof moveFromFailed>[2], lines: string[]): Promise<void> {
+async function moveRecovered(
+  recovered: Map<MailboxConfig, string[]>,
+  logins: Parameters<typeof moveFromFailed>[2],
+  lines: string[],
+): Promise<void> {
   for (const [m, messageIds] of recovered) {
     const moved = await moveFromFailed(m, messageIds, logins).catch((err: Error) => {
       lines.push(`the copies in ${m.failedFolder} could not be moved: ${err.message}`);

@@ -36,7 +36,7 @@ export function reportRegion(text: string): string {
 export const ADDRESS_RE = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+/g;
 // The address in these places is not a recipient: the sender, a message id, a link.
 const NOT_RECIPIENT_BEFORE = /(mail from|envelope-from|envelope from|return-path|sender|reply-to|message-id|in-reply-to|references|message id|^from|^\s*from|\bid|mailto|generated (from|by)|[=/?&])\s*[:=]?\s*[<("']?\s*$/i;
-const STRONG_BEFORE = /(^\s*[<("'\[]?\s*|^\s*[45]\d\d[ -]<?|rcpt to:?\s*<?|recipient:?\s*<?|recipients?:\s*<?|\bto:?\s*<|deliver(ing|ed)? (your (mail|message) )?to:?\s*<?|address:?\s*<?|mailbox:?\s*<?|user:?\s*<?|original-recipient:[^;]*;\s*<?|final-recipient:[^;]*;\s*<?|an?\s*)$/i;
+const STRONG_BEFORE = /(^\s*[<("'[]?\s*|^\s*[45]\d\d[ -]<?|rcpt to:?\s*<?|recipient:?\s*<?|recipients?:\s*<?|\bto:?\s*<|deliver(ing|ed)? (your (mail|message) )?to:?\s*<?|address:?\s*<?|mailbox:?\s*<?|user:?\s*<?|original-recipient:[^;]*;\s*<?|final-recipient:[^;]*;\s*<?|an?\s*)$/i;
 
 interface Occurrence {
   address: string;

@@ -11,7 +11,7 @@ const clip = (s: string, max = 300) => (s.length > max ? `${s.slice(0, max - 1)}
 export const STATUS_RE = /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)/;
 export const REPLY_STATUS_RE = /(?<![\d.])([245]\d\d)[ -]+#?([245]\.\d{1,3}\.\d{1,3})(?![\d]|\.\d)/;
 // A reply code where servers write one: at the start of a line or after "said:", "reason:", "#", ...
-export const REPLY_RE = /(?:^|[\s(:;#<\[]|said:?\s*|error:?\s*|reason:?\s*)([245][0-5]\d)(?=[ -]\S|\s*$|[.:,)\]])(?![\d.]*\.\d+\.\d+\.\d)/m;
+export const REPLY_RE = /(?:^|[\s(:;#<[]|said:?\s*|error:?\s*|reason:?\s*)([245][0-5]\d)(?=[ -]\S|\s*$|[.:,)\]])(?![\d.]*\.\d+\.\d+\.\d)/m;
 
 /*
  * Servers often give a vague code first and the telling one later ("554 4.4.7 Message expired

@@ -168,7 +168,7 @@ export class MimeRepair extends Transform {
       this.notes.add("HTML body converted to text");
     }
     node.setCharset("utf-8");
-    node.headers && node.headers.update("Content-Transfer-Encoding", "base64");
+    if (node.headers) node.headers.update("Content-Transfer-Encoding", "base64");
     this.out(node);
     if (content !== "") this.out({ type: "body", value: base64Lines(content), node });
   }
