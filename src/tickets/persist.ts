@@ -1,7 +1,8 @@
 import type { EntityManager } from "typeorm";
-import { AddressFlag, Attachment, MailReceipt, Message, Participant, Ticket, TicketEvent, TrailEntry } from "../db/entities.js";
+import { AddressFlag, Attachment, MailReceipt, Message, OutboxMail, Participant, Ticket, TicketEvent, TrailEntry } from "../db/entities.js";
 import type { InboundMessage } from "../mail/types.js";
-import { queueNotification, queueTicketless } from "../notify/outbox.js";
+import { renderNotification, renderTicketless } from "../notify/outbox.js";
+import { FastSql } from "../db/fast-sql.js";
 import { templateData } from "../notify/template-data.js";
 import type { GatewayContext } from "./context.js";
 import { messageKey } from "./facts.js";
@@ -36,15 +37,25 @@ export interface ReceiptKey {
 }
 
 /** Writes a plan. `receipt` is null for a terminal action or an overdue notice (no mail of a mailbox). */
-export async function persist(em: EntityManager, ctx: GatewayContext, plan: Plan, msg: InboundMessage | null, receipt: ReceiptKey | null): Promise<Persisted> {
+export async function persist(
+  em: EntityManager,
+  ctx: GatewayContext,
+  plan: Plan,
+  msg: InboundMessage | null,
+  receipt: ReceiptKey | null,
+): Promise<Persisted> {
+  const sql = new FastSql(em);
   const now = ctx.clock.now();
   let ticketId = plan.ticket?.id ?? plan.duplicateOf?.ticketId ?? null;
   if (plan.ticket) {
     if (plan.ticket.id === null) {
-      ticketId = (await em.save(em.create(Ticket, { ...plan.ticket.state }))).id;
+      [ticketId] = await sql.insert(Ticket, [{ ...plan.ticket.state }], { ids: true });
     } else if (plan.ticket.claimOverdueBefore) {
       const cutoff = plan.ticket.claimOverdueBefore;
-      const claimed = await em.createQueryBuilder().update(Ticket).set(plan.ticket.patch)
+      const claimed = await em
+        .createQueryBuilder()
+        .update(Ticket)
+        .set(plan.ticket.patch)
         .where("id = :id", { id: plan.ticket.id })
         // Quoted: PostgreSQL folds unquoted camelCase names to lower case.
         .andWhere('("lastOverdueNoticeAt" IS NULL OR "lastOverdueNoticeAt" < :cutoff)', { cutoff })
@@ -55,27 +66,78 @@ export async function persist(em: EntityManager, ctx: GatewayContext, plan: Plan
     }
   }
   if (ticketId !== null) {
-    if (plan.events.length) await em.insert(TicketEvent, plan.events.map((e) => ({ ticketId: ticketId!, at: now, actor: e.actor, action: e.action, detail: e.detail })));
-    for (const p of plan.participants) await em.insert(Participant, { ticketId, address: p.who.address, name: p.who.name, role: p.role });
+    await sql.insert(
+      TicketEvent,
+      plan.events.map((e) => ({ ticketId, at: now, actor: e.actor, action: e.action, detail: e.detail })),
+    );
+    await sql.insert(
+      Participant,
+      plan.participants.map((p) => ({ ticketId, address: p.who.address, name: p.who.name, role: p.role })),
+    );
   }
-  const messageRowId = plan.message && msg && ticketId !== null ? (await storeInbound(em, ctx, ticketId, msg, plan.message.text, plan.message.visibility)).id : (plan.duplicateOf?.messageRowId ?? null);
   for (const flag of plan.addressFlags) await em.save(em.create(AddressFlag, { ...flag, flaggedAt: now }));
 
   const ticket = plan.ticket && ticketId !== null ? { id: ticketId, ...plan.ticket.state } : null;
-  for (const n of plan.notifications) {
+  const inbound =
+    plan.message && msg && ticketId !== null ? inboundRow(ctx, ticketId, msg, plan.message.text, plan.message.visibility) : null;
+  const queued = plan.notifications.map((n) => {
     if (!ticket) throw new Error(`plan ${plan.kind} queues ${n.event} without a ticket`);
-    await queueNotification(em, ctx, { ticket: ticket as Ticket, event: n.event, to: n.to, language: n.language, data: templateData(ctx, n, ticket), inReplyTo: plan.thread.inReplyTo, references: plan.thread.references });
-  }
-  for (const n of plan.ticketless) {
-    await queueTicketless(em, ctx, { event: n.event, to: n.to, language: n.language, data: templateData(ctx, n, null), inReplyTo: plan.thread.inReplyTo, references: plan.thread.references });
-  }
-  const receiptId = receipt ? (await writeReceipt(em, ctx, receipt.pos, { ...describeMail(msg), rawSha256: receipt.raw.sha256, rawSize: receipt.raw.size, outcome: plan.outcome, ticketId, messageRowId, errorCode: plan.errorCode, reason: plan.reason?.slice(0, 2000) ?? null }, plan.trail)).id : null;
+    return renderNotification(ctx, {
+      ticket: ticket as Ticket,
+      event: n.event,
+      to: n.to,
+      language: n.language,
+      data: templateData(ctx, n, ticket),
+      inReplyTo: plan.thread.inReplyTo,
+      references: plan.thread.references,
+    });
+  });
+  // The inbound mail and the outbound copies of the notifications: one statement, ids in row order.
+  const ids = await sql.insert(Message, [...(inbound ? [inbound] : []), ...queued.map((q) => q.message)], { ids: true });
+  const messageRowId = inbound ? ids[0] : (plan.duplicateOf?.messageRowId ?? null);
+  if (inbound && msg) await sql.insert(Attachment, attachmentRows(ctx, msg, messageRowId!));
+  const outIds = inbound ? ids.slice(1) : ids;
+  const ticketless = plan.ticketless.map((n) =>
+    renderTicketless(ctx, {
+      event: n.event,
+      to: n.to,
+      language: n.language,
+      data: templateData(ctx, n, null),
+      inReplyTo: plan.thread.inReplyTo,
+      references: plan.thread.references,
+    }),
+  );
+  await sql.insert(OutboxMail, [...queued.map((q, i) => ({ ...q.outbox, messageRowId: outIds[i] })), ...ticketless]);
+  const receiptId = receipt
+    ? await writeReceiptRow(
+        sql,
+        ctx,
+        receipt.pos,
+        {
+          ...describeMail(msg),
+          rawSha256: receipt.raw.sha256,
+          rawSize: receipt.raw.size,
+          outcome: plan.outcome,
+          ticketId,
+          messageRowId,
+          errorCode: plan.errorCode,
+          reason: plan.reason?.slice(0, 2000) ?? null,
+        },
+        plan.trail,
+      )
+    : null;
   return { ticketId, messageRowId, receiptId, claimed: true };
 }
 
-/** Stores an inbound mail as a message of the ticket: `text` is what people wrote; the raw mail is kept whole. */
-async function storeInbound(em: EntityManager, ctx: GatewayContext, ticketId: number, msg: InboundMessage, text: string, visibility: Message["visibility"]): Promise<Message> {
-  const message = await em.save(em.create(Message, {
+/** An inbound mail as a message row of the ticket: `text` is what people wrote; the raw mail is kept whole. */
+function inboundRow(
+  ctx: GatewayContext,
+  ticketId: number,
+  msg: InboundMessage,
+  text: string,
+  visibility: Message["visibility"],
+): Partial<Message> {
+  return {
     ticketId,
     direction: "inbound",
     visibility,
@@ -92,40 +154,81 @@ async function storeInbound(em: EntityManager, ctx: GatewayContext, ticketId: nu
     rawSha256: msg.rawSha256,
     rawSize: msg.rawSize,
     createdAt: ctx.clock.now(),
-  }));
-  // A mail with thousands of parts is still stored whole (raw); only so many become rows.
-  const rows = msg.attachments.slice(0, ctx.safety.maxAttachments).map((a) => ({ messageRowId: message.id, filename: a.filename.slice(0, 255), contentType: a.contentType.slice(0, 255), size: a.size, sha256: a.sha256, inline: a.inline }));
-  if (rows.length) await em.insert(Attachment, rows);
-  return message;
+  };
+}
+
+/** A mail with thousands of parts is still stored whole (raw); only so many become rows. */
+function attachmentRows(ctx: GatewayContext, msg: InboundMessage, messageRowId: number): Array<Partial<Attachment>> {
+  return msg.attachments
+    .slice(0, ctx.safety.maxAttachments)
+    .map((a) => ({
+      messageRowId,
+      filename: a.filename.slice(0, 255),
+      contentType: a.contentType.slice(0, 255),
+      size: a.size,
+      sha256: a.sha256,
+      inline: a.inline,
+    }));
 }
 
 /** The receipt fields that describe the mail itself. */
 export function describeMail(msg: InboundMessage | null): Partial<MailReceipt> {
   if (!msg) return {};
-  return { messageIdHeader: msg.messageId, subject: msg.subject.slice(0, 500), fromAddress: msg.from?.address ?? null, rawSha256: msg.rawSha256, rawSize: msg.rawSize };
+  return {
+    messageIdHeader: msg.messageId,
+    subject: msg.subject.slice(0, 500),
+    fromAddress: msg.from?.address ?? null,
+    rawSha256: msg.rawSha256,
+    rawSize: msg.rawSize,
+  };
 }
 
-/** The receipt of a mail and its trail: what became of it, and what each stage decided. */
-export async function writeReceipt(em: EntityManager, ctx: GatewayContext, pos: MailPosition, fields: Partial<MailReceipt>, trail: TrailStep[]): Promise<MailReceipt> {
-  const receipt = await em.save(em.create(MailReceipt, {
-    mailbox: pos.mailbox,
-    uidValidity: pos.uidValidity,
-    uid: pos.uid,
-    messageIdHeader: null,
-    subject: null,
-    fromAddress: null,
-    errorCode: null,
-    reason: null,
-    ticketId: null,
-    messageRowId: null,
-    rawSha256: null,
-    rawSize: null,
-    movedTo: null,
-    receivedAt: ctx.clock.now(),
-    outcome: "failed",
-    ...fields,
-  }));
+/** The receipt of a mail and its trail: what became of it, and what each stage decided. Returns the receipt's id. */
+export async function writeReceipt(
+  em: EntityManager,
+  ctx: GatewayContext,
+  pos: MailPosition,
+  fields: Partial<MailReceipt>,
+  trail: TrailStep[],
+): Promise<number> {
+  return writeReceiptRow(new FastSql(em), ctx, pos, fields, trail);
+}
+
+async function writeReceiptRow(
+  sql: FastSql,
+  ctx: GatewayContext,
+  pos: MailPosition,
+  fields: Partial<MailReceipt>,
+  trail: TrailStep[],
+): Promise<number> {
+  const [id] = await sql.insert(
+    MailReceipt,
+    [
+      {
+        mailbox: pos.mailbox,
+        uidValidity: pos.uidValidity,
+        uid: pos.uid,
+        messageIdHeader: null,
+        subject: null,
+        fromAddress: null,
+        errorCode: null,
+        reason: null,
+        ticketId: null,
+        messageRowId: null,
+        rawSha256: null,
+        rawSize: null,
+        movedTo: null,
+        receivedAt: ctx.clock.now(),
+        outcome: "failed",
+        ...fields,
+      },
+    ],
+    { ids: true },
+  );
   // One multi-row INSERT: the trail is written with every mail, so it must be cheap.
-  if (trail.length) await em.insert(TrailEntry, trail.map((s, seq) => ({ receiptId: receipt.id, seq, stage: s.stage, verdict: s.verdict, detail: s.detail.slice(0, 2000) })));
-  return receipt;
+  await sql.insert(
+    TrailEntry,
+    trail.map((s, seq) => ({ receiptId: id, seq, stage: s.stage, verdict: s.verdict, detail: s.detail.slice(0, 2000) })),
+  );
+  return id;
 }

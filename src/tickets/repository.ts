@@ -1,31 +1,51 @@
-import { In, MoreThan, type EntityManager } from "typeorm";
-import { AddressFlag, MailReceipt, Message, OutboxMail, Participant, Ticket } from "../db/entities.js";
+import type { EntityManager } from "typeorm";
+import { AddressFlag, MailReceipt, Message, Participant, Ticket } from "../db/entities.js";
+import { FastSql } from "../db/fast-sql.js";
 import type { StoredMessage, TicketReads } from "./facts.js";
 import type { ThreadLookup } from "./thread.js";
 
-function stored(m: Message): StoredMessage {
+/*
+ * What planning reads, as plain parameterised statements (FastSql): their text never changes, so
+ * SQLite and PostgreSQL prepare each once, and no query builder runs per mail.
+ */
+
+export function stored(m: Message): StoredMessage {
   let to: string[] = [];
   try {
     to = JSON.parse(m.toAddresses) as string[];
   } catch {
     // Rows are written by us as JSON; an unreadable one names nobody.
   }
-  return { id: m.id, ticketId: m.ticketId, messageId: m.messageId, fingerprint: m.fingerprint, direction: m.direction, visibility: m.visibility, fromAddress: m.fromAddress, toAddresses: to, text: m.text, createdAt: m.createdAt };
+  return {
+    id: m.id,
+    ticketId: m.ticketId,
+    messageId: m.messageId,
+    fingerprint: m.fingerprint,
+    direction: m.direction,
+    visibility: m.visibility,
+    fromAddress: m.fromAddress,
+    toAddresses: to,
+    text: m.text,
+    createdAt: m.createdAt,
+  };
 }
 
 /** Threading lookups against the database, inside whatever transaction the manager belongs to. */
 export function threadLookup(em: EntityManager): ThreadLookup {
+  const sql = new FastSql(em);
   return {
     async ticketExists(ticketId) {
-      return (await em.count(Ticket, { where: { id: ticketId } })) > 0;
+      return (await sql.run('SELECT 1 AS "one" FROM "ticket" WHERE "id" = ?', [ticketId])).length > 0;
     },
     async ticketByMessageIds(ids) {
       if (ids.length === 0) return null;
       // A Message-ID that two different mails reused names the ticket of the first one stored.
-      const rows = await em.find(Message, { where: { messageId: In(ids.slice(0, 100)) }, select: { id: true, messageId: true, ticketId: true }, order: { id: "ASC" } });
+      const rows = await sql.run(`SELECT "id", "messageId", "ticketId" FROM "message" WHERE ${sql.anyOf("messageId")} ORDER BY "id" ASC`, [
+        sql.list(ids.slice(0, 100)),
+      ]);
       for (const id of ids) {
         const row = rows.find((r) => r.messageId === id);
-        if (row) return { ticketId: row.ticketId, messageId: row.messageId };
+        if (row) return { ticketId: Number(row.ticketId), messageId: String(row.messageId) };
       }
       return null;
     },
@@ -34,27 +54,40 @@ export function threadLookup(em: EntityManager): ThreadLookup {
 
 /** Everything planning reads, through one manager: processMail's transaction, or inspect's read-only one. */
 export function ticketReads(em: EntityManager): TicketReads {
+  const sql = new FastSql(em);
   return {
     ...threadLookup(em),
     async messagesByMessageId(messageId) {
-      return (await em.find(Message, { where: { messageId }, order: { id: "ASC" } })).map(stored);
+      return (await sql.select(Message, '"messageId" = ?', [messageId], 'ORDER BY "id" ASC')).map(stored);
     },
-    ticket: (id) => em.findOne(Ticket, { where: { id } }),
-    participants: (ticketId) => em.find(Participant, { where: { ticketId }, order: { id: "ASC" }, select: { address: true, name: true, role: true } }),
+    ticket: async (id) => (await sql.select(Ticket, '"id" = ?', [id]))[0] ?? null,
+    participants: async (ticketId) =>
+      (await sql.select(Participant, '"ticketId" = ?', [ticketId], 'ORDER BY "id" ASC')).map((p) => ({
+        address: p.address,
+        name: p.name,
+        role: p.role,
+      })),
     async messages(ticketId) {
-      return (await em.find(Message, { where: { ticketId }, order: { id: "ASC" } })).map(stored);
+      return (await sql.select(Message, '"ticketId" = ?', [ticketId], 'ORDER BY "id" ASC')).map(stored);
     },
     async addressFlags(addresses) {
-      return addresses.length ? em.find(AddressFlag, { where: { address: In(addresses) } }) : [];
+      return addresses.length ? sql.select(AddressFlag, sql.anyOf("address"), [sql.list(addresses)]) : [];
     },
     async recentMails(addresses, events, since) {
-      const out = new Map<string, number>();
-      for (const address of addresses) out.set(address, await em.count(OutboxMail, { where: { toAddress: address, createdAt: MoreThan(since), event: In(events) } }));
+      const out = new Map<string, number>(addresses.map((a) => [a, 0]));
+      if (addresses.length === 0) return out;
+      const rows = await sql.run(
+        `SELECT "toAddress", COUNT(*) AS "n" FROM "outbox" WHERE ${sql.anyOf("toAddress")} AND "createdAt" > ? AND ${sql.anyOf("event")} GROUP BY "toAddress"`,
+        [sql.list(addresses), sql.persistentDate(since), sql.list(events)],
+      );
+      for (const r of rows) out.set(String(r.toAddress), Number(r.n));
       return out;
     },
   };
 }
 
 export async function findReceipt(em: EntityManager, mailbox: string, uidValidity: number, uid: number): Promise<MailReceipt | null> {
-  return em.findOne(MailReceipt, { where: { mailbox, uidValidity, uid } });
+  return (
+    (await new FastSql(em).select(MailReceipt, '"mailbox" = ? AND "uidValidity" = ? AND "uid" = ?', [mailbox, uidValidity, uid]))[0] ?? null
+  );
 }

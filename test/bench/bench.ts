@@ -18,7 +18,6 @@
  */
 import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { Session } from "node:inspector/promises";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -37,12 +36,25 @@ import { createLogger } from "../../src/shared/logger.js";
 import { startDovecot, type DovecotInstance } from "../harness/dovecot.js";
 import { startSmtpSink } from "../harness/smtp-relay.js";
 import { createTestDatabase, type Engine } from "../helpers/databases.js";
+import { profiled } from "./profile.js";
 import { bigMail, newRequests, replyTo, summarize, SUPPORT_ADDRESS, type BenchMail, type MixSummary } from "./mail-mix.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const PHASES = ["bound", "ingest", "latency", "memory", "mailboxes"] as const;
 type Phase = (typeof PHASES)[number];
-const USERS = ["bound", "warmup-sqlite", "ingest-sqlite", "ingest-postgres", "latency", "big", "backlog", "mb1-a", "mb1-b", "mb2-a", "mb2-b"].map((u) => `${u}@example.test`);
+const USERS = [
+  "bound",
+  "warmup-sqlite",
+  "ingest-sqlite",
+  "ingest-postgres",
+  "latency",
+  "big",
+  "backlog",
+  "mb1-a",
+  "mb1-b",
+  "mb2-a",
+  "mb2-b",
+].map((u) => `${u}@example.test`);
 
 /** What to undo at the end, newest first; each runs once, whether the run ends, fails or is interrupted. */
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -119,11 +131,15 @@ function parseArgs(argv: string[]): Params {
     if (["--n", "--seed", "--only", "--profile"].includes(argv[i])) i++;
   }
   if (has("--help")) {
-    console.log("usage: node dist/test/bench/bench.js [--quick] [--json] [--n N] [--seed S] [--only bound,ingest,latency,memory,mailboxes] [--profile DIR]");
+    console.log(
+      "usage: node dist/test/bench/bench.js [--quick] [--json] [--n N] [--seed S] [--only bound,ingest,latency,memory,mailboxes] [--profile DIR]",
+    );
     process.exit(0);
   }
   const quick = has("--quick");
-  const only = value("--only")?.split(",").map((s) => s.trim()) ?? [...PHASES];
+  const only = value("--only")
+    ?.split(",")
+    .map((s) => s.trim()) ?? [...PHASES];
   for (const p of only) if (!PHASES.includes(p as Phase)) throw new Error(`--only: unknown phase ${p} (${PHASES.join(", ")})`);
   return {
     quick,
@@ -155,7 +171,13 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -211,7 +233,8 @@ interface CpuUse {
 }
 
 async function withCpu<T>(dovecot: DovecotInstance, db: DataSource | null, fn: () => Promise<T>): Promise<{ result: T; cpu: CpuUse }> {
-  const delta = (before: Map<number, number>, after: Map<number, number>) => [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
+  const delta = (before: Map<number, number>, after: Map<number, number>) =>
+    [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
   const dove0 = cpuMsByPid(dovecot.processIds());
   const db0 = cpuMsByPid(db ? await postgresPids(db) : []);
   const self0 = process.cpuUsage();
@@ -219,7 +242,11 @@ async function withCpu<T>(dovecot: DovecotInstance, db: DataSource | null, fn: (
   const self = process.cpuUsage(self0);
   const dove1 = cpuMsByPid(dovecot.processIds());
   const db1 = cpuMsByPid(db ? await postgresPids(db) : []);
-  const cpu = { selfMs: Math.round((self.user + self.system) / 1000), dovecotMs: Math.round(delta(dove0, dove1)), dbMs: Math.round(delta(db0, db1)) };
+  const cpu = {
+    selfMs: Math.round((self.user + self.system) / 1000),
+    dovecotMs: Math.round(delta(dove0, dove1)),
+    dbMs: Math.round(delta(db0, db1)),
+  };
   return { result, cpu };
 }
 
@@ -227,18 +254,23 @@ async function withCpu<T>(dovecot: DovecotInstance, db: DataSource | null, fn: (
 async function postgresPids(db: DataSource): Promise<number[]> {
   if (db.options.type !== "postgres") return [];
   const rows: Array<{ pid: number }> = await db.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database()");
-  return rows.map((r) => Number(r.pid)).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "postgres";
-    } catch {
-      return false;
-    }
-  });
+  return rows
+    .map((r) => Number(r.pid))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "postgres";
+      } catch {
+        return false;
+      }
+    });
 }
 
 function inReplyToOf(raw: Buffer): string | null {
   const end = raw.indexOf("\r\n\r\n");
-  const head = raw.subarray(0, end < 0 ? raw.length : end).toString("latin1").replace(/\r\n[ \t]+/g, " ");
+  const head = raw
+    .subarray(0, end < 0 ? raw.length : end)
+    .toString("latin1")
+    .replace(/\r\n[ \t]+/g, " ");
   return /^in-reply-to:\s*<([^>\s]+)>/im.exec(head)?.[1] ?? null;
 }
 
@@ -264,10 +296,12 @@ type SinkMessage = { type: "ready"; host: string; port: number } | { type: "mail
 async function startSinkProcess(): Promise<SinkHandle> {
   const child = fork(fileURLToPath(import.meta.url), ["--sink-child"], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
   liveChildren.add(child);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => {
-    liveChildren.delete(child);
-    resolve();
-  }));
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      liveChildren.delete(child);
+      resolve();
+    }),
+  );
   const listeners = new Set<(mail: { inReplyTo: string | null; at: number }) => void>();
   let count = 0;
   const ready = await new Promise<{ host: string; port: number }>((resolve, reject) => {
@@ -354,7 +388,8 @@ class AckWatcher {
     while (this.count < n) {
       await sleep(50);
       if (this.count !== last) [last, lastChange] = [this.count, Date.now()];
-      else if (Date.now() - lastChange > stallMs) throw new Error(`only ${this.count} of ${n} mails reached the sink; nothing new for ${stallMs} ms`);
+      else if (Date.now() - lastChange > stallMs)
+        throw new Error(`only ${this.count} of ${n} mails reached the sink; nothing new for ${stallMs} ms`);
     }
   }
 
@@ -366,7 +401,15 @@ class AckWatcher {
 // ---------------------------------------------------------------- IMAP setup
 
 function imapClient(dovecot: DovecotInstance, user: string): ImapFlow {
-  const client = new ImapFlow({ host: dovecot.host, port: dovecot.imapPort, secure: false, doSTARTTLS: false, auth: { user, pass: dovecot.password }, logger: false, disableAutoIdle: true });
+  const client = new ImapFlow({
+    host: dovecot.host,
+    port: dovecot.imapPort,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user, pass: dovecot.password },
+    logger: false,
+    disableAutoIdle: true,
+  });
   client.on("error", () => {});
   return client;
 }
@@ -395,7 +438,14 @@ interface GatewaySetup {
 }
 
 /** A config file as MailWorld writes it, with production defaults for schedule and outbox. */
-function gatewayConfig(root: string, name: string, dovecot: DovecotInstance, sink: SinkHandle, imapUser: string, extra: Record<string, unknown> = {}): GatewaySetup {
+function gatewayConfig(
+  root: string,
+  name: string,
+  dovecot: DovecotInstance,
+  sink: SinkHandle,
+  imapUser: string,
+  extra: Record<string, unknown> = {},
+): GatewaySetup {
   const dir = path.join(root, name);
   mkdirSync(dir, { recursive: true });
   const json = {
@@ -443,17 +493,20 @@ class Daemon {
       for (const line of lines) {
         const drained = /"msg":"mail processed".*"mailbox":"([^"]+)"/.exec(line);
         if (drained) this.processed[drained[1]] = (this.processed[drained[1]] ?? 0) + 1;
-        for (const w of [...this.watchers]) if (w.re.test(line)) {
-          this.watchers.splice(this.watchers.indexOf(w), 1);
-          w.resolve();
-        }
+        for (const w of [...this.watchers])
+          if (w.re.test(line)) {
+            this.watchers.splice(this.watchers.indexOf(w), 1);
+            w.resolve();
+          }
       }
       this.tail = (this.tail + text).slice(-8000);
     });
-    this.exited = new Promise((resolve) => child.on("close", (code, signal) => {
-      liveChildren.delete(child);
-      resolve(code ?? (signal ? -1 : null));
-    }));
+    this.exited = new Promise((resolve) =>
+      child.on("close", (code, signal) => {
+        liveChildren.delete(child);
+        resolve(code ?? (signal ? -1 : null));
+      }),
+    );
   }
 
   static async start(configPath: string): Promise<Daemon> {
@@ -475,7 +528,8 @@ class Daemon {
   /** Resolves at the first log line matching re; rejects on timeout or when the daemon exits first. */
   waitForLog(re: RegExp, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const fail = (why: string) => reject(new Error(`daemon: ${why} while waiting for a log line matching ${re}; log tail:\n${this.tail}`));
+      const fail = (why: string) =>
+        reject(new Error(`daemon: ${why} while waiting for a log line matching ${re}; log tail:\n${this.tail}`));
       const timer = setTimeout(() => fail(`nothing after ${timeoutMs} ms`), timeoutMs);
       void this.exited.then((code) => fail(`exited (${code})`));
       this.watchers.push({
@@ -497,73 +551,6 @@ class Daemon {
   }
 }
 
-// ---------------------------------------------------------------- CPU profile of a timed section
-
-async function profiled<T>(file: string | null, fn: () => Promise<T>): Promise<T> {
-  if (!file) return fn();
-  const session = new Session();
-  session.connect();
-  await session.post("Profiler.enable");
-  await session.post("Profiler.start");
-  try {
-    return await fn();
-  } finally {
-    const { profile } = await session.post("Profiler.stop");
-    session.disconnect();
-    writeFileSync(file, JSON.stringify(profile));
-    progress(`CPU profile written to ${file}; self time ${topSelfTime(profile as CpuProfile, 12)}`);
-  }
-}
-
-interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
-  samples?: number[];
-  timeDeltas?: number[];
-}
-
-const META_FRAMES = new Set(["(idle)", "(program)", "(garbage collector)", "(root)"]);
-
-/** "typeorm", "src/tickets", "node:internal"; "" for native frames. */
-function packageOf(url: string): string {
-  if (!url) return "";
-  const mod = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (mod) return mod[1];
-  const own = /dist\/((?:src|test)\/[^/]+)/.exec(url);
-  if (own) return own[1];
-  if (url.startsWith("node:")) return `node:${url.slice(5).split("/")[0]}`;
-  return url;
-}
-
-/** Self time by function, and by package with native frames (syscalls, SQLite) charged to their JS caller. */
-function topSelfTime(profile: CpuProfile, n: number): string {
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
-  const byFunction = new Map<string, number>();
-  const byPackage = new Map<string, number>();
-  const add = (m: Map<string, number>, k: string, us: number) => m.set(k, (m.get(k) ?? 0) + us);
-  let total = 0;
-  const samples = profile.samples ?? [];
-  for (let i = 0; i < samples.length; i++) {
-    const node = byId.get(samples[i]);
-    if (!node) continue;
-    const us = profile.timeDeltas?.[i] ?? 0;
-    total += us;
-    const f = node.callFrame;
-    add(byFunction, `${f.functionName || "(anonymous)"}${f.url ? ` ${packageOf(f.url)}:${f.lineNumber + 1}` : ""}`, us);
-    let owner = node;
-    while (!owner.callFrame.url && !META_FRAMES.has(owner.callFrame.functionName) && parent.has(owner.id)) owner = byId.get(parent.get(owner.id)!)!;
-    add(byPackage, META_FRAMES.has(f.functionName) ? f.functionName : packageOf(owner.callFrame.url) || "(native)", us);
-  }
-  const list = (m: Map<string, number>) =>
-    [...m.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, n)
-      .map(([k, us]) => `  ${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`)
-      .join("\n");
-  return `by function:\n${list(byFunction)}\nby package:\n${list(byPackage)}`;
-}
-
 // ---------------------------------------------------------------- phases
 
 interface Throughput {
@@ -583,7 +570,11 @@ const PARSE_OPTIONS = { skipTextToHtml: true, skipTextLinks: true } as const;
 /** imapflow fetch + simpleParser, the same batches and parser options as the gateway, nothing else. */
 async function measureBound(dovecot: DovecotInstance, mails: BenchMail[], batchSize: number): Promise<Throughput> {
   const user = "bound@example.test";
-  await appendMails(dovecot, user, mails.map((m) => m.raw));
+  await appendMails(
+    dovecot,
+    user,
+    mails.map((m) => m.raw),
+  );
   // The gateway rows run later, with mailparser already compiled by the JIT; so should this one.
   for (const m of mails.slice(0, 100)) await simpleParser(m.raw, PARSE_OPTIONS);
   const client = imapClient(dovecot, user);
@@ -647,12 +638,18 @@ async function countingStatements<T>(db: DataSource, fn: () => Promise<T>): Prom
 function perMail(statements: Record<string, number>, mails: number): string {
   const total = Object.values(statements).reduce((a, b) => a + b, 0);
   if (!mails || !total) return "";
-  const parts = Object.entries(statements).sort((a, b) => b[1] - a[1]).map(([verb, n]) => `${(n / mails).toFixed(1)} ${verb}`);
+  const parts = Object.entries(statements)
+    .sort((a, b) => b[1] - a[1])
+    .map(([verb, n]) => `${(n / mails).toFixed(1)} ${verb}`);
   return `${(total / mails).toFixed(1)} SQL/mail (${parts.join(", ")})`;
 }
 
 function outcomes(summary: DrainSummary): string {
-  return Object.entries(summary.byOutcome).map(([k, v]) => `${v} ${k}`).join(", ") || "nothing";
+  return (
+    Object.entries(summary.byOutcome)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(", ") || "nothing"
+  );
 }
 
 /**
@@ -676,7 +673,12 @@ function timeMethods<T extends object>(obj: T, names: Array<keyof T & string>, i
 }
 
 /** drainMailbox on a freshly opened ImapMailbox; only the drain is timed. */
-async function timedDrain(config: TicketpostConfig, ctx: Gateway, dovecot: DovecotInstance, profileFile: string | null): Promise<Throughput> {
+async function timedDrain(
+  config: TicketpostConfig,
+  ctx: Gateway,
+  dovecot: DovecotInstance,
+  profileFile: string | null,
+): Promise<Throughput> {
   // As the daemon opens it: IDLE on, big mails spooled to disk.
   const mb = await ImapMailbox.open(config.imap, ctx.logger, spoolOptions(config));
   try {
@@ -698,26 +700,52 @@ async function timedDrain(config: TicketpostConfig, ctx: Gateway, dovecot: Dovec
     );
     const { result, statements } = counted;
     const splitMs = Object.fromEntries(Object.entries(split).map(([k, v]) => [k, Math.round(v)]));
-    return throughput(result.summary.processed, result.ms, cpu, { outcomes: outcomes(result.summary), statements, sql: perMail(statements, result.summary.processed), splitMs });
+    return throughput(result.summary.processed, result.ms, cpu, {
+      outcomes: outcomes(result.summary),
+      statements,
+      sql: perMail(statements, result.summary.processed),
+      splitMs,
+    });
   } finally {
     await mb.close();
   }
 }
 
 /** ingest (new tickets) → send (their acknowledgements) → replies (threading into those tickets), on one fresh database. */
-async function measureEngine(engine: Engine, p: Params, root: string, dovecot: DovecotInstance, sink: SinkHandle, mails: BenchMail[], name = `ingest-${engine}`): Promise<EngineResult> {
+async function measureEngine(
+  engine: Engine,
+  p: Params,
+  root: string,
+  dovecot: DovecotInstance,
+  sink: SinkHandle,
+  mails: BenchMail[],
+  name = `ingest-${engine}`,
+): Promise<EngineResult> {
   const tdb = engine === "postgres" ? await createTestDatabase("postgres") : null;
   const dropDatabase = tdb ? atCleanup(() => tdb.drop()) : async () => {};
   const say = (msg: string) => progress(`${name}: ${msg}`);
   try {
     const imapUser = `${name}@example.test`;
     const setup = gatewayConfig(root, name, dovecot, sink, imapUser, tdb ? { database: { url: tdb.options.url } } : {});
-    await appendMails(dovecot, imapUser, mails.map((m) => m.raw));
+    await appendMails(
+      dovecot,
+      imapUser,
+      mails.map((m) => m.raw),
+    );
     // Log lines are built as in the daemon, then dropped: their cost counts, stderr's does not.
-    const ctx = await openGateway(setup.config, createLogger("info", {}, () => {}), { migrate: true });
+    const ctx = await openGateway(
+      setup.config,
+      createLogger("info", {}, () => {}),
+      { migrate: true },
+    );
     try {
       say(`ingesting ${mails.length} mails`);
-      const ingest = await timedDrain(setup.config, ctx, dovecot, p.profileDir && name.startsWith("ingest") ? path.join(p.profileDir, `${name}.cpuprofile`) : null);
+      const ingest = await timedDrain(
+        setup.config,
+        ctx,
+        dovecot,
+        p.profileDir && name.startsWith("ingest") ? path.join(p.profileDir, `${name}.cpuprofile`) : null,
+      );
       ingest.queued = await ctx.db.getRepository(OutboxMail).count({ where: { status: "pending" } });
 
       say(`sending ${ingest.queued} queued mails to the sink`);
@@ -734,7 +762,13 @@ async function measureEngine(engine: Engine, p: Params, root: string, dovecot: D
       // The sink reports each mail just after its "250"; the last report may trail sendMail by a moment.
       await waitUntil(() => sink.count - before >= sent.summary.sent, 5000);
       const sinkCount = sink.count - before;
-      const send = throughput(sinkCount, sent.ms, sendCpu, { sent: sent.summary.sent, deferred: sent.summary.deferred, failed: sent.summary.failed, statements, sql: perMail(statements, sinkCount) });
+      const send = throughput(sinkCount, sent.ms, sendCpu, {
+        sent: sent.summary.sent,
+        deferred: sent.summary.deferred,
+        failed: sent.summary.failed,
+        statements,
+        sql: perMail(statements, sinkCount),
+      });
       await sender.stop();
 
       const acks = await ctx.db.getRepository(OutboxMail).find({ where: { event: "received" }, order: { id: "ASC" } });
@@ -776,7 +810,12 @@ function latencyStats(mode: string, latencies: number[], lmtpTimes: number[]): L
     p99: round1(percentile(l, 99)),
     max: round1(l[l.length - 1]),
     mean: round1(l.reduce((a, b) => a + b, 0) / l.length),
-    lmtpP50: round1(percentile([...lmtpTimes].sort((a, b) => a - b), 50)),
+    lmtpP50: round1(
+      percentile(
+        [...lmtpTimes].sort((a, b) => a - b),
+        50,
+      ),
+    ),
   };
 }
 
@@ -793,7 +832,15 @@ async function measureLatency(p: Params, root: string, dovecot: DovecotInstance,
   const user = "latency@example.test";
   const setup = gatewayConfig(root, "latency", dovecot, sink, user);
   const warmup = 3;
-  const lmtp = nodemailer.createTransport({ host: dovecot.host, port: dovecot.lmtpPort, lmtp: true, secure: false, ignoreTLS: true, pool: true, maxConnections: 1 } as Parameters<typeof nodemailer.createTransport>[0]);
+  const lmtp = nodemailer.createTransport({
+    host: dovecot.host,
+    port: dovecot.lmtpPort,
+    lmtp: true,
+    secure: false,
+    ignoreTLS: true,
+    pool: true,
+    maxConnections: 1,
+  } as Parameters<typeof nodemailer.createTransport>[0]);
   const acks = new AckWatcher(sink);
   const deliver = async (m: BenchMail, waitMs: number) => {
     const t0 = performance.now();
@@ -836,7 +883,11 @@ async function measureLatency(p: Params, root: string, dovecot: DovecotInstance,
     return {
       sequential: latencyStats("the next mail as soon as the previous ack reached the sink", seq.latencies, seq.lmtpTimes),
       paced: latencyStats(`a mail every ${p.paceMs} ms, whatever the gateway does`, pacedLatencies, pacedLmtp),
-      isolated: latencyStats(`${p.isolatedPauseMs} ms of quiet before each mail, so the gateway is idling in IDLE`, iso.latencies, iso.lmtpTimes),
+      isolated: latencyStats(
+        `${p.isolatedPauseMs} ms of quiet before each mail, so the gateway is idling in IDLE`,
+        iso.latencies,
+        iso.lmtpTimes,
+      ),
     };
   } finally {
     acks.close();
@@ -847,7 +898,17 @@ async function measureLatency(p: Params, root: string, dovecot: DovecotInstance,
 
 interface MemoryResult {
   big: { attachmentMB: number; mailMB: number; idleRssMB: number; peakRssMB: number; afterRssMB: number; ackMs: number };
-  backlog: { mails: number; mailMB: number; startRssMB: number; endRssMB: number; peakRssMB: number; ms: number; perSecond: number; daemonCpuMs: number; samples: Array<{ s: number; acks: number; rssMB: number }> };
+  backlog: {
+    mails: number;
+    mailMB: number;
+    startRssMB: number;
+    endRssMB: number;
+    peakRssMB: number;
+    ms: number;
+    perSecond: number;
+    daemonCpuMs: number;
+    samples: Array<{ s: number; acks: number; rssMB: number }>;
+  };
 }
 
 const toMB = (bytes: number) => round1(mb(bytes));
@@ -867,7 +928,14 @@ async function measureBigMail(p: Params, root: string, dovecot: DovecotInstance,
     await appendMails(dovecot, user, [mail.raw], 1);
     const at = await acks.wait(mail.messageId, 300_000);
     const after = memoryOf(daemon.pid);
-    return { attachmentMB: p.bigAttachmentMB, mailMB: toMB(mail.raw.length), idleRssMB: toMB(idle.rss), peakRssMB: toMB(after.hwm), afterRssMB: toMB(after.rss), ackMs: Math.round(at - t) };
+    return {
+      attachmentMB: p.bigAttachmentMB,
+      mailMB: toMB(mail.raw.length),
+      idleRssMB: toMB(idle.rss),
+      peakRssMB: toMB(after.hwm),
+      afterRssMB: toMB(after.rss),
+      ackMs: Math.round(at - t),
+    };
   } finally {
     acks.close();
     await daemon.stop();
@@ -882,7 +950,11 @@ async function measureBacklog(p: Params, root: string, dovecot: DovecotInstance,
   for (let i = 0; i < p.backlogMails; i += 500) {
     const chunk = await newRequests(p.seed, "backlog", i, Math.min(500, p.backlogMails - i));
     bytes += chunk.reduce((a, m) => a + m.raw.length, 0);
-    await appendMails(dovecot, user, chunk.map((m) => m.raw));
+    await appendMails(
+      dovecot,
+      user,
+      chunk.map((m) => m.raw),
+    );
     if ((i / 500) % 4 === 3 || i + 500 >= p.backlogMails) progress(`backlog: appended ${i + chunk.length} of ${p.backlogMails}`);
   }
   const acks = new AckWatcher(sink);
@@ -894,12 +966,25 @@ async function measureBacklog(p: Params, root: string, dovecot: DovecotInstance,
     const t = performance.now();
     const start = memoryOf(daemon.pid);
     const cpu0 = cpuMsByPid([daemon.pid]).get(daemon.pid) ?? 0;
-    sampler = setInterval(() => samples.push({ s: Math.round(secs(performance.now() - t)), acks: acks.count, rssMB: toMB(memoryOf(daemon.pid).rss) }), 5000);
+    sampler = setInterval(
+      () => samples.push({ s: Math.round(secs(performance.now() - t)), acks: acks.count, rssMB: toMB(memoryOf(daemon.pid).rss) }),
+      5000,
+    );
     await acks.waitForCount(p.backlogMails, 120_000);
     const ms = performance.now() - t;
     const end = memoryOf(daemon.pid);
     const cpu = (cpuMsByPid([daemon.pid]).get(daemon.pid) ?? 0) - cpu0;
-    return { mails: p.backlogMails, mailMB: toMB(bytes), startRssMB: toMB(start.rss), endRssMB: toMB(end.rss), peakRssMB: toMB(end.hwm), ms: Math.round(ms), perSecond: round1(rate(p.backlogMails, ms)), daemonCpuMs: Math.round(cpu), samples };
+    return {
+      mails: p.backlogMails,
+      mailMB: toMB(bytes),
+      startRssMB: toMB(start.rss),
+      endRssMB: toMB(end.rss),
+      peakRssMB: toMB(end.hwm),
+      ms: Math.round(ms),
+      perSecond: round1(rate(p.backlogMails, ms)),
+      daemonCpuMs: Math.round(cpu),
+      samples,
+    };
   } finally {
     if (sampler) clearInterval(sampler);
     acks.close();
@@ -917,14 +1002,37 @@ interface MailboxesResult {
   drainedBy: Array<Record<string, number>>;
 }
 
-async function measureMailboxes(p: Params, root: string, dovecot: DovecotInstance, sink: SinkHandle, instances: number): Promise<MailboxesResult> {
+async function measureMailboxes(
+  p: Params,
+  root: string,
+  dovecot: DovecotInstance,
+  sink: SinkHandle,
+  instances: number,
+): Promise<MailboxesResult> {
   const tdb = await createTestDatabase("postgres");
   const dropDatabase = atCleanup(() => tdb.drop());
   const name = `mb${instances}`;
-  const account = (id: string) => ({ id, host: dovecot.host, port: dovecot.imapPort, secure: false, user: `${name}-${id}@example.test`, password: dovecot.password, batchSize: p.batchSize });
-  const setup = gatewayConfig(root, name, dovecot, sink, `${name}-a@example.test`, { imap: undefined, mailboxes: [account("a"), account("b")], database: { url: tdb.options.url } });
+  const account = (id: string) => ({
+    id,
+    host: dovecot.host,
+    port: dovecot.imapPort,
+    secure: false,
+    user: `${name}-${id}@example.test`,
+    password: dovecot.password,
+    batchSize: p.batchSize,
+  });
+  const setup = gatewayConfig(root, name, dovecot, sink, `${name}-a@example.test`, {
+    imap: undefined,
+    mailboxes: [account("a"), account("b")],
+    database: { url: tdb.options.url },
+  });
   const half = Math.floor(p.n / 2);
-  for (const id of ["a", "b"]) await appendMails(dovecot, `${name}-${id}@example.test`, (await newRequests(p.seed, `${name}-${id}`, 0, half)).map((m) => m.raw));
+  for (const id of ["a", "b"])
+    await appendMails(
+      dovecot,
+      `${name}-${id}@example.test`,
+      (await newRequests(p.seed, `${name}-${id}`, 0, half)).map((m) => m.raw),
+    );
   const acks = new AckWatcher(sink);
   await runCli(["migrate", "--config", setup.configPath]);
   const daemons: Daemon[] = [];
@@ -934,7 +1042,13 @@ async function measureMailboxes(p: Params, root: string, dovecot: DovecotInstanc
     const t = performance.now();
     await acks.waitForCount(2 * half, 300_000);
     const ms = performance.now() - t;
-    return { instances, mails: 2 * half, ms: Math.round(ms), perSecond: round1(rate(2 * half, ms)), drainedBy: daemons.map((d) => d.processedByMailbox()) };
+    return {
+      instances,
+      mails: 2 * half,
+      ms: Math.round(ms),
+      perSecond: round1(rate(2 * half, ms)),
+      drainedBy: daemons.map((d) => d.processedByMailbox()),
+    };
   } finally {
     acks.close();
     for (const d of daemons) await d.stop();
@@ -947,7 +1061,17 @@ async function measureMailboxes(p: Params, root: string, dovecot: DovecotInstanc
 interface Report {
   code: string | null;
   params: Omit<Params, "json" | "profileDir" | "phases"> & { phases: Phase[] };
-  machine: { cpus: number; cpuModel: string; memoryGB: number; node: string; os: string; dovecot: string | null; postgres: string | null; loadAvgBefore: number[]; loadAvgAfter: number[] };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGB: number;
+    node: string;
+    os: string;
+    dovecot: string | null;
+    postgres: string | null;
+    loadAvgBefore: number[];
+    loadAvgAfter: number[];
+  };
   mix: MixSummary | null;
   bound: Throughput | null;
   engines: Partial<Record<Engine, EngineResult>>;
@@ -966,8 +1090,16 @@ interface Report {
 function codeVersion(): string | null {
   const root = fileURLToPath(new URL("../../..", import.meta.url));
   try {
-    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "templates", "package-lock.json"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "templates", "package-lock.json"], {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
     return dirty ? `${head}+changes` : head;
   } catch {
     return null;
@@ -977,12 +1109,25 @@ function codeVersion(): string | null {
 function machineInfo(): Report["machine"] {
   let dovecot: string | null = null;
   try {
-    dovecot = execFileSync("dovecot", ["--version"], { env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/usr/local/sbin` }, encoding: "utf8" }).trim();
+    dovecot = execFileSync("dovecot", ["--version"], {
+      env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/usr/local/sbin` },
+      encoding: "utf8",
+    }).trim();
   } catch {
     // reported as unknown
   }
   const load = os.loadavg().map((x) => Math.round(x * 100) / 100);
-  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "?", memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}`, dovecot, postgres: null, loadAvgBefore: load, loadAvgAfter: load };
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "?",
+    memoryGB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    dovecot,
+    postgres: null,
+    loadAvgBefore: load,
+    loadAvgAfter: load,
+  };
 }
 
 function table(r: Report): string {
@@ -990,7 +1135,8 @@ function table(r: Report): string {
   const bound = r.bound?.perSecond ?? 0;
   const ratio = (x: number) => (bound ? (x / bound).toFixed(2) : "");
   const wall = (ms: number) => `${secs(ms).toFixed(1)} s`;
-  const cpu = (c: CpuUse, mails: number, pg: boolean) => [c.selfMs, c.dovecotMs, ...(pg ? [c.dbMs] : [])].map((ms) => (mails ? ms / mails : 0).toFixed(2)).join(" / ") + (pg ? "" : " / -");
+  const cpu = (c: CpuUse, mails: number, pg: boolean) =>
+    [c.selfMs, c.dovecotMs, ...(pg ? [c.dbMs] : [])].map((ms) => (mails ? ms / mails : 0).toFixed(2)).join(" / ") + (pg ? "" : " / -");
   const split = (t: Throughput) => {
     const m = t.splitMs as Record<string, number>;
     const blobs = (m.put ?? 0) + (m.putStream ?? 0) + (m.putFile ?? 0);
@@ -1001,18 +1147,39 @@ function table(r: Report): string {
   };
   if (r.bound) {
     const b = r.bound;
-    rows.push(["bound: imapflow fetch + simpleParser", "-", `${b.perSecond} mails/s`, "1.00", wall(b.ms), cpu(b.cpu, b.mails, false), `fetch ${wall(b.fetchMs as number)}, parse ${wall(b.parseMs as number)}`]);
+    rows.push([
+      "bound: imapflow fetch + simpleParser",
+      "-",
+      `${b.perSecond} mails/s`,
+      "1.00",
+      wall(b.ms),
+      cpu(b.cpu, b.mails, false),
+      `fetch ${wall(b.fetchMs as number)}, parse ${wall(b.parseMs as number)}`,
+    ]);
   }
   err("bound", "bound");
   const kinds = [
     ["ingest: new mail → ticket, ack queued", "ingest", (t: Throughput) => `${t.outcomes}; ${t.queued} queued; ${split(t)}; ${t.sql}`],
     ["replies: threading into those tickets", "replies", (t: Throughput) => `${t.outcomes}; ${split(t)}; ${t.sql}`],
-    ["send: OutboxSender → SMTP sink", "send", (t: Throughput) => `sink counted ${t.mails} (sent ${t.sent}, deferred ${t.deferred}, failed ${t.failed}); ${t.sql}`],
+    [
+      "send: OutboxSender → SMTP sink",
+      "send",
+      (t: Throughput) => `sink counted ${t.mails} (sent ${t.sent}, deferred ${t.deferred}, failed ${t.failed}); ${t.sql}`,
+    ],
   ] as const;
   for (const [label, key, note] of kinds) {
     for (const engine of ["sqlite", "postgres"] as const) {
       const e = r.engines[engine];
-      if (e) rows.push([label, engine, `${e[key].perSecond} mails/s`, key === "send" ? "" : ratio(e[key].perSecond), wall(e[key].ms), cpu(e[key].cpu, e[key].mails, engine === "postgres"), note(e[key])]);
+      if (e)
+        rows.push([
+          label,
+          engine,
+          `${e[key].perSecond} mails/s`,
+          key === "send" ? "" : ratio(e[key].perSecond),
+          wall(e[key].ms),
+          cpu(e[key].cpu, e[key].mails, engine === "postgres"),
+          note(e[key]),
+        ]);
       else if (key === "ingest") err(`ingest-${engine}`, "ingest, replies, send", engine);
     }
   }
@@ -1023,24 +1190,65 @@ function table(r: Report): string {
       ["isolated", r.latency.isolated],
     ];
     for (const [name, l] of modes) {
-      rows.push([`latency: LMTP → ack at sink, ${name}`, "sqlite", `p50 ${l.p50} ms`, "", "", "", `p95 ${l.p95}, p99 ${l.p99}, max ${l.max}, mean ${l.mean} ms; ${l.mails} mails: ${l.mode}; LMTP itself p50 ${l.lmtpP50} ms`]);
+      rows.push([
+        `latency: LMTP → ack at sink, ${name}`,
+        "sqlite",
+        `p50 ${l.p50} ms`,
+        "",
+        "",
+        "",
+        `p95 ${l.p95}, p99 ${l.p99}, max ${l.max}, mean ${l.mean} ms; ${l.mails} mails: ${l.mode}; LMTP itself p50 ${l.lmtpP50} ms`,
+      ]);
     }
   }
   err("latency", "latency", "sqlite");
   if (r.memory.big) {
     const b = r.memory.big;
-    rows.push([`memory: one mail, ${b.attachmentMB} MB attachment`, "sqlite", `peak ${b.peakRssMB} MB`, "", wall(b.ackMs), "", `VmHWM of the daemon; VmRSS idle before ${b.idleRssMB} MB, after ${b.afterRssMB} MB; the mail is ${b.mailMB} MB; wall = APPEND to ack`]);
+    rows.push([
+      `memory: one mail, ${b.attachmentMB} MB attachment`,
+      "sqlite",
+      `peak ${b.peakRssMB} MB`,
+      "",
+      wall(b.ackMs),
+      "",
+      `VmHWM of the daemon; VmRSS idle before ${b.idleRssMB} MB, after ${b.afterRssMB} MB; the mail is ${b.mailMB} MB; wall = APPEND to ack`,
+    ]);
   }
   err("memory-big", "memory: big mail", "sqlite");
   if (r.memory.backlog) {
     const b = r.memory.backlog;
-    rows.push([`memory: backlog of ${b.mails} mails`, "sqlite", `${b.startRssMB} → ${b.endRssMB} MB`, "", wall(b.ms), `${(b.daemonCpuMs / b.mails).toFixed(2)} / - / -`, `VmRSS at start and end, VmHWM ${b.peakRssMB} MB; ${b.mailMB} MB of mail; ${b.perSecond} mails/s end to end (daemon: ingest + send + logging)`]);
+    rows.push([
+      `memory: backlog of ${b.mails} mails`,
+      "sqlite",
+      `${b.startRssMB} → ${b.endRssMB} MB`,
+      "",
+      wall(b.ms),
+      `${(b.daemonCpuMs / b.mails).toFixed(2)} / - / -`,
+      `VmRSS at start and end, VmHWM ${b.peakRssMB} MB; ${b.mailMB} MB of mail; ${b.perSecond} mails/s end to end (daemon: ingest + send + logging)`,
+    ]);
   }
   err("memory-backlog", "memory: backlog", "sqlite");
   for (const m of r.mailboxes) {
     const one = r.mailboxes.find((x) => x.instances === 1);
-    const by = m.drainedBy.map((d, i) => `#${i + 1} ${Object.entries(d).map(([k, v]) => `${k}:${v}`).join(" ") || "-"}`).join(", ");
-    rows.push([`mailboxes: two, ${m.instances} instance${m.instances > 1 ? "s" : ""}, backlog → acks sent`, "postgres", `${m.perSecond} mails/s`, "", wall(m.ms), "", `${m.mails} mails${one && m !== one ? `; ${(m.perSecond / one.perSecond).toFixed(2)} × one instance` : ""}; drained by ${by}`]);
+    const by = m.drainedBy
+      .map(
+        (d, i) =>
+          `#${i + 1} ${
+            Object.entries(d)
+              .map(([k, v]) => `${k}:${v}`)
+              .join(" ") || "-"
+          }`,
+      )
+      .join(", ");
+    rows.push([
+      `mailboxes: two, ${m.instances} instance${m.instances > 1 ? "s" : ""}, backlog → acks sent`,
+      "postgres",
+      `${m.perSecond} mails/s`,
+      "",
+      wall(m.ms),
+      "",
+      `${m.mails} mails${one && m !== one ? `; ${(m.perSecond / one.perSecond).toFixed(2)} × one instance` : ""}; drained by ${by}`,
+    ]);
   }
   for (const k of ["mailboxes-1", "mailboxes-2"]) err(k, "mailboxes", "postgres");
 
@@ -1051,13 +1259,19 @@ function table(r: Report): string {
   return [
     `Ticketpost benchmark of ${r.code ?? "(unknown commit)"}, ${r.startedAt}: N=${r.params.n}, seed ${r.params.seed}${r.params.quick ? ", quick" : ""}, batch ${r.params.batchSize}`,
     `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.os}, node ${m.node}, Dovecot ${m.dovecot ?? "?"}${m.postgres ? `, ${m.postgres}` : ""}; load average ${m.loadAvgBefore[0]} before the run (other work on the machine skews every figure)`,
-    ...(x ? [`mix: ${x.mails} mails, ${mb(x.totalBytes).toFixed(1)} MB (avg ${(x.avgBytes / 1024).toFixed(1)} KB, max ${(x.maxBytes / 1024).toFixed(0)} KB): ${x.shapes.plain} plain, ${x.shapes.html} text+HTML, ${x.shapes["html-only"]} HTML only, ${x.shapes.quoted} quoting a conversation; ${x.withAttachment} with an attachment; ${x.german} German`] : []),
+    ...(x
+      ? [
+          `mix: ${x.mails} mails, ${mb(x.totalBytes).toFixed(1)} MB (avg ${(x.avgBytes / 1024).toFixed(1)} KB, max ${(x.maxBytes / 1024).toFixed(0)} KB): ${x.shapes.plain} plain, ${x.shapes.html} text+HTML, ${x.shapes["html-only"]} HTML only, ${x.shapes.quoted} quoting a conversation; ${x.withAttachment} with an attachment; ${x.german} German`,
+        ]
+      : []),
     "",
     line(rows[0]),
     line(widths.map((w) => "-".repeat(w))),
     ...rows.slice(1).map(line),
     "",
-    `took ${r.durationS} s in total (${Object.entries(r.phaseSeconds).map(([k, v]) => `${k} ${v} s`).join(", ")}; the rest is starting Dovecot and generating mail)`,
+    `took ${r.durationS} s in total (${Object.entries(r.phaseSeconds)
+      .map(([k, v]) => `${k} ${v} s`)
+      .join(", ")}; the rest is starting Dovecot and generating mail)`,
   ].join("\n");
 }
 
@@ -1068,7 +1282,19 @@ async function main(): Promise<number> {
   const began = performance.now();
   const report: Report = {
     code: codeVersion(),
-    params: { quick: p.quick, n: p.n, seed: p.seed, latencyMails: p.latencyMails, paceMs: p.paceMs, isolatedMails: p.isolatedMails, isolatedPauseMs: p.isolatedPauseMs, bigAttachmentMB: p.bigAttachmentMB, backlogMails: p.backlogMails, batchSize: p.batchSize, phases: p.phases },
+    params: {
+      quick: p.quick,
+      n: p.n,
+      seed: p.seed,
+      latencyMails: p.latencyMails,
+      paceMs: p.paceMs,
+      isolatedMails: p.isolatedMails,
+      isolatedPauseMs: p.isolatedPauseMs,
+      bigAttachmentMB: p.bigAttachmentMB,
+      backlogMails: p.backlogMails,
+      batchSize: p.batchSize,
+      phases: p.phases,
+    },
     machine: machineInfo(),
     mix: null,
     bound: null,
@@ -1120,22 +1346,29 @@ async function main(): Promise<number> {
       progress(`generating ${p.n} mails (seed ${p.seed})`);
       const mails = await newRequests(p.seed, "bench", 0, p.n);
       report.mix = summarize(mails);
-      if (wants("bound")) await phase("bound", async () => {
-        progress("bound: imapflow fetch + simpleParser");
-        report.bound = await measureBound(dovecot, mails, p.batchSize);
-      });
-      // The first gateway run in this process would pay for the JIT compiling TypeORM and friends.
-      if (wants("ingest")) await phase("warmup", async () => void (await measureEngine("sqlite", p, root, dovecot, sink, mails.slice(0, 100), "warmup-sqlite")));
-      if (wants("ingest")) for (const engine of ["sqlite", "postgres"] as const) {
-        await phase(`ingest-${engine}`, async () => {
-          report.engines[engine] = await measureEngine(engine, p, root, dovecot, sink, mails);
+      if (wants("bound"))
+        await phase("bound", async () => {
+          progress("bound: imapflow fetch + simpleParser");
+          report.bound = await measureBound(dovecot, mails, p.batchSize);
         });
-      }
+      // The first gateway run in this process would pay for the JIT compiling TypeORM and friends.
+      if (wants("ingest"))
+        await phase(
+          "warmup",
+          async () => void (await measureEngine("sqlite", p, root, dovecot, sink, mails.slice(0, 100), "warmup-sqlite")),
+        );
+      if (wants("ingest"))
+        for (const engine of ["sqlite", "postgres"] as const) {
+          await phase(`ingest-${engine}`, async () => {
+            report.engines[engine] = await measureEngine(engine, p, root, dovecot, sink, mails);
+          });
+        }
     }
-    if (wants("latency")) await phase("latency", async () => {
-      progress(`latency: ${p.latencyMails} + ${p.latencyMails} + ${p.isolatedMails} mails over LMTP to the running daemon`);
-      report.latency = await measureLatency(p, root, dovecot, sink);
-    });
+    if (wants("latency"))
+      await phase("latency", async () => {
+        progress(`latency: ${p.latencyMails} + ${p.latencyMails} + ${p.isolatedMails} mails over LMTP to the running daemon`);
+        report.latency = await measureLatency(p, root, dovecot, sink);
+      });
     if (wants("memory")) {
       await phase("memory-big", async () => {
         progress(`memory: one mail with a ${p.bigAttachmentMB} MB attachment`);
@@ -1146,12 +1379,13 @@ async function main(): Promise<number> {
         report.memory.backlog = await measureBacklog(p, root, dovecot, sink);
       });
     }
-    if (wants("mailboxes")) for (const instances of [1, 2]) {
-      await phase(`mailboxes-${instances}`, async () => {
-        progress(`mailboxes: ${p.n} mails in two mailboxes, ${instances} instance(s), PostgreSQL`);
-        report.mailboxes.push(await measureMailboxes(p, root, dovecot, sink, instances));
-      });
-    }
+    if (wants("mailboxes"))
+      for (const instances of [1, 2]) {
+        await phase(`mailboxes-${instances}`, async () => {
+          progress(`mailboxes: ${p.n} mails in two mailboxes, ${instances} instance(s), PostgreSQL`);
+          report.mailboxes.push(await measureMailboxes(p, root, dovecot, sink, instances));
+        });
+      }
     if (report.engines.postgres || report.mailboxes.length) report.machine.postgres = await postgresVersion();
   } finally {
     await runCleanups();
@@ -1178,7 +1412,9 @@ async function postgresVersion(): Promise<string | null> {
     const c = new pg.Client({ connectionString: PG_ADMIN_URL });
     await c.connect();
     try {
-      return String((await c.query("SHOW server_version")).rows[0].server_version).replace(/^/, "PostgreSQL ").split(" (")[0];
+      return String((await c.query("SHOW server_version")).rows[0].server_version)
+        .replace(/^/, "PostgreSQL ")
+        .split(" (")[0];
     } finally {
       await c.end();
     }
