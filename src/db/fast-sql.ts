@@ -96,6 +96,17 @@ export class FastSql {
     return (res as Row[]).map((r) => Number(r[name])).sort((a, b) => a - b);
   }
 
+  /** Sets columns of one row by its primary key `id`; the SQL text depends only on which columns. */
+  async update(entity: EntityTarget<ObjectLiteral>, id: number, patch: Row): Promise<void> {
+    const t = this.info(entity);
+    const cols = t.all.filter((c) => patch[c.propertyName] !== undefined);
+    if (cols.length === 0) return;
+    const params = cols.map((c) => this.persistent(c, patch));
+    let n = 0;
+    const set = cols.map((c) => `${this.quote(c.databaseName)} = ${this.ph(++n)}`).join(", ");
+    await this.em.query(`UPDATE ${this.quote(t.table)} SET ${set} WHERE "id" = ${this.ph(++n)}`, [...params, id]);
+  }
+
   /** Runs a statement written for both engines with `?` placeholders; returns its rows (if any). */
   async run(sql: string, params: unknown[] = []): Promise<Row[]> {
     let text = sql;
@@ -123,6 +134,11 @@ export class FastSql {
   /** A Date as a parameter compared with a date column (SQLite stores them as UTC text). */
   persistentDate(d: Date): unknown {
     return this.em.connection.driver.preparePersistentValue(d, { type: Date } as unknown as ColumnMetadata);
+  }
+
+  /** A date column's value as read (SQLite: UTC text) as a Date. */
+  hydratedDate(v: unknown): Date {
+    return this.em.connection.driver.prepareHydratedValue(v, { type: Date } as unknown as ColumnMetadata) as Date;
   }
 
   /** Rows of an entity, hydrated as TypeORM would (dates, booleans, transformers). */

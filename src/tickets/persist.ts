@@ -62,7 +62,7 @@ export async function persist(
         .execute();
       if ((claimed.affected ?? 0) !== 1) return { ticketId, messageRowId: null, receiptId: null, claimed: false };
     } else if (Object.keys(plan.ticket.patch).length > 0) {
-      await em.update(Ticket, { id: plan.ticket.id }, plan.ticket.patch);
+      await sql.update(Ticket, plan.ticket.id, plan.ticket.patch);
     }
   }
   if (ticketId !== null) {
@@ -159,16 +159,14 @@ function inboundRow(
 
 /** A mail with thousands of parts is still stored whole (raw); only so many become rows. */
 function attachmentRows(ctx: GatewayContext, msg: InboundMessage, messageRowId: number): Array<Partial<Attachment>> {
-  return msg.attachments
-    .slice(0, ctx.safety.maxAttachments)
-    .map((a) => ({
-      messageRowId,
-      filename: a.filename.slice(0, 255),
-      contentType: a.contentType.slice(0, 255),
-      size: a.size,
-      sha256: a.sha256,
-      inline: a.inline,
-    }));
+  return msg.attachments.slice(0, ctx.safety.maxAttachments).map((a) => ({
+    messageRowId,
+    filename: a.filename.slice(0, 255),
+    contentType: a.contentType.slice(0, 255),
+    size: a.size,
+    sha256: a.sha256,
+    inline: a.inline,
+  }));
 }
 
 /** The receipt fields that describe the mail itself. */

@@ -52,11 +52,52 @@ export function threadLookup(em: EntityManager): ThreadLookup {
   };
 }
 
+/** Planning's reads plus the bulk reads a batch shares (batch-reads.ts). */
+export interface DbReads extends TicketReads {
+  /** Stored messages with any of these Message-IDs, oldest first. */
+  messagesByMessageIds(ids: string[]): Promise<StoredMessage[]>;
+  /** Tickets with their participants and messages (oldest first), by ticket id. */
+  ticketsWithPeople(
+    ids: number[],
+  ): Promise<{
+    tickets: Ticket[];
+    participants: Map<number, Array<{ address: string; name: string | null; role: Participant["role"] }>>;
+    messages: Map<number, StoredMessage[]>;
+  }>;
+  /** Outbox rows of these events to these addresses since `since` (for the per-address limit). */
+  recentMailRows(addresses: string[], events: string[], since: Date): Promise<Array<{ toAddress: string; event: string; createdAt: Date }>>;
+}
+
 /** Everything planning reads, through one manager: processMail's transaction, or inspect's read-only one. */
-export function ticketReads(em: EntityManager): TicketReads {
+export function ticketReads(em: EntityManager): DbReads {
   const sql = new FastSql(em);
   return {
     ...threadLookup(em),
+    async messagesByMessageIds(ids) {
+      return ids.length ? (await sql.select(Message, sql.anyOf("messageId"), [sql.list(ids)], 'ORDER BY "id" ASC')).map(stored) : [];
+    },
+    async ticketsWithPeople(ids) {
+      const tickets = ids.length ? await sql.select(Ticket, sql.anyOf("id"), [sql.list(ids)]) : [];
+      const participants = new Map<number, Array<{ address: string; name: string | null; role: Participant["role"] }>>();
+      const messages = new Map<number, StoredMessage[]>();
+      if (tickets.length) {
+        const found = sql.list(tickets.map((t) => t.id));
+        for (const p of await sql.select(Participant, sql.anyOf("ticketId"), [found], 'ORDER BY "id" ASC')) {
+          participants.set(p.ticketId, [...(participants.get(p.ticketId) ?? []), { address: p.address, name: p.name, role: p.role }]);
+        }
+        for (const m of await sql.select(Message, sql.anyOf("ticketId"), [found], 'ORDER BY "id" ASC'))
+          messages.set(m.ticketId, [...(messages.get(m.ticketId) ?? []), stored(m)]);
+      }
+      return { tickets, participants, messages };
+    },
+    async recentMailRows(addresses, events, since) {
+      if (addresses.length === 0) return [];
+      const rows = await sql.run(
+        `SELECT "toAddress", "event", "createdAt" FROM "outbox" WHERE ${sql.anyOf("toAddress")} AND "createdAt" > ? AND ${sql.anyOf("event")}`,
+        [sql.list(addresses), sql.persistentDate(since), sql.list(events)],
+      );
+      return rows.map((r) => ({ toAddress: String(r.toAddress), event: String(r.event), createdAt: sql.hydratedDate(r.createdAt) }));
+    },
     async messagesByMessageId(messageId) {
       return (await sql.select(Message, '"messageId" = ?', [messageId], 'ORDER BY "id" ASC')).map(stored);
     },
