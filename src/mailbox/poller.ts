@@ -105,7 +105,13 @@ export class MailboxPoller {
     if (this.stopping) return null;
     const at = new Date();
     const result = await this.drainOnce(at);
-    this.opts.onRun?.({ at, durationMs: Date.now() - at.getTime(), summary: result, error: this.lastRun?.error ?? null, idleConnected: this.idleConnected });
+    this.opts.onRun?.({
+      at,
+      durationMs: Date.now() - at.getTime(),
+      summary: result,
+      error: this.lastRun?.error ?? null,
+      idleConnected: this.idleConnected,
+    });
     return result;
   }
 
@@ -122,8 +128,14 @@ export class MailboxPoller {
       const mb = await this.ensureConnected();
       this.yieldAsked = false;
       const summary = await drainMailbox(mb, this.opts.imap, { ...this.opts.deps, shouldYield: () => this.yieldAsked });
+      // The mailbox is empty now: listen for the next mail at once.
+      mb.idleNow();
       this.lastRun = { at, summary, error: summary.stoppedBy?.message ?? null };
-      if (summary.stoppedBy) this.opts.logger.error("poll stopped early; mails stay in the inbox", { code: summary.stoppedBy.code, error: summary.stoppedBy.message });
+      if (summary.stoppedBy)
+        this.opts.logger.error("poll stopped early; mails stay in the inbox", {
+          code: summary.stoppedBy.code,
+          error: summary.stoppedBy.message,
+        });
       return summary;
     } catch (err) {
       const e = asTicketpostError(err, "EIMAP");
