@@ -51,7 +51,7 @@ export async function drainMailbox(
     let movedThisRound = 0;
     for (let i = 0; i < uids.length; i += cfg.batchSize) {
       const mails = await source.fetch(uids.slice(i, i + cfg.batchSize));
-      movedThisRound += await handleBatch(source, mails, cfg, deps, summary);
+      movedThisRound += await handleBatch(source, mails, cfg, deps, summary, new Date());
       if (summary.stoppedBy) return summary;
       // Everything fetched so far is committed and moved: a clean place to hand over.
       if (deps.shouldYield?.()) return summary;
@@ -74,6 +74,7 @@ async function handleBatch(
   cfg: Pick<ImapConfig, "processedFolder" | "failedFolder">,
   deps: DrainDeps,
   summary: DrainSummary,
+  fetchedAt: Date,
 ): Promise<number> {
   const toProcessed: Array<{ uid: number; receipt: number }> = [];
   const toFailed: Array<{ uid: number; receipt: number }> = [];
@@ -93,12 +94,14 @@ async function handleBatch(
       });
     } else {
       toProcessed.push({ uid: mail.position.uid, receipt: result.receiptId });
+      // fetchedAt: when its batch arrived from the server (where the time to the commit went).
       deps.logger.info("mail processed", {
         uid: mail.position.uid,
         messageId: result.messageId,
         outcome: result.outcome,
         ticket: result.ticketId,
         replay: result.alreadyDone || undefined,
+        fetchedAt: fetchedAt.toISOString(),
       });
     }
   }

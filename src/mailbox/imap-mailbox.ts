@@ -144,14 +144,19 @@ export class ImapMailbox implements MailSource {
     return this.client.usable;
   }
 
-  /**
-   * Starts IDLE now rather than after imapflow's auto-IDLE pause: a mail delivered right after a
-   * drain is then announced at once instead of waiting for that timer (it was most of the latency
-   * of a mail that follows another). Only when the connection idles at all (imap.idle).
-   */
+  /** Starts IDLE now rather than after imapflow's auto-IDLE pause (only when the connection idles at all: imap.idle). */
   idleNow(): void {
     if (!this.idleEnabled || !this.client.usable) return;
     this.client.idle({ whenFree: true }).catch((err: Error) => this.logger.debug("IDLE not started", { error: err.message }));
+  }
+
+  /** Asks the server for news (NOOP): a new mail shows up as an "exists" event. */
+  async noop(): Promise<void> {
+    try {
+      await this.client.noop();
+    } catch (err) {
+      throw imapError(err, "IMAP NOOP");
+    }
   }
 
   on(event: "exists" | "close" | "error", listener: (...args: unknown[]) => void): void {

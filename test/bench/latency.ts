@@ -19,6 +19,81 @@ export interface LatencyResult {
   mean: number;
   /** The LMTP transaction itself (not part of the latency). */
   lmtpP50: number;
+  /** Where the time went, p50 of each step in ms (see breakdown()). */
+  breakdown?: Breakdown;
+}
+
+/**
+ * The steps between the LMTP "250" and the acknowledgement at the sink, from the daemon's log:
+ * notice: until the server told the gateway (an EXISTS: IDLE or a re-check), 0 when a run already
+ * in progress found the mail; fetch: from then until its batch was fetched (waiting for a run in
+ * progress, SEARCH, FETCH); process: parse, plan and the batch's commit; wake: from the commit
+ * until the outbox sender began the SMTP transaction; smtp: that transaction until the sink had it.
+ */
+export interface Breakdown {
+  notice: number;
+  fetch: number;
+  process: number;
+  wake: number;
+  smtp: number;
+  /** How many mails were announced by the server (the others were found by a run in progress). */
+  announced: number;
+  mails: number;
+}
+
+interface Delivered {
+  messageId: string;
+  /** LMTP "250" and the ack at the sink, epoch ms. */
+  deliveredAt: number;
+  ackAt: number;
+}
+
+const epoch = (perfMs: number) => performance.timeOrigin + perfMs;
+
+/** The p50 of each step over the mails, from the daemon's log lines. */
+export function breakdown(mails: Delivered[], timeline: Daemon["timeline"]): Breakdown {
+  const at = (iso: unknown) => Date.parse(String(iso));
+  const steps: Record<"notice" | "fetch" | "process" | "wake" | "smtp", number[]> = {
+    notice: [],
+    fetch: [],
+    process: [],
+    wake: [],
+    smtp: [],
+  };
+  let announced = 0;
+  for (const m of mails) {
+    const processed = timeline.find((l) => l.msg === "mail processed" && l.messageId === m.messageId);
+    const sent =
+      processed && timeline.find((l) => l.msg === "notification sent" && l.ticket === processed.ticket && l.event === "received");
+    if (!processed || !sent) continue;
+    const fetchedAt = at(processed.fetchedAt);
+    const announce = timeline
+      .filter((l) => l.msg === "IDLE: new mail announced" && at(l.time) >= m.deliveredAt - 1 && at(l.time) <= fetchedAt)
+      .map((l) => at(l.time))[0];
+    if (announce !== undefined) announced++;
+    const noticed = announce ?? m.deliveredAt;
+    steps.notice.push(noticed - m.deliveredAt);
+    steps.fetch.push(fetchedAt - noticed);
+    steps.process.push(at(processed.time) - fetchedAt);
+    steps.wake.push(at(sent.smtpAt) - at(processed.time));
+    steps.smtp.push(m.ackAt - at(sent.smtpAt));
+  }
+  const p50 = (xs: number[]) =>
+    round1(
+      percentile(
+        [...xs].sort((a, b) => a - b),
+        50,
+      ),
+    );
+  return {
+    notice: p50(steps.notice),
+    fetch: p50(steps.fetch),
+    process: p50(steps.process),
+    wake: p50(steps.wake),
+    smtp: p50(steps.smtp),
+    announced,
+    mails: steps.notice.length,
+  };
 }
 
 export const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -65,12 +140,19 @@ export async function measureLatency(p: Params, root: string, dovecot: DovecotIn
     maxConnections: 1,
   } as Parameters<typeof nodemailer.createTransport>[0]);
   const acks = new AckWatcher(sink);
+  const delivered: Delivered[] = [];
   const deliver = async (m: BenchMail, waitMs: number) => {
     const t0 = performance.now();
     await lmtp.sendMail({ envelope: { from: m.from, to: [user] }, raw: m.raw });
     const t1 = performance.now();
-    return { lmtpMs: t1 - t0, ack: acks.wait(m.messageId, waitMs).then((at) => Math.max(0, at - t1)) };
+    const ack = acks.wait(m.messageId, waitMs).then((at) => {
+      delivered.push({ messageId: m.messageId, deliveredAt: epoch(t1), ackAt: epoch(at) });
+      return Math.max(0, at - t1);
+    });
+    return { lmtpMs: t1 - t0, ack };
   };
+  // The delivered mails of one mode, for its breakdown.
+  const take = () => delivered.splice(0);
   const oneByOne = async (mails: BenchMail[], pauseMs: number, skip: number) => {
     const latencies: number[] = [];
     const lmtpTimes: number[] = [];
@@ -88,6 +170,7 @@ export async function measureLatency(p: Params, root: string, dovecot: DovecotIn
   try {
     await daemon.waitForLog(/"msg":"IMAP connected"/, 30_000);
     const seq = await oneByOne(await newRequests(p.seed, "latency", 0, p.latencyMails + warmup), 0, warmup);
+    const seqMails = take().slice(warmup);
 
     const paced = await newRequests(p.seed, "paced", 0, p.latencyMails);
     const pacedLmtp: number[] = [];
@@ -101,16 +184,28 @@ export async function measureLatency(p: Params, root: string, dovecot: DovecotIn
       pending.push(d.ack);
     }
     const pacedLatencies = await Promise.all(pending);
+    const pacedMails = take();
 
     const iso = await oneByOne(await newRequests(p.seed, "isolated", 0, p.isolatedMails), p.isolatedPauseMs, 0);
+    const isoMails = take();
+    const log = daemon.timeline;
     return {
-      sequential: latencyStats("the next mail as soon as the previous ack reached the sink", seq.latencies, seq.lmtpTimes),
-      paced: latencyStats(`a mail every ${p.paceMs} ms, whatever the gateway does`, pacedLatencies, pacedLmtp),
-      isolated: latencyStats(
-        `${p.isolatedPauseMs} ms of quiet before each mail, so the gateway is idling in IDLE`,
-        iso.latencies,
-        iso.lmtpTimes,
-      ),
+      sequential: {
+        ...latencyStats("the next mail as soon as the previous ack reached the sink", seq.latencies, seq.lmtpTimes),
+        breakdown: breakdown(seqMails, log),
+      },
+      paced: {
+        ...latencyStats(`a mail every ${p.paceMs} ms, whatever the gateway does`, pacedLatencies, pacedLmtp),
+        breakdown: breakdown(pacedMails, log),
+      },
+      isolated: {
+        ...latencyStats(
+          `${p.isolatedPauseMs} ms of quiet before each mail, so the gateway is idling in IDLE`,
+          iso.latencies,
+          iso.lmtpTimes,
+        ),
+        breakdown: breakdown(isoMails, log),
+      },
     };
   } finally {
     acks.close();

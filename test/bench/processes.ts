@@ -222,11 +222,15 @@ export function runCli(args: string[]): Promise<void> {
 }
 
 /** `ticketpost start` as a real process; keeps the tail of its log for error messages. */
+const TIMELINE = /"msg":"(IDLE: new mail announced|mail processed|notification sent)"/;
+
 export class Daemon {
   private tail = "";
   private partial = "";
   private readonly processed: Record<string, number> = {};
   private readonly watchers: Array<{ re: RegExp; resolve: () => void }> = [];
+  /** The log lines the latency breakdown reads (LOG_TIMELINE), parsed. */
+  readonly timeline: Array<Record<string, unknown> & { msg: string; time: string }> = [];
   readonly exited: Promise<number | null>;
 
   private constructor(readonly child: ChildProcess) {
@@ -237,6 +241,7 @@ export class Daemon {
       for (const line of lines) {
         const drained = /"msg":"mail processed".*"mailbox":"([^"]+)"/.exec(line);
         if (drained) this.processed[drained[1]] = (this.processed[drained[1]] ?? 0) + 1;
+        if (TIMELINE.test(line)) this.timeline.push(JSON.parse(line) as (typeof this.timeline)[number]);
         for (const w of [...this.watchers])
           if (w.re.test(line)) {
             this.watchers.splice(this.watchers.indexOf(w), 1);

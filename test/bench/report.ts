@@ -86,6 +86,13 @@ export function machineInfo(): Report["machine"] {
   };
 }
 
+/** Where a mode's latency went, p50 per step (latency.ts, breakdown). */
+function steps(l: LatencyResult): string {
+  const b = l.breakdown;
+  if (!b) return "";
+  return `; p50 by step: server notice ${b.notice} (${b.announced} of ${b.mails} announced), fetch ${b.fetch}, process+commit ${b.process}, outbox wake-up ${b.wake}, SMTP ${b.smtp} ms`;
+}
+
 export function table(r: Report): string {
   const rows: string[][] = [["figure", "engine", "result", "× bound", "wall", "CPU ms/mail: gateway/dovecot/pg", "notes"]];
   const bound = r.bound?.perSecond ?? 0;
@@ -154,7 +161,7 @@ export function table(r: Report): string {
         "",
         "",
         "",
-        `p95 ${l.p95}, p99 ${l.p99}, max ${l.max}, mean ${l.mean} ms; ${l.mails} mails: ${l.mode}; LMTP itself p50 ${l.lmtpP50} ms`,
+        `p95 ${l.p95}, p99 ${l.p99}, max ${l.max}, mean ${l.mean} ms; ${l.mails} mails: ${l.mode}; LMTP itself p50 ${l.lmtpP50} ms${steps(l)}`,
       ]);
     }
   }
