@@ -62,22 +62,57 @@ export async function processMails(ctx: GatewayContext, mails: BatchMail[]): Pro
       ANSWERING_EVENTS,
     );
     // One mail alone needs no savepoint: the transaction is its own.
-    const savepoints = prepared.length > 1;
+    const savepoints = prepared.length > 1 ? new MailSavepoints(em) : null;
     for (const p of prepared) {
-      if (savepoints) await em.query("SAVEPOINT tp_mail");
+      await savepoints?.set();
       try {
         results[p.index] = await commitOne(em, ctx, reads, p);
-        if (savepoints) await em.query("RELEASE SAVEPOINT tp_mail");
+        savepoints?.keep();
       } catch (err) {
         if (!savepoints) throw err;
-        await em.query("ROLLBACK TO SAVEPOINT tp_mail");
-        await em.query("RELEASE SAVEPOINT tp_mail");
+        await savepoints.rollBack();
         reads.clear();
         results[p.index] = null;
       }
     }
   });
   return results;
+}
+
+/**
+ * A savepoint around each mail. On PostgreSQL the RELEASE of one mail's savepoint and the
+ * SAVEPOINT of the next go in one round trip (a query without parameters may hold several
+ * statements); the last is released by COMMIT. SQLite runs in-process: one statement each.
+ */
+class MailSavepoints {
+  private readonly postgres: boolean;
+  private held = false;
+
+  constructor(private readonly em: EntityManager) {
+    this.postgres = em.connection.options.type === "postgres";
+  }
+
+  async set(): Promise<void> {
+    if (this.held && this.postgres) await this.em.query("RELEASE SAVEPOINT tp_mail; SAVEPOINT tp_mail");
+    else {
+      if (this.held) await this.em.query("RELEASE SAVEPOINT tp_mail");
+      await this.em.query("SAVEPOINT tp_mail");
+    }
+    this.held = false;
+  }
+
+  /** The mail is written: its savepoint is released with the next one's, or by COMMIT. */
+  keep(): void {
+    this.held = true;
+  }
+
+  async rollBack(): Promise<void> {
+    if (this.postgres) await this.em.query("ROLLBACK TO SAVEPOINT tp_mail; RELEASE SAVEPOINT tp_mail");
+    else {
+      await this.em.query("ROLLBACK TO SAVEPOINT tp_mail");
+      await this.em.query("RELEASE SAVEPOINT tp_mail");
+    }
+  }
 }
 
 async function prepare(ctx: GatewayContext, index: number, m: BatchMail): Promise<Prepared> {
