@@ -63,7 +63,8 @@ export function parseArgs(argv: string[]): Params {
     backlogMails: quick ? 1000 : 10_000,
     paceMs: 50,
     isolatedMails: quick ? 10 : 40,
-    isolatedPauseMs: 600,
+    // Longer than the poller's 2 s re-check after mail (imap.recheckMs), so the gateway is idling in IDLE.
+    isolatedPauseMs: 2500,
     batchSize: 50,
     phases: only as Phase[],
     profileDir: value("--profile") ?? null,
