@@ -3,6 +3,7 @@ import { AddressFlag, Attachment, MailReceipt, Message, OutboxMail, Participant,
 import type { InboundMessage } from "../mail/types.js";
 import { renderNotification, renderTicketless } from "../notify/outbox.js";
 import { FastSql } from "../db/fast-sql.js";
+import { InsertChain } from "../db/insert-chain.js";
 import { templateData } from "../notify/template-data.js";
 import type { GatewayContext } from "./context.js";
 import { messageKey } from "./facts.js";
@@ -44,6 +45,9 @@ export async function persist(
   msg: InboundMessage | null,
   receipt: ReceiptKey | null,
 ): Promise<Persisted> {
+  if (em.connection.options.type === "postgres" && !plan.ticket?.claimOverdueBefore && plan.addressFlags.length === 0) {
+    return persistInOneStatement(em, ctx, plan, msg, receipt);
+  }
   const sql = new FastSql(em);
   const now = ctx.clock.now();
   let ticketId = plan.ticket?.id ?? plan.duplicateOf?.ticketId ?? null;
@@ -129,6 +133,98 @@ export async function persist(
   return { ticketId, messageRowId, receiptId, claimed: true };
 }
 
+/**
+ * PostgreSQL, where every statement is a network round trip: the plan in one statement
+ * (InsertChain), after taking a new ticket's id from its sequence so that the notifications can
+ * be rendered with it. Writes the same rows as persist's statement-per-table path.
+ */
+async function persistInOneStatement(
+  em: EntityManager,
+  ctx: GatewayContext,
+  plan: Plan,
+  msg: InboundMessage | null,
+  receipt: ReceiptKey | null,
+): Promise<Persisted> {
+  const chain = new InsertChain(em);
+  const now = ctx.clock.now();
+  let ticketId = plan.ticket?.id ?? plan.duplicateOf?.ticketId ?? null;
+  if (plan.ticket && plan.ticket.id === null) {
+    ticketId = await chain.nextId(Ticket);
+    chain.insert("t", Ticket, [{ ...plan.ticket.state, id: ticketId }]);
+  } else if (plan.ticket && Object.keys(plan.ticket.patch).length > 0) {
+    chain.update("u", Ticket, plan.ticket.id!, plan.ticket.patch);
+  }
+  if (ticketId !== null) {
+    chain.insert(
+      "e",
+      TicketEvent,
+      plan.events.map((e) => ({ ticketId, at: now, actor: e.actor, action: e.action, detail: e.detail })),
+    );
+    chain.insert(
+      "p",
+      Participant,
+      plan.participants.map((p) => ({ ticketId, address: p.who.address, name: p.who.name, role: p.role })),
+    );
+  }
+  const ticket = plan.ticket && ticketId !== null ? { id: ticketId, ...plan.ticket.state } : null;
+  const inbound =
+    plan.message && msg && ticketId !== null ? inboundRow(ctx, ticketId, msg, plan.message.text, plan.message.visibility) : null;
+  const data = { inReplyTo: plan.thread.inReplyTo, references: plan.thread.references };
+  const queued = plan.notifications.map((n) => {
+    if (!ticket) throw new Error(`plan ${plan.kind} queues ${n.event} without a ticket`);
+    return renderNotification(ctx, {
+      ticket: ticket as Ticket,
+      event: n.event,
+      to: n.to,
+      language: n.language,
+      data: templateData(ctx, n, ticket),
+      ...data,
+    });
+  });
+  const ticketless = plan.ticketless.map((n) =>
+    renderTicketless(ctx, { event: n.event, to: n.to, language: n.language, data: templateData(ctx, n, null), ...data }),
+  );
+  chain.insert("m", Message, [...(inbound ? [inbound] : []), ...queued.map((q) => q.message)], {}, '"id", "messageId", "direction"');
+  const inboundId = `(SELECT "id" FROM m WHERE "direction" = 'inbound')`;
+  if (inbound && msg) chain.insert("a", Attachment, attachmentRows(ctx, msg, 0), { messageRowId: inboundId });
+  // Our Message-IDs are random: each names its own outbound copy.
+  chain.insert(
+    "o",
+    OutboxMail,
+    queued.map((q) => q.outbox),
+    { messageRowId: `(SELECT m."id" FROM m WHERE m."direction" = 'outbound' AND m."messageId" = v."messageId")` },
+  );
+  chain.insert("ot", OutboxMail, ticketless);
+  const messageRowId = inbound ? inboundId : "NULL::integer";
+  if (receipt) {
+    const fields = {
+      ...describeMail(msg),
+      rawSha256: receipt.raw.sha256,
+      rawSize: receipt.raw.size,
+      outcome: plan.outcome,
+      ticketId,
+      messageRowId: inbound ? null : (plan.duplicateOf?.messageRowId ?? null),
+      errorCode: plan.errorCode,
+      reason: plan.reason?.slice(0, 2000) ?? null,
+    };
+    chain.insert("r", MailReceipt, [receiptRow(ctx, receipt.pos, fields)], inbound ? { messageRowId: inboundId } : {}, '"id"');
+    chain.insert(
+      "tr",
+      TrailEntry,
+      plan.trail.map((s, seq) => ({ receiptId: 0, seq, stage: s.stage, verdict: s.verdict, detail: s.detail.slice(0, 2000) })),
+      { receiptId: `(SELECT "id" FROM r)` },
+    );
+  }
+  const ids = await chain.run({ messageRowId, receiptId: receipt ? `(SELECT "id" FROM r)` : "NULL::integer" });
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    ticketId,
+    messageRowId: num(ids.messageRowId) ?? plan.duplicateOf?.messageRowId ?? null,
+    receiptId: num(ids.receiptId),
+    claimed: true,
+  };
+}
+
 /** An inbound mail as a message row of the ticket: `text` is what people wrote; the raw mail is kept whole. */
 function inboundRow(
   ctx: GatewayContext,
@@ -199,34 +295,32 @@ async function writeReceiptRow(
   fields: Partial<MailReceipt>,
   trail: TrailStep[],
 ): Promise<number> {
-  const [id] = await sql.insert(
-    MailReceipt,
-    [
-      {
-        mailbox: pos.mailbox,
-        uidValidity: pos.uidValidity,
-        uid: pos.uid,
-        messageIdHeader: null,
-        subject: null,
-        fromAddress: null,
-        errorCode: null,
-        reason: null,
-        ticketId: null,
-        messageRowId: null,
-        rawSha256: null,
-        rawSize: null,
-        movedTo: null,
-        receivedAt: ctx.clock.now(),
-        outcome: "failed",
-        ...fields,
-      },
-    ],
-    { ids: true },
-  );
+  const [id] = await sql.insert(MailReceipt, [receiptRow(ctx, pos, fields)], { ids: true });
   // One multi-row INSERT: the trail is written with every mail, so it must be cheap.
   await sql.insert(
     TrailEntry,
     trail.map((s, seq) => ({ receiptId: id, seq, stage: s.stage, verdict: s.verdict, detail: s.detail.slice(0, 2000) })),
   );
   return id;
+}
+
+function receiptRow(ctx: GatewayContext, pos: MailPosition, fields: Partial<MailReceipt>): Partial<MailReceipt> {
+  return {
+    mailbox: pos.mailbox,
+    uidValidity: pos.uidValidity,
+    uid: pos.uid,
+    messageIdHeader: null,
+    subject: null,
+    fromAddress: null,
+    errorCode: null,
+    reason: null,
+    ticketId: null,
+    messageRowId: null,
+    rawSha256: null,
+    rawSize: null,
+    movedTo: null,
+    receivedAt: ctx.clock.now(),
+    outcome: "failed",
+    ...fields,
+  };
 }
