@@ -57,9 +57,7 @@ export interface DbReads extends TicketReads {
   /** Stored messages with any of these Message-IDs, oldest first. */
   messagesByMessageIds(ids: string[]): Promise<StoredMessage[]>;
   /** Tickets with their participants and messages (oldest first), by ticket id. */
-  ticketsWithPeople(
-    ids: number[],
-  ): Promise<{
+  ticketsWithPeople(ids: number[]): Promise<{
     tickets: Ticket[];
     participants: Map<number, Array<{ address: string; name: string | null; role: Participant["role"] }>>;
     messages: Map<number, StoredMessage[]>;
