@@ -123,11 +123,18 @@ describe("end to end: two mailboxes, each its own account", function () {
 
 describe("end to end: three instances on PostgreSQL drain two mailboxes, with random kills", function () {
   let world: MailWorld;
-  const PER_MAILBOX = 120;
+  // Enough work that, with random kills, two instances are alive at once while both mailboxes still hold mail.
+  const PER_MAILBOX = 300;
 
   before(async function () {
     requireDovecot(this);
     world = await startWorld("postgres", { instances: { leaseSeconds: 6 } });
+    // An instance over its share hands a mailbox over after its current batch. A batch of 50 is
+    // committed at once and takes so little time that one instance could drain both mailboxes
+    // before another takes one; batches of 10 leave room for the hand-over this test watches.
+    world.updateConfig((c) => {
+      for (const m of c.mailboxes as Array<Record<string, unknown>>) m.batchSize = 10;
+    });
     expect((await world.cli(["migrate"])).code).to.equal(0);
   });
   after(async () => world?.stop());
