@@ -22,7 +22,16 @@ export interface AccountEnv {
 
 const ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const GRANTS: readonly OAuth2Grant[] = ["client_credentials", "refresh_token"];
-const OAUTH2_KEYS = ["grant", "tenant", "clientId", "tokenEndpoint", "authorizationEndpoint", "deviceAuthorizationEndpoint", "scope", "certificateFile"];
+const OAUTH2_KEYS = [
+  "grant",
+  "tenant",
+  "clientId",
+  "tokenEndpoint",
+  "authorizationEndpoint",
+  "deviceAuthorizationEndpoint",
+  "scope",
+  "certificateFile",
+];
 
 function provider(r: Reader): Provider | null {
   const p = r.optionalString("provider");
@@ -57,7 +66,8 @@ export function parseOAuth2(account: Reader, prov: Provider | null, envPrefix: s
   if (preset?.needsTenant && !tenant && !o.optionalString("tokenEndpoint")) {
     fail(o.name("tenant"), `is required for provider ${prov} (the directory (tenant) ID or primary domain from Microsoft Entra ID)`);
   }
-  if (tenant && !/^[A-Za-z0-9.-]{1,253}$/.test(tenant)) fail(o.name("tenant"), "must be a tenant ID (a GUID) or a domain like contoso.onmicrosoft.com");
+  if (tenant && !/^[A-Za-z0-9.-]{1,253}$/.test(tenant))
+    fail(o.name("tenant"), "must be a tenant ID (a GUID) or a domain like contoso.onmicrosoft.com");
   const ends = preset?.endpoints(tenant);
   const tokenEndpoint = url(o, "tokenEndpoint", ends?.token ?? null);
   if (!tokenEndpoint) fail(o.name("tokenEndpoint"), "is required (or set provider)");
@@ -87,7 +97,27 @@ function folder(r: Reader, k: string, def: string): string {
   return v;
 }
 
-const MAILBOX_KEYS = ["id", "address", "defaultDepartment", "provider", "host", "port", "secure", "user", "password", "oauth2", "tls", "mailbox", "processedFolder", "failedFolder", "schedule", "idle", "batchSize", "smtp"];
+const MAILBOX_KEYS = [
+  "id",
+  "address",
+  "defaultDepartment",
+  "provider",
+  "host",
+  "port",
+  "secure",
+  "user",
+  "password",
+  "oauth2",
+  "tls",
+  "mailbox",
+  "processedFolder",
+  "failedFolder",
+  "schedule",
+  "idle",
+  "recheckMs",
+  "batchSize",
+  "smtp",
+];
 
 export interface MailboxDefaults {
   /** The id when the block names none (the single `imap` block: its folder, as older receipts have it). */
@@ -114,7 +144,8 @@ export function parseMailbox(r: Reader, d: MailboxDefaults, e: AccountEnv, legac
   if (!legacy && !ID.test(id)) fail(r.name("id"), "must be a short id of letters, digits and dashes, like web");
   const user = r.string("user");
   const address = (r.optionalString("address") ?? d.address ?? (ADDRESS.test(user) ? user : null))?.toLowerCase() ?? null;
-  if (!address || !ADDRESS.test(address)) fail(r.name("address"), "must be the mail address of this mailbox (it is required when user is not an address)");
+  if (!address || !ADDRESS.test(address))
+    fail(r.name("address"), "must be the mail address of this mailbox (it is required when user is not an address)");
   const envPrefix = d.envPrefix(id);
   const oauth2 = parseOAuth2(r, prov, envPrefix, e);
   const password = oauth2 ? null : e.env[`${envPrefix}_PASSWORD`] || r.optionalString("password");
@@ -137,6 +168,8 @@ export function parseMailbox(r: Reader, d: MailboxDefaults, e: AccountEnv, legac
     failedFolder: folder(r, "failedFolder", "Failed"),
     schedule,
     idle: r.bool("idle", true),
+    // The providers' servers announce new mail to an idling client at once.
+    recheckMs: r.int("recheckMs", prov ? 0 : 25, 0, 60_000),
     batchSize: r.int("batchSize", 50, 1, 1000),
     smtp: !legacy && r.optionalRaw("smtp") !== null ? parseSmtp(r.section("smtp"), `${envPrefix}_SMTP`, e) : null,
   };
@@ -173,9 +206,16 @@ export function parseMailboxes(root: Reader, supportAddress: string, e: AccountE
   if (!hasList) {
     return [parseMailbox(root.section("imap"), { id: null, address: supportAddress, envPrefix: () => "TICKETPOST_IMAP" }, e, true)];
   }
-  const list = root.objects("mailboxes").map((r) =>
-    parseMailbox(r, { id: null, address: null, envPrefix: (id) => `TICKETPOST_MAILBOX_${id.toUpperCase().replace(/-/g, "_")}` }, e, false),
-  );
+  const list = root
+    .objects("mailboxes")
+    .map((r) =>
+      parseMailbox(
+        r,
+        { id: null, address: null, envPrefix: (id) => `TICKETPOST_MAILBOX_${id.toUpperCase().replace(/-/g, "_")}` },
+        e,
+        false,
+      ),
+    );
   if (list.length === 0) fail("mailboxes", "must list at least one mailbox");
   const seen = new Set<string>();
   for (const [i, m] of list.entries()) {

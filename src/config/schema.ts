@@ -78,6 +78,12 @@ export interface ImapConfig extends AccountLogin {
   /** node-cron expression for the scheduled poll, on top of IDLE. */
   schedule: string;
   idle: boolean;
+  /**
+   * After mail came in, the mailbox is checked again every recheckMs (NOOP) for a short while
+   * before the connection idles: Dovecot announces new mail to an idling client only after
+   * 500 ms. 0: idle at once.
+   */
+  recheckMs: number;
   /** How many mails are fetched from the server in one round trip. */
   batchSize: number;
 }

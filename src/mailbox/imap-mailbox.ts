@@ -39,7 +39,8 @@ export interface MailSource {
 function imapError(err: unknown, what: string): TicketpostError {
   if (err instanceof TicketpostError) return err;
   const e = err as { authenticationFailed?: boolean; code?: string; responseText?: string; message?: string };
-  if (e?.authenticationFailed) return new TicketpostError("EIMAP_AUTH", `IMAP login refused: ${e.responseText ?? e.message}`, { cause: err });
+  if (e?.authenticationFailed)
+    return new TicketpostError("EIMAP_AUTH", `IMAP login refused: ${e.responseText ?? e.message}`, { cause: err });
   if (e?.code && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|NoConnection|EConnectionClosed)$/.test(e.code)) {
     return new TicketpostError("EIMAP_CONNECT", `${what}: ${e.code} ${e.message ?? ""}`.trim(), { cause: err });
   }
@@ -70,10 +71,15 @@ async function connectImap(cfg: ImapConfig & { key?: string }, logins: AccountLo
       return client;
     } catch (err) {
       client.close();
-      if (!(err as { authenticationFailed?: boolean }).authenticationFailed || !cfg.oauth2) throw imapError(err, `IMAP connect to ${cfg.host}:${cfg.port}`);
+      if (!(err as { authenticationFailed?: boolean }).authenticationFailed || !cfg.oauth2)
+        throw imapError(err, `IMAP connect to ${cfg.host}:${cfg.port}`);
       if (attempt >= 2) {
         const e = err as { responseText?: string; message?: string };
-        throw new TicketpostError("EIMAP_AUTH", `IMAP server refused a fresh OAuth2 token for ${cfg.user}: ${e.responseText ?? e.message} → fix: ${fixFor("missing-permission", cfg.oauth2)}`, { cause: err });
+        throw new TicketpostError(
+          "EIMAP_AUTH",
+          `IMAP server refused a fresh OAuth2 token for ${cfg.user}: ${e.responseText ?? e.message} → fix: ${fixFor("missing-permission", cfg.oauth2)}`,
+          { cause: err },
+        );
       }
     }
   }
@@ -81,14 +87,21 @@ async function connectImap(cfg: ImapConfig & { key?: string }, logins: AccountLo
 
 export class ImapMailbox implements MailSource {
   private uidValidity = 0;
+  private readonly idleEnabled: boolean;
   /** The folder drained. */
   readonly mailbox: string;
   /** What receipts name: the mailbox's configured id (the folder for the single imap block). */
   readonly id: string;
 
-  private constructor(cfg: ImapConfig & { id?: string; key?: string }, private readonly client: ImapFlow, private readonly logger: Logger, private readonly spool: SpoolOptions | null) {
+  private constructor(
+    cfg: ImapConfig & { id?: string; key?: string },
+    private readonly client: ImapFlow,
+    private readonly logger: Logger,
+    private readonly spool: SpoolOptions | null,
+  ) {
     this.mailbox = cfg.mailbox;
     this.id = cfg.id ?? cfg.mailbox;
+    this.idleEnabled = cfg.idle;
     // A recreated mailbox gets a new UIDVALIDITY; positions must carry the current one.
     this.client.on("mailboxOpen", (m: { path: string; uidValidity: bigint }) => {
       if (m.path === this.mailbox) this.uidValidity = Number(m.uidValidity);
@@ -96,7 +109,12 @@ export class ImapMailbox implements MailSource {
   }
 
   /** Connects, creates the Processed and Failed folders when missing, and selects the mailbox. */
-  static async open(cfg: ImapConfig & { id?: string; key?: string }, logger: Logger, spool: SpoolOptions | null = null, logins: AccountLogins = new AccountLogins()): Promise<ImapMailbox> {
+  static async open(
+    cfg: ImapConfig & { id?: string; key?: string },
+    logger: Logger,
+    spool: SpoolOptions | null = null,
+    logins: AccountLogins = new AccountLogins(),
+  ): Promise<ImapMailbox> {
     const client = await connectImap(cfg, logins, {
       // A new mail is announced while the connection idles, so it is handled within a second.
       disableAutoIdle: !cfg.idle,
@@ -124,6 +142,21 @@ export class ImapMailbox implements MailSource {
 
   get connected(): boolean {
     return this.client.usable;
+  }
+
+  /** Starts IDLE now rather than after imapflow's auto-IDLE pause (only when the connection idles at all: imap.idle). */
+  idleNow(): void {
+    if (!this.idleEnabled || !this.client.usable) return;
+    this.client.idle({ whenFree: true }).catch((err: Error) => this.logger.debug("IDLE not started", { error: err.message }));
+  }
+
+  /** Asks the server for news (NOOP): a new mail shows up as an "exists" event. */
+  async noop(): Promise<void> {
+    try {
+      await this.client.noop();
+    } catch (err) {
+      throw imapError(err, "IMAP NOOP");
+    }
   }
 
   on(event: "exists" | "close" | "error", listener: (...args: unknown[]) => void): void {
@@ -207,7 +240,11 @@ export interface MailboxProbe {
 }
 
 /** Logs in and counts the mails in the given folders, changing nothing (for status and check). */
-export async function probeMailbox(cfg: ImapConfig & { id?: string; key?: string }, folders: string[], logins: AccountLogins = new AccountLogins()): Promise<MailboxProbe> {
+export async function probeMailbox(
+  cfg: ImapConfig & { id?: string; key?: string },
+  folders: string[],
+  logins: AccountLogins = new AccountLogins(),
+): Promise<MailboxProbe> {
   let client: ImapFlow;
   try {
     client = await connectImap(cfg, logins, { connectionTimeout: 10_000 });
@@ -233,7 +270,11 @@ export async function probeMailbox(cfg: ImapConfig & { id?: string; key?: string
 }
 
 /** Moves mails, found by Message-ID, from the Failed folder to Processed (after a successful retry). */
-export async function moveFromFailed(cfg: ImapConfig & { id?: string; key?: string }, messageIds: string[], logins: AccountLogins = new AccountLogins()): Promise<number> {
+export async function moveFromFailed(
+  cfg: ImapConfig & { id?: string; key?: string },
+  messageIds: string[],
+  logins: AccountLogins = new AccountLogins(),
+): Promise<number> {
   const client = await connectImap(cfg, logins);
   let moved = 0;
   try {

@@ -7,6 +7,9 @@ import { ImapMailbox, type SpoolOptions } from "./imap-mailbox.js";
 import { SerialRunner } from "./serial-runner.js";
 import type { AccountLogins } from "../auth/logins.js";
 
+/** How long after the last mail the mailbox is re-checked instead of idling (see afterDrain). */
+const RECHECK_WINDOW_MS = 2000;
+
 export interface PollerOptions {
   imap: ImapConfig & { id?: string; key?: string };
   /** Passwords and OAuth2 token sources (shared with the SMTP side). */
@@ -38,6 +41,8 @@ export class MailboxPoller {
   private readonly runner: SerialRunner<DrainSummary | null>;
   lastRun: { at: Date; summary: DrainSummary | null; error: string | null } | null = null;
   private yieldAsked = false;
+  private recheckTimer: NodeJS.Timeout | null = null;
+  private recheckUntil = 0;
 
   constructor(private readonly opts: PollerOptions) {
     this.reconnectDelay = opts.reconnectMinMs ?? 1000;
@@ -86,6 +91,38 @@ export class MailboxPoller {
     return mb;
   }
 
+  /**
+   * The mailbox is empty now. After mail came in, more tends to follow: for RECHECK_WINDOW_MS the
+   * mailbox is asked again every recheckMs (NOOP, a new mail then starts a run through the
+   * "exists" event), because Dovecot tells an idling client about new mail only after 500 ms
+   * (NOTIFY_DELAY_MSECS in its source). Then the connection idles.
+   */
+  private afterDrain(mb: ImapMailbox, summary: DrainSummary): void {
+    const every = this.opts.imap.recheckMs ?? 0;
+    if (every > 0 && summary.processed + summary.failed > 0) this.recheckUntil = Date.now() + RECHECK_WINDOW_MS;
+    if (every > 0 && this.opts.imap.idle && Date.now() < this.recheckUntil) this.scheduleRecheck(every);
+    else mb.idleNow();
+  }
+
+  private scheduleRecheck(every: number): void {
+    if (this.recheckTimer || this.stopping) return;
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = null;
+      const mb = this.mailbox;
+      // A run in progress decides again when it ends.
+      if (!mb?.connected || this.stopping || this.runner.running) return;
+      void mb.noop().then(
+        () => {
+          if (this.runner.running || this.mailbox !== mb) return;
+          if (Date.now() < this.recheckUntil) this.scheduleRecheck(every);
+          else mb.idleNow();
+        },
+        (err: Error) => this.opts.logger.debug("IMAP NOOP failed", { error: err.message }),
+      );
+    }, every);
+    this.recheckTimer.unref();
+  }
+
   private scheduleReconnect(): void {
     if (this.reconnectTimer || this.stopping) return;
     const delay = this.reconnectDelay;
@@ -105,7 +142,13 @@ export class MailboxPoller {
     if (this.stopping) return null;
     const at = new Date();
     const result = await this.drainOnce(at);
-    this.opts.onRun?.({ at, durationMs: Date.now() - at.getTime(), summary: result, error: this.lastRun?.error ?? null, idleConnected: this.idleConnected });
+    this.opts.onRun?.({
+      at,
+      durationMs: Date.now() - at.getTime(),
+      summary: result,
+      error: this.lastRun?.error ?? null,
+      idleConnected: this.idleConnected,
+    });
     return result;
   }
 
@@ -122,8 +165,13 @@ export class MailboxPoller {
       const mb = await this.ensureConnected();
       this.yieldAsked = false;
       const summary = await drainMailbox(mb, this.opts.imap, { ...this.opts.deps, shouldYield: () => this.yieldAsked });
+      this.afterDrain(mb, summary);
       this.lastRun = { at, summary, error: summary.stoppedBy?.message ?? null };
-      if (summary.stoppedBy) this.opts.logger.error("poll stopped early; mails stay in the inbox", { code: summary.stoppedBy.code, error: summary.stoppedBy.message });
+      if (summary.stoppedBy)
+        this.opts.logger.error("poll stopped early; mails stay in the inbox", {
+          code: summary.stoppedBy.code,
+          error: summary.stoppedBy.message,
+        });
       return summary;
     } catch (err) {
       const e = asTicketpostError(err, "EIMAP");
@@ -138,6 +186,7 @@ export class MailboxPoller {
     this.stopping = true;
     if (this.task) await this.task.stop();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.recheckTimer) clearTimeout(this.recheckTimer);
     await this.runner.idle();
     const mb = this.mailbox;
     this.mailbox = null;

@@ -53,7 +53,8 @@ export class OutboxSender {
 
   /** Wakes the loop now (after new rows were committed). */
   wake(): void {
-    if (!this.stopping) void this.runner.trigger().catch((err) => this.o.logger.error("outbox run failed", { error: (err as Error).message }));
+    if (!this.stopping)
+      void this.runner.trigger().catch((err) => this.o.logger.error("outbox run failed", { error: (err as Error).message }));
   }
 
   start(): void {
@@ -85,17 +86,50 @@ export class OutboxSender {
    */
   private async claimBatchSkipLocked(now: Date): Promise<OutboxMail[]> {
     return this.o.db.transaction(async (em) => {
-      const rows = await em.getRepository(OutboxMail).createQueryBuilder("o")
+      const rows = await em
+        .getRepository(OutboxMail)
+        .createQueryBuilder("o")
         .where("o.status = 'pending' AND o.nextAttemptAt <= :now", { now })
-        .orderBy("o.id", "ASC").limit(50)
-        .setLock("pessimistic_write").setOnLocked("skip_locked")
+        .orderBy("o.id", "ASC")
+        .limit(50)
+        .setLock("pessimistic_write")
+        .setOnLocked("skip_locked")
         .getMany();
       if (rows.length) {
         const until = new Date(now.getTime() + this.o.cfg.claimMs);
-        await em.createQueryBuilder().update(OutboxMail).set({ nextAttemptAt: until }).whereInIds(rows.map((r) => r.id)).execute();
+        await em
+          .createQueryBuilder()
+          .update(OutboxMail)
+          .set({ nextAttemptAt: until })
+          .whereInIds(rows.map((r) => r.id))
+          .execute();
       }
       return rows;
     });
+  }
+
+  /**
+   * Sends a claimed batch while the claim holds. A row is sent only with at least half of the
+   * claim time left: once the claim runs out another sender may take the row, and both would send
+   * it (a batch of 50 on a busy machine can take longer than claimMs). The rest is handed back.
+   */
+  private async sendClaimed(batch: OutboxMail[], claimedAt: Date, summary: SenderSummary): Promise<void> {
+    const safeUntil = claimedAt.getTime() + this.o.cfg.claimMs / 2;
+    for (const [i, row] of batch.entries()) {
+      if (this.stopping) return;
+      if (this.o.clock.now().getTime() > safeUntil) {
+        const rest = batch.slice(i).map((r) => r.id);
+        await this.o.db
+          .createQueryBuilder()
+          .update(OutboxMail)
+          .set({ nextAttemptAt: this.o.clock.now() })
+          // Still ours: nobody takes a row before its claim runs out, and that is later than now.
+          .where("id IN (:...rest) AND status = 'pending'", { rest })
+          .execute();
+        return;
+      }
+      await this.sendRow(row, summary);
+    }
   }
 
   private async drain(): Promise<SenderSummary> {
@@ -108,14 +142,16 @@ export class OutboxSender {
       if (postgres) {
         const batch = await this.claimBatchSkipLocked(now);
         if (batch.length === 0) break;
-        for (const row of batch) if (!this.stopping) await this.sendRow(row, summary);
+        await this.sendClaimed(batch, now, summary);
         continue;
       }
-      const due = (await repo.find({ where: { status: "pending", nextAttemptAt: LessThanOrEqual(now) }, order: { id: "ASC" }, take: 50 })).filter((r) => !seen.has(r.id));
+      const due = (
+        await repo.find({ where: { status: "pending", nextAttemptAt: LessThanOrEqual(now) }, order: { id: "ASC" }, take: 50 })
+      ).filter((r) => !seen.has(r.id));
       if (due.length === 0) break;
       for (const row of due) {
         seen.add(row.id);
-        if (this.stopping || !(await this.claim(row, now))) continue;
+        if (this.stopping || !(await this.claim(row, this.o.clock.now()))) continue;
         await this.sendRow(row, summary);
       }
     }
@@ -170,6 +206,7 @@ export class OutboxSender {
       "X-Auto-Response-Suppress": "All",
     };
     if (event.automatic) headers["Auto-Submitted"] = "auto-replied";
+    const smtpAt = new Date();
     try {
       const attachments = await this.attachmentsOf(row);
       await this.o.transport.send({
@@ -189,16 +226,31 @@ export class OutboxSender {
       });
       await repo.update({ id: row.id }, { status: "sent", sentAt: this.o.clock.now(), attempts: row.attempts + 1, lastError: null });
       summary.sent++;
-      this.o.logger.info("notification sent", { outbox: row.id, event: row.event, ticket: row.ticketId, messageId: row.messageId });
+      this.o.logger.info("notification sent", {
+        outbox: row.id,
+        event: row.event,
+        ticket: row.ticketId,
+        messageId: row.messageId,
+        smtpAt: smtpAt.toISOString(),
+      });
     } catch (err) {
       const e = asTicketpostError(err, "ESMTP_TEMP");
       const attempts = row.attempts + 1;
       const giveUp = !e.retryable || attempts >= this.o.cfg.maxAttempts;
       const next = new Date(this.o.clock.now().getTime() + backoffDelay(attempts, this.o.cfg));
-      await repo.update({ id: row.id }, { attempts, lastError: `${e.code}: ${e.message}`.slice(0, 2000), status: giveUp ? "failed" : "pending", nextAttemptAt: next });
+      await repo.update(
+        { id: row.id },
+        { attempts, lastError: `${e.code}: ${e.message}`.slice(0, 2000), status: giveUp ? "failed" : "pending", nextAttemptAt: next },
+      );
       if (giveUp) summary.failed++;
       else summary.deferred++;
-      this.o.logger.warn(giveUp ? "notification failed for good" : "notification deferred", { outbox: row.id, code: e.code, error: e.message, attempts, nextAttemptAt: giveUp ? undefined : next.toISOString() });
+      this.o.logger.warn(giveUp ? "notification failed for good" : "notification deferred", {
+        outbox: row.id,
+        code: e.code,
+        error: e.message,
+        attempts,
+        nextAttemptAt: giveUp ? undefined : next.toISOString(),
+      });
     }
   }
 }

@@ -119,7 +119,10 @@ export function messageKey(msg: InboundMessage): string {
   return msg.messageId ?? `${msg.fingerprint}@fingerprint.ticketpost.invalid`;
 }
 
-const ANSWERING_EVENTS = Object.values(EVENTS).filter((e) => e.answersInbound).map((e) => e.name);
+/** Events that answer an inbound mail: the ones the per-address limit counts. */
+export const ANSWERING_EVENTS = Object.values(EVENTS)
+  .filter((e) => e.answersInbound)
+  .map((e) => e.name);
 
 export type FactsEnv = Pick<GatewayContext, "directory" | "tagFormat" | "safety">;
 
@@ -129,7 +132,13 @@ export interface GatherOptions {
   ticketId?: number;
 }
 
-async function outboundFacts(reads: TicketReads, env: FactsEnv, addresses: Array<string | null | undefined>, answering: Array<string | null | undefined>, now: Date): Promise<OutboundFacts> {
+async function outboundFacts(
+  reads: TicketReads,
+  env: FactsEnv,
+  addresses: Array<string | null | undefined>,
+  answering: Array<string | null | undefined>,
+  now: Date,
+): Promise<OutboundFacts> {
   const all = [...new Set(addresses.filter((a): a is string => !!a).map((a) => a.toLowerCase()))];
   const flags = new Map((await reads.addressFlags(all)).map((f) => [f.address, f]));
   const since = new Date(now.getTime() - env.safety.autoReplyWindowMinutes * 60_000);
@@ -146,7 +155,13 @@ export async function ticketFacts(reads: TicketReads, id: number): Promise<Ticke
 }
 
 /** The facts a parsed mail is planned from: identity, thread, ticket, the addresses it may mail. */
-export async function gatherFacts(reads: TicketReads, env: FactsEnv, read: Extract<ReadMail, { kind: "mail" }>, agentAuth: AgentAuth, opts: GatherOptions): Promise<MailFacts> {
+export async function gatherFacts(
+  reads: TicketReads,
+  env: FactsEnv,
+  read: Extract<ReadMail, { kind: "mail" }>,
+  agentAuth: AgentAuth,
+  opts: GatherOptions,
+): Promise<MailFacts> {
   const { msg, classification, bounce } = read;
   const facts: MailFacts = { msg, classification, bounce, agentAuth, now: opts.now, twin: null, thread: null, ticket: null, others: new Map(), queue: null, reportedMail: null, terminal: opts.ticketId !== undefined, trail: [...read.trail], flags: new Map(), recentAnswers: new Map() };
   if (classification.kind === "loop") return facts;
@@ -156,23 +171,48 @@ export async function gatherFacts(reads: TicketReads, env: FactsEnv, read: Extra
   // Rows stored before fingerprints were kept have none: for them the Message-ID decides, as it did then.
   facts.twin = same.find((m) => m.fingerprint === msg.fingerprint || m.fingerprint === null) ?? null;
   if (facts.twin) {
-    facts.trail.push(step("dedup", "duplicate", `${msg.messageId ? `Message-ID ${key}` : "no Message-ID; the content fingerprint"} matches message ${facts.twin.id} of ticket ${facts.twin.ticketId}, same content`));
+    facts.trail.push(
+      step(
+        "dedup",
+        "duplicate",
+        `${msg.messageId ? `Message-ID ${key}` : "no Message-ID; the content fingerprint"} matches message ${facts.twin.id} of ticket ${facts.twin.ticketId}, same content`,
+      ),
+    );
     return facts;
   }
-  if (same.length > 0) facts.trail.push(step("dedup", "reused-message-id", `Message-ID ${key} is already message ${same[0].id} of ticket ${same[0].ticketId}, but with other content: a new mail`));
-  else facts.trail.push(step("dedup", "new", msg.messageId ? `Message-ID ${key} not seen before` : `no Message-ID; content fingerprint ${msg.fingerprint.slice(0, 16)}… not seen before`));
+  if (same.length > 0)
+    facts.trail.push(
+      step(
+        "dedup",
+        "reused-message-id",
+        `Message-ID ${key} is already message ${same[0].id} of ticket ${same[0].ticketId}, but with other content: a new mail`,
+      ),
+    );
+  else
+    facts.trail.push(
+      step(
+        "dedup",
+        "new",
+        msg.messageId
+          ? `Message-ID ${key} not seen before`
+          : `no Message-ID; content fingerprint ${msg.fingerprint.slice(0, 16)}… not seen before`,
+      ),
+    );
 
   if ((classification.kind === "bounce" || classification.kind === "report") && bounce) {
-    facts.reportedMail = bounce.originalMessageId ? ((await reads.messagesByMessageId(bounce.originalMessageId)).find((m) => m.direction === "outbound") ?? null) : null;
+    facts.reportedMail = bounce.originalMessageId
+      ? ((await reads.messagesByMessageId(bounce.originalMessageId)).find((m) => m.direction === "outbound") ?? null)
+      : null;
     if (facts.reportedMail) facts.ticket = await ticketFacts(reads, facts.reportedMail.ticketId);
     const named = bounce.recipients.map((r) => r.address).filter((a) => a.includes("@"));
     Object.assign(facts, await outboundFacts(reads, env, [...named, ...(facts.reportedMail?.toAddresses ?? [])], [], opts.now));
     return facts;
   }
 
-  facts.thread = opts.ticketId !== undefined
-    ? { ticketId: opts.ticketId, via: "none", reasons: [`given at the terminal for ticket ${opts.ticketId}`] }
-    : await resolveThread(msg, env.tagFormat, reads);
+  facts.thread =
+    opts.ticketId !== undefined
+      ? { ticketId: opts.ticketId, via: "none", reasons: [`given at the terminal for ticket ${opts.ticketId}`] }
+      : await resolveThread(msg, env.tagFormat, reads);
   facts.trail.push(step("thread", facts.thread.ticketId === null ? "new-ticket" : "ticket", facts.thread.reasons.join("; ")));
   if (facts.thread.ticketId !== null) facts.ticket = await ticketFacts(reads, facts.thread.ticketId);
 

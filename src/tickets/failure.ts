@@ -38,7 +38,12 @@ export interface Evidence {
 
 /** An error while processing a mail, carrying the mail's evidence so that even giving up on it later keeps it. */
 export class MailProcessingError extends TicketpostError {
-  constructor(code: ErrorCode, message: string, readonly evidence: Evidence, options: { cause?: unknown; retryable?: boolean } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly evidence: Evidence,
+    options: { cause?: unknown; retryable?: boolean } = {},
+  ) {
     super(code, message, options);
   }
 }
@@ -49,13 +54,24 @@ export function evidenceOf(err: unknown): Evidence | null {
 }
 
 export function evidenceFrom(msg: InboundMessage | null, raw: { sha256: string; size: number }, trail: TrailStep[]): Evidence {
-  return { messageId: msg?.messageId ?? null, subject: msg?.subject.slice(0, 500) ?? null, fromAddress: msg?.from?.address ?? null, rawSha256: raw.sha256, rawSize: raw.size, trail: [...trail] };
+  return {
+    messageId: msg?.messageId ?? null,
+    subject: msg?.subject.slice(0, 500) ?? null,
+    fromAddress: msg?.from?.address ?? null,
+    rawSha256: raw.sha256,
+    rawSize: raw.size,
+    trail: [...trail],
+  };
 }
 
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; driverError?: { code?: string } };
   const code = e?.driverError?.code ?? e?.code;
-  return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || /UNIQUE constraint failed|duplicate key/i.test(String((err as Error)?.message));
+  return (
+    code === "23505" ||
+    code === "SQLITE_CONSTRAINT_UNIQUE" ||
+    /UNIQUE constraint failed|duplicate key/i.test(String((err as Error)?.message))
+  );
 }
 
 /**
@@ -73,22 +89,48 @@ export function classifyError(err: unknown): TicketpostError {
 }
 
 export function fromReceipt(r: MailReceipt, trail: TrailStep[] = []): ProcessResult {
-  return { outcome: r.outcome, receiptId: r.id, ticketId: r.ticketId, alreadyDone: true, errorCode: r.errorCode, reason: r.reason, trail, messageId: r.messageIdHeader };
+  return {
+    outcome: r.outcome,
+    receiptId: r.id,
+    ticketId: r.ticketId,
+    alreadyDone: true,
+    errorCode: r.errorCode,
+    reason: r.reason,
+    trail,
+    messageId: r.messageIdHeader,
+  };
 }
 
 /**
  * Records a mail that cannot be processed: its receipt says why, keeps the evidence (the error's,
  * or `msg` and `trail`), and the mail goes to Failed.
  */
-export async function recordFailure(ctx: GatewayContext, pos: MailPosition, err: TicketpostError, msg: InboundMessage | null = null, trail: TrailStep[] = []): Promise<ProcessResult> {
+export async function recordFailure(
+  ctx: GatewayContext,
+  pos: MailPosition,
+  err: TicketpostError,
+  msg: InboundMessage | null = null,
+  trail: TrailStep[] = [],
+): Promise<ProcessResult> {
   const ev = evidenceOf(err);
   const steps = [...(ev?.trail ?? trail), step("apply", "failed", `${err.code}: ${err.message}`)];
   const fields: Partial<MailReceipt> = ev
     ? { messageIdHeader: ev.messageId, subject: ev.subject, fromAddress: ev.fromAddress, rawSha256: ev.rawSha256, rawSize: ev.rawSize }
     : describeMail(msg);
   try {
-    const receipt = await ctx.db.transaction((em) => writeReceipt(em, ctx, pos, { ...fields, outcome: "failed", errorCode: err.code, reason: err.message.slice(0, 2000) }, steps));
-    return { outcome: "failed", receiptId: receipt.id, ticketId: null, alreadyDone: false, errorCode: err.code, reason: err.message, trail: steps, messageId: fields.messageIdHeader ?? null };
+    const receiptId = await ctx.db.transaction((em) =>
+      writeReceipt(em, ctx, pos, { ...fields, outcome: "failed", errorCode: err.code, reason: err.message.slice(0, 2000) }, steps),
+    );
+    return {
+      outcome: "failed",
+      receiptId,
+      ticketId: null,
+      alreadyDone: false,
+      errorCode: err.code,
+      reason: err.message,
+      trail: steps,
+      messageId: fields.messageIdHeader ?? null,
+    };
   } catch (dbErr) {
     if (isUniqueViolation(dbErr)) {
       const existing = await findReceipt(ctx.db.manager, pos.mailbox, pos.uidValidity, pos.uid);

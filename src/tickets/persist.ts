@@ -1,7 +1,9 @@
 import type { EntityManager } from "typeorm";
-import { AddressFlag, Attachment, DigestRun, MailReceipt, Message, Participant, Ticket, TicketEvent, TrailEntry } from "../db/entities.js";
+import { AddressFlag, Attachment, DigestRun, MailReceipt, Message, OutboxAttachment, OutboxMail, Participant, Ticket, TicketEvent, TrailEntry } from "../db/entities.js";
 import type { InboundMessage } from "../mail/types.js";
-import { queueNotification, queueTicketless } from "../notify/outbox.js";
+import { outboxAttachmentRows, queueNotification, renderNotification, renderTicketless } from "../notify/outbox.js";
+import { FastSql } from "../db/fast-sql.js";
+import { InsertChain } from "../db/insert-chain.js";
 import { templateData } from "../notify/template-data.js";
 import type { GatewayContext } from "./context.js";
 import { messageKey } from "./facts.js";
@@ -36,44 +38,120 @@ export interface ReceiptKey {
 }
 
 /** Writes a plan. `receipt` is null for a terminal action or an overdue notice (no mail of a mailbox). */
-export async function persist(em: EntityManager, ctx: GatewayContext, plan: Plan, msg: InboundMessage | null, receipt: ReceiptKey | null): Promise<Persisted> {
+export async function persist(
+  em: EntityManager,
+  ctx: GatewayContext,
+  plan: Plan,
+  msg: InboundMessage | null,
+  receipt: ReceiptKey | null,
+): Promise<Persisted> {
+  if (em.connection.options.type === "postgres" && oneStatementFits(plan)) {
+    return persistInOneStatement(em, ctx, plan, msg, receipt);
+  }
+  const sql = new FastSql(em);
   const now = ctx.clock.now();
   if (plan.digestClaim && !(await claimDigest(em, plan.digestClaim, now))) return { ticketId: null, messageRowId: null, receiptId: null, claimed: false };
   let ticketId = plan.ticket?.id ?? plan.duplicateOf?.ticketId ?? null;
   if (plan.ticket) {
     if (plan.ticket.id === null) {
-      ticketId = (await em.save(em.create(Ticket, { ...plan.ticket.state }))).id;
+      [ticketId] = await sql.insert(Ticket, [{ ...plan.ticket.state }], { ids: true });
     } else if (plan.ticket.claimOverdueBefore) {
       const cutoff = plan.ticket.claimOverdueBefore;
-      const claimed = await em.createQueryBuilder().update(Ticket).set(plan.ticket.patch)
+      const claimed = await em
+        .createQueryBuilder()
+        .update(Ticket)
+        .set(plan.ticket.patch)
         .where("id = :id", { id: plan.ticket.id })
         // Quoted: PostgreSQL folds unquoted camelCase names to lower case.
         .andWhere('("lastOverdueNoticeAt" IS NULL OR "lastOverdueNoticeAt" < :cutoff)', { cutoff })
         .execute();
       if ((claimed.affected ?? 0) !== 1) return { ticketId, messageRowId: null, receiptId: null, claimed: false };
     } else if (Object.keys(plan.ticket.patch).length > 0) {
-      await em.update(Ticket, { id: plan.ticket.id }, plan.ticket.patch);
+      await sql.update(Ticket, plan.ticket.id, plan.ticket.patch);
     }
   }
   if (ticketId !== null) {
-    if (plan.events.length) await em.insert(TicketEvent, plan.events.map((e) => ({ ticketId: ticketId!, at: now, actor: e.actor, action: e.action, detail: e.detail })));
-    for (const p of plan.participants) await em.insert(Participant, { ticketId, address: p.who.address, name: p.who.name, role: p.role });
+    await sql.insert(
+      TicketEvent,
+      plan.events.map((e) => ({ ticketId, at: now, actor: e.actor, action: e.action, detail: e.detail })),
+    );
+    await sql.insert(
+      Participant,
+      plan.participants.map((p) => ({ ticketId, address: p.who.address, name: p.who.name, role: p.role })),
+    );
     for (const u of plan.participantUpdates) await em.update(Participant, { ticketId, address: u.address }, { removedAt: u.removed ? now : null });
   }
-  const messageRowId = plan.message && msg && ticketId !== null ? (await storeInbound(em, ctx, ticketId, msg, plan.message.text, plan.message.visibility)).id : (plan.duplicateOf?.messageRowId ?? null);
-  if (plan.merge) await persistMerge(em, ctx, plan.merge, now);
   for (const flag of plan.addressFlags) await em.save(em.create(AddressFlag, { ...flag, flaggedAt: now }));
 
   const ticket = plan.ticket && ticketId !== null ? { id: ticketId, ...plan.ticket.state } : null;
-  for (const n of plan.notifications) {
+  const inbound =
+    plan.message && msg && ticketId !== null ? inboundRow(ctx, ticketId, msg, plan.message.text, plan.message.visibility) : null;
+  const queued = plan.notifications.map((n) => {
     if (!ticket) throw new Error(`plan ${plan.kind} queues ${n.event} without a ticket`);
-    await queueNotification(em, ctx, { ticket: ticket as Ticket, event: n.event, to: n.to, cc: n.cc, language: n.language, data: templateData(ctx, n, ticket), inReplyTo: plan.thread.inReplyTo, references: plan.thread.references, files: n.files });
-  }
-  for (const n of plan.ticketless) {
-    await queueTicketless(em, ctx, { event: n.event, to: n.to, language: n.language, data: templateData(ctx, n, null), inReplyTo: plan.thread.inReplyTo, references: plan.thread.references });
-  }
-  const receiptId = receipt ? (await writeReceipt(em, ctx, receipt.pos, { ...describeMail(msg), rawSha256: receipt.raw.sha256, rawSize: receipt.raw.size, outcome: plan.outcome, ticketId, messageRowId, errorCode: plan.errorCode, reason: plan.reason?.slice(0, 2000) ?? null }, plan.trail)).id : null;
+    return renderNotification(ctx, {
+      ticket: ticket as Ticket,
+      event: n.event,
+      to: n.to,
+      cc: n.cc,
+      language: n.language,
+      data: templateData(ctx, n, ticket),
+      inReplyTo: plan.thread.inReplyTo,
+      references: plan.thread.references,
+      files: n.files,
+    });
+  });
+  // The inbound mail and the outbound copies of the notifications: one statement, ids in row order.
+  // #merge moves the ticket's messages, this command mail's among them, before its own mails are stored.
+  const inboundIds = plan.merge && inbound ? await sql.insert(Message, [inbound], { ids: true }) : [];
+  if (plan.merge) await persistMerge(em, ctx, plan.merge, now);
+  const ids = [...inboundIds, ...(await sql.insert(Message, [...(inbound && !plan.merge ? [inbound] : []), ...queued.map((q) => q.message)], { ids: true }))];
+  const messageRowId = inbound ? ids[0] : (plan.duplicateOf?.messageRowId ?? null);
+  if (inbound && msg) await sql.insert(Attachment, attachmentRows(ctx, msg, messageRowId!));
+  const outIds = inbound ? ids.slice(1) : ids;
+  const ticketless = plan.ticketless.map((n) =>
+    renderTicketless(ctx, {
+      event: n.event,
+      to: n.to,
+      language: n.language,
+      data: templateData(ctx, n, null),
+      inReplyTo: plan.thread.inReplyTo,
+      references: plan.thread.references,
+    }),
+  );
+  const withFiles = queued.some((q) => q.attach.length > 0);
+  const outboxIds = await sql.insert(OutboxMail, [...queued.map((q, i) => ({ ...q.outbox, messageRowId: outIds[i] })), ...ticketless], { ids: withFiles });
+  if (withFiles) await sql.insert(OutboxAttachment, queued.flatMap((q, i) => outboxAttachmentRows(outboxIds[i], q.attach)));
+  const receiptId = receipt
+    ? await writeReceiptRow(
+        sql,
+        ctx,
+        receipt.pos,
+        {
+          ...describeMail(msg),
+          rawSha256: receipt.raw.sha256,
+          rawSize: receipt.raw.size,
+          outcome: plan.outcome,
+          ticketId,
+          messageRowId,
+          errorCode: plan.errorCode,
+          reason: plan.reason?.slice(0, 2000) ?? null,
+        },
+        plan.trail,
+      )
+    : null;
   return { ticketId, messageRowId, receiptId, claimed: true };
+}
+
+/** What the one-statement path writes: the common plans; digests, merges, #cc changes, flags and files take the per-table path. */
+function oneStatementFits(plan: Plan): boolean {
+  return (
+    !plan.ticket?.claimOverdueBefore &&
+    plan.addressFlags.length === 0 &&
+    !plan.digestClaim &&
+    !plan.merge &&
+    plan.participantUpdates.length === 0 &&
+    !plan.notifications.some((n) => (n.files?.attach.length ?? 0) > 0)
+  );
 }
 
 /**
@@ -107,9 +185,108 @@ async function persistMerge(em: EntityManager, ctx: GatewayContext, m: NonNullab
   }
 }
 
-/** Stores an inbound mail as a message of the ticket: `text` is what people wrote; the raw mail is kept whole. */
-async function storeInbound(em: EntityManager, ctx: GatewayContext, ticketId: number, msg: InboundMessage, text: string, visibility: Message["visibility"]): Promise<Message> {
-  const message = await em.save(em.create(Message, {
+/**
+ * PostgreSQL, where every statement is a network round trip: the plan in one statement
+ * (InsertChain), after taking a new ticket's id from its sequence so that the notifications can
+ * be rendered with it. Writes the same rows as persist's statement-per-table path.
+ */
+async function persistInOneStatement(
+  em: EntityManager,
+  ctx: GatewayContext,
+  plan: Plan,
+  msg: InboundMessage | null,
+  receipt: ReceiptKey | null,
+): Promise<Persisted> {
+  const chain = new InsertChain(em);
+  const now = ctx.clock.now();
+  let ticketId = plan.ticket?.id ?? plan.duplicateOf?.ticketId ?? null;
+  if (plan.ticket && plan.ticket.id === null) {
+    ticketId = await chain.nextId(Ticket);
+    chain.insert("t", Ticket, [{ ...plan.ticket.state, id: ticketId }]);
+  } else if (plan.ticket && Object.keys(plan.ticket.patch).length > 0) {
+    chain.update("u", Ticket, plan.ticket.id!, plan.ticket.patch);
+  }
+  if (ticketId !== null) {
+    chain.insert(
+      "e",
+      TicketEvent,
+      plan.events.map((e) => ({ ticketId, at: now, actor: e.actor, action: e.action, detail: e.detail })),
+    );
+    chain.insert(
+      "p",
+      Participant,
+      plan.participants.map((p) => ({ ticketId, address: p.who.address, name: p.who.name, role: p.role })),
+    );
+  }
+  const ticket = plan.ticket && ticketId !== null ? { id: ticketId, ...plan.ticket.state } : null;
+  const inbound =
+    plan.message && msg && ticketId !== null ? inboundRow(ctx, ticketId, msg, plan.message.text, plan.message.visibility) : null;
+  const data = { inReplyTo: plan.thread.inReplyTo, references: plan.thread.references };
+  const queued = plan.notifications.map((n) => {
+    if (!ticket) throw new Error(`plan ${plan.kind} queues ${n.event} without a ticket`);
+    return renderNotification(ctx, {
+      ticket: ticket as Ticket,
+      event: n.event,
+      to: n.to,
+      cc: n.cc,
+      language: n.language,
+      data: templateData(ctx, n, ticket),
+      ...data,
+    });
+  });
+  const ticketless = plan.ticketless.map((n) =>
+    renderTicketless(ctx, { event: n.event, to: n.to, language: n.language, data: templateData(ctx, n, null), ...data }),
+  );
+  chain.insert("m", Message, [...(inbound ? [inbound] : []), ...queued.map((q) => q.message)], {}, '"id", "messageId", "direction"');
+  const inboundId = `(SELECT "id" FROM m WHERE "direction" = 'inbound')`;
+  if (inbound && msg) chain.insert("a", Attachment, attachmentRows(ctx, msg, 0), { messageRowId: inboundId });
+  // Our Message-IDs are random: each names its own outbound copy.
+  chain.insert(
+    "o",
+    OutboxMail,
+    queued.map((q) => q.outbox),
+    { messageRowId: `(SELECT m."id" FROM m WHERE m."direction" = 'outbound' AND m."messageId" = v."messageId")` },
+  );
+  chain.insert("ot", OutboxMail, ticketless);
+  const messageRowId = inbound ? inboundId : "NULL::integer";
+  if (receipt) {
+    const fields = {
+      ...describeMail(msg),
+      rawSha256: receipt.raw.sha256,
+      rawSize: receipt.raw.size,
+      outcome: plan.outcome,
+      ticketId,
+      messageRowId: inbound ? null : (plan.duplicateOf?.messageRowId ?? null),
+      errorCode: plan.errorCode,
+      reason: plan.reason?.slice(0, 2000) ?? null,
+    };
+    chain.insert("r", MailReceipt, [receiptRow(ctx, receipt.pos, fields)], inbound ? { messageRowId: inboundId } : {}, '"id"');
+    chain.insert(
+      "tr",
+      TrailEntry,
+      plan.trail.map((s, seq) => ({ receiptId: 0, seq, stage: s.stage, verdict: s.verdict, detail: s.detail.slice(0, 2000) })),
+      { receiptId: `(SELECT "id" FROM r)` },
+    );
+  }
+  const ids = await chain.run({ messageRowId, receiptId: receipt ? `(SELECT "id" FROM r)` : "NULL::integer" });
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    ticketId,
+    messageRowId: num(ids.messageRowId) ?? plan.duplicateOf?.messageRowId ?? null,
+    receiptId: num(ids.receiptId),
+    claimed: true,
+  };
+}
+
+/** An inbound mail as a message row of the ticket: `text` is what people wrote; the raw mail is kept whole. */
+function inboundRow(
+  ctx: GatewayContext,
+  ticketId: number,
+  msg: InboundMessage,
+  text: string,
+  visibility: Message["visibility"],
+): Partial<Message> {
+  return {
     ticketId,
     direction: "inbound",
     visibility,
@@ -126,22 +303,62 @@ async function storeInbound(em: EntityManager, ctx: GatewayContext, ticketId: nu
     rawSha256: msg.rawSha256,
     rawSize: msg.rawSize,
     createdAt: ctx.clock.now(),
+  };
+}
+
+/** A mail with thousands of parts is still stored whole (raw); only so many become rows. */
+function attachmentRows(ctx: GatewayContext, msg: InboundMessage, messageRowId: number): Array<Partial<Attachment>> {
+  return msg.attachments.slice(0, ctx.safety.maxAttachments).map((a) => ({
+    messageRowId,
+    filename: a.filename.slice(0, 255),
+    contentType: a.contentType.slice(0, 255),
+    size: a.size,
+    sha256: a.sha256,
+    inline: a.inline,
   }));
-  // A mail with thousands of parts is still stored whole (raw); only so many become rows.
-  const rows = msg.attachments.slice(0, ctx.safety.maxAttachments).map((a) => ({ messageRowId: message.id, filename: a.filename.slice(0, 255), contentType: a.contentType.slice(0, 255), size: a.size, sha256: a.sha256, inline: a.inline }));
-  if (rows.length) await em.insert(Attachment, rows);
-  return message;
 }
 
 /** The receipt fields that describe the mail itself. */
 export function describeMail(msg: InboundMessage | null): Partial<MailReceipt> {
   if (!msg) return {};
-  return { messageIdHeader: msg.messageId, subject: msg.subject.slice(0, 500), fromAddress: msg.from?.address ?? null, rawSha256: msg.rawSha256, rawSize: msg.rawSize };
+  return {
+    messageIdHeader: msg.messageId,
+    subject: msg.subject.slice(0, 500),
+    fromAddress: msg.from?.address ?? null,
+    rawSha256: msg.rawSha256,
+    rawSize: msg.rawSize,
+  };
 }
 
-/** The receipt of a mail and its trail: what became of it, and what each stage decided. */
-export async function writeReceipt(em: EntityManager, ctx: GatewayContext, pos: MailPosition, fields: Partial<MailReceipt>, trail: TrailStep[]): Promise<MailReceipt> {
-  const receipt = await em.save(em.create(MailReceipt, {
+/** The receipt of a mail and its trail: what became of it, and what each stage decided. Returns the receipt's id. */
+export async function writeReceipt(
+  em: EntityManager,
+  ctx: GatewayContext,
+  pos: MailPosition,
+  fields: Partial<MailReceipt>,
+  trail: TrailStep[],
+): Promise<number> {
+  return writeReceiptRow(new FastSql(em), ctx, pos, fields, trail);
+}
+
+async function writeReceiptRow(
+  sql: FastSql,
+  ctx: GatewayContext,
+  pos: MailPosition,
+  fields: Partial<MailReceipt>,
+  trail: TrailStep[],
+): Promise<number> {
+  const [id] = await sql.insert(MailReceipt, [receiptRow(ctx, pos, fields)], { ids: true });
+  // One multi-row INSERT: the trail is written with every mail, so it must be cheap.
+  await sql.insert(
+    TrailEntry,
+    trail.map((s, seq) => ({ receiptId: id, seq, stage: s.stage, verdict: s.verdict, detail: s.detail.slice(0, 2000) })),
+  );
+  return id;
+}
+
+function receiptRow(ctx: GatewayContext, pos: MailPosition, fields: Partial<MailReceipt>): Partial<MailReceipt> {
+  return {
     mailbox: pos.mailbox,
     uidValidity: pos.uidValidity,
     uid: pos.uid,
@@ -158,8 +375,5 @@ export async function writeReceipt(em: EntityManager, ctx: GatewayContext, pos: 
     receivedAt: ctx.clock.now(),
     outcome: "failed",
     ...fields,
-  }));
-  // One multi-row INSERT: the trail is written with every mail, so it must be cheap.
-  if (trail.length) await em.insert(TrailEntry, trail.map((s, seq) => ({ receiptId: receipt.id, seq, stage: s.stage, verdict: s.verdict, detail: s.detail.slice(0, 2000) })));
-  return receipt;
+  };
 }

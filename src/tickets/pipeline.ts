@@ -8,7 +8,17 @@ import type { InboundMessage } from "../mail/types.js";
 import { asTicketpostError } from "../shared/errors.js";
 import type { GatewayContext } from "./context.js";
 import { gatherFacts, oversizeFacts, type AgentAuth, type GatherOptions, type ReadMail, type TicketReads } from "./facts.js";
-import { classifyError, evidenceFrom, evidenceOf, fromReceipt, isUniqueViolation, MailProcessingError, recordFailure, type Evidence, type ProcessResult } from "./failure.js";
+import {
+  classifyError,
+  evidenceFrom,
+  evidenceOf,
+  fromReceipt,
+  isUniqueViolation,
+  MailProcessingError,
+  recordFailure,
+  type Evidence,
+  type ProcessResult,
+} from "./failure.js";
 import { persist, type MailPosition } from "./persist.js";
 import { findReceipt, ticketReads } from "./repository.js";
 import { step, type TrailStep, type TrailVerdict } from "./trail.js";
@@ -78,7 +88,7 @@ export async function processMail(ctx: GatewayContext, pos: MailPosition, input:
 }
 
 /** 1. The bytes are stored before anything else happens to them. */
-async function receiveMail(ctx: GatewayContext, pos: MailPosition, input: RawMail): Promise<Received> {
+export async function receiveMail(ctx: GatewayContext, pos: MailPosition, input: RawMail): Promise<Received> {
   const size = Buffer.isBuffer(input) ? input.length : input.size;
   const trail = [step("receive", "fetched", `${pos.mailbox} uidvalidity ${pos.uidValidity} uid ${pos.uid}, ${size} bytes`)];
   if (Buffer.isBuffer(input)) return { sha256: await ctx.blobs.put(input), size, buffer: input, file: null, trail };
@@ -110,12 +120,23 @@ export async function readMail(ctx: GatewayContext, r: Received, opts: { store: 
     const e = asTicketpostError(err, "EPARSE");
     return { kind: "unreadable", code: "EPARSE", message: e.message, trail };
   }
-  trail.push(step("parse", "ok", `Message-ID ${msg.messageId ?? "(none)"}, from ${msg.from?.address ?? "(none)"}, ${msg.attachments.length} attachment(s)`));
+  trail.push(
+    step(
+      "parse",
+      "ok",
+      `Message-ID ${msg.messageId ?? "(none)"}, from ${msg.from?.address ?? "(none)"}, ${msg.attachments.length} attachment(s)`,
+    ),
+  );
   for (const note of msg.notes) trail.push(step("parse", "note", note));
 
   let bounce: BounceReport | null = null;
   try {
-    bounce = r.buffer ? await detectBounce(normalizeLineEndings(r.buffer), msg, { messageIdDomain: ctx.messageIdDomain, isOwn: (a) => ctx.directory.isOwn(a) }) : null;
+    bounce = r.buffer
+      ? await detectBounce(normalizeLineEndings(r.buffer), msg, {
+          messageIdDomain: ctx.messageIdDomain,
+          isOwn: (a) => ctx.directory.isOwn(a),
+        })
+      : null;
   } catch (err) {
     trail.push(step("classify", "bounce-check-failed", (err as Error).message));
   }
@@ -141,10 +162,16 @@ export async function verifySender(ctx: GatewayContext, read: ReadMail): Promise
  * 5a. Facts, then the plan: the same for processing and for inspect. A failure inside planning
  * is a bug: it keeps its own code (EINTERNAL) and the trail up to there.
  */
-export async function decide(reads: TicketReads, ctx: GatewayContext, read: ReadMail, auth: AgentAuth, opts: GatherOptions): Promise<{ plan: Plan; msg: InboundMessage | null }> {
+export async function decide(
+  reads: TicketReads,
+  ctx: GatewayContext,
+  read: ReadMail,
+  auth: AgentAuth,
+  opts: GatherOptions,
+): Promise<{ plan: Plan; msg: InboundMessage | null }> {
   if (read.kind === "unreadable") return { plan: planUnreadable(read.code, read.message, read.trail), msg: null };
   if (read.kind === "oversize") {
-    const to = read.head ? (read.head.replyTo[0] ?? read.head.from)?.address ?? null : null;
+    const to = read.head ? ((read.head.replyTo[0] ?? read.head.from)?.address ?? null) : null;
     const facts = await oversizeFacts(reads, ctx, to, opts.now);
     return { plan: planOversize(ctx, read.head, read.size, ctx.maxMessageBytes, facts, read.trail), msg: read.head };
   }
@@ -159,7 +186,13 @@ export async function decide(reads: TicketReads, ctx: GatewayContext, read: Read
 }
 
 /** 5. One transaction: facts → plan → persist, with the receipt. */
-async function commitMail(ctx: GatewayContext, pos: MailPosition, read: ReadMail, auth: AgentAuth, evidence: Evidence): Promise<ProcessResult> {
+async function commitMail(
+  ctx: GatewayContext,
+  pos: MailPosition,
+  read: ReadMail,
+  auth: AgentAuth,
+  evidence: Evidence,
+): Promise<ProcessResult> {
   let trail = evidence.trail;
   try {
     return await ctx.db.transaction(async (em: EntityManager) => {
@@ -167,7 +200,16 @@ async function commitMail(ctx: GatewayContext, pos: MailPosition, read: ReadMail
       const { plan, msg } = await decide(ticketReads(em), ctx, read, auth, { now: ctx.clock.now() });
       trail = plan.trail;
       const saved = await persist(em, ctx, plan, msg, { pos, raw: { sha256: evidence.rawSha256, size: evidence.rawSize } });
-      return { outcome: plan.outcome, receiptId: saved.receiptId!, ticketId: saved.ticketId, alreadyDone: false, errorCode: plan.errorCode, reason: plan.reason, trail: plan.trail, messageId: msg?.messageId ?? null };
+      return {
+        outcome: plan.outcome,
+        receiptId: saved.receiptId!,
+        ticketId: saved.ticketId,
+        alreadyDone: false,
+        errorCode: plan.errorCode,
+        reason: plan.reason,
+        trail: plan.trail,
+        messageId: msg?.messageId ?? null,
+      };
     });
   } catch (err) {
     if (err instanceof AlreadyRecorded || isUniqueViolation(err)) {

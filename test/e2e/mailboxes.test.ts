@@ -15,7 +15,13 @@ const WEB = "web@example.test";
 const CUSTOMERS = ["c1@customer.test", "c2@customer.test", "c3@customer.test"];
 
 function mailboxesConfig(world: MailWorld): Array<Record<string, unknown>> {
-  const account = { host: world.dovecot.host, port: world.dovecot.imapPort, secure: false, password: world.dovecot.password, schedule: "*/10 * * * * *" };
+  const account = {
+    host: world.dovecot.host,
+    port: world.dovecot.imapPort,
+    secure: false,
+    password: world.dovecot.password,
+    schedule: "*/10 * * * * *",
+  };
   return [
     { id: "support", user: SUPPORT, ...account },
     { id: "web", user: WEB, defaultDepartment: "web", ...account },
@@ -23,12 +29,19 @@ function mailboxesConfig(world: MailWorld): Array<Record<string, unknown>> {
 }
 
 async function startWorld(engine: "sqlite" | "postgres", extra: Record<string, unknown> = {}): Promise<MailWorld> {
-  const world = await MailWorld.start([WEB, ...CUSTOMERS], {
-    departments: [{ id: "it", name: "IT service" }, { id: "web", name: "Web development" }],
-    defaultDepartment: "it",
-    autoReplyLimit: { perAddress: 1000, windowMinutes: 60 },
-    ...extra,
-  }, engine);
+  const world = await MailWorld.start(
+    [WEB, ...CUSTOMERS],
+    {
+      departments: [
+        { id: "it", name: "IT service" },
+        { id: "web", name: "Web development" },
+      ],
+      defaultDepartment: "it",
+      autoReplyLimit: { perAddress: 1000, windowMinutes: 60 },
+      ...extra,
+    },
+    engine,
+  );
   world.updateConfig((c) => {
     delete c.imap;
     c.mailboxes = mailboxesConfig(world);
@@ -61,7 +74,10 @@ describe("end to end: two mailboxes, each its own account", function () {
     expect(check.stdout).to.match(/^ok\s+imap\/support\s+logged in as support@example\.test/m);
     expect(check.stdout).to.match(/^ok\s+imap\/web\s+logged in as web@example\.test/m);
     const status = await world.json<{ mailboxes: Array<{ id: string; ok: boolean }> }>(["status"]);
-    expect(status.mailboxes.map((m) => [m.id, m.ok])).to.deep.equal([["support", true], ["web", true]]);
+    expect(status.mailboxes.map((m) => [m.id, m.ok])).to.deep.equal([
+      ["support", true],
+      ["web", true],
+    ]);
   });
 
   it("each mailbox's mail becomes a ticket; web's goes to its department and is answered from web@", async () => {
@@ -73,13 +89,20 @@ describe("end to end: two mailboxes, each its own account", function () {
     expect(run.byOutcome).to.deep.equal({ ticket_created: 2 });
 
     const list = await world.json<Array<{ title: string; department: string | null }>>(["tickets", "list"]);
-    expect(list.map((t) => [t.title, t.department]).sort()).to.deep.equal([["Broken link on the homepage", "web"], ["Printer jam", "it"]]);
+    expect(list.map((t) => [t.title, t.department]).sort()).to.deep.equal([
+      ["Broken link on the homepage", "web"],
+      ["Printer jam", "it"],
+    ]);
     const webAck = await c1.waitForMail((m) => m.subject.includes("Broken link"));
     expect(webAck.from).to.equal(WEB);
     expect(webAck.replyTo).to.deep.equal([WEB]);
     const itAck = await c1.waitForMail((m) => m.subject.includes("Printer jam"));
     expect(itAck.from).to.equal(SUPPORT);
-    expect(receipts().map((r) => r.mailbox).sort()).to.deep.equal(["support", "web"]);
+    expect(
+      receipts()
+        .map((r) => r.mailbox)
+        .sort(),
+    ).to.deep.equal(["support", "web"]);
     expect(await world.user(WEB).count("Processed")).to.equal(1);
 
     // The customer's reply goes back to web@ and threads into the web ticket.
@@ -100,27 +123,48 @@ describe("end to end: two mailboxes, each its own account", function () {
 
 describe("end to end: three instances on PostgreSQL drain two mailboxes, with random kills", function () {
   let world: MailWorld;
-  const PER_MAILBOX = 120;
+  // Enough work that, with random kills, two instances are alive at once while both mailboxes still hold mail.
+  const PER_MAILBOX = 300;
 
   before(async function () {
     requireDovecot(this);
     world = await startWorld("postgres", { instances: { leaseSeconds: 6 } });
+    // An instance over its share hands a mailbox over after its current batch. A batch of 50 is
+    // committed at once and takes so little time that one instance could drain both mailboxes
+    // before another takes one; batches of 10 leave room for the hand-over this test watches.
+    world.updateConfig((c) => {
+      for (const m of c.mailboxes as Array<Record<string, unknown>>) m.batchSize = 10;
+    });
     expect((await world.cli(["migrate"])).code).to.equal(0);
   });
   after(async () => world?.stop());
 
   it(`${PER_MAILBOX} mails in each mailbox → each once; each mailbox drained by one instance at a time, both in parallel`, async function () {
-    for (const [user, tag] of [[SUPPORT, "it"], [WEB, "web"]] as const) {
-      const client = new ImapFlow({ host: world.dovecot.host, port: world.dovecot.imapPort, secure: false, auth: { user, pass: world.dovecot.password }, logger: false });
+    for (const [user, tag] of [
+      [SUPPORT, "it"],
+      [WEB, "web"],
+    ] as const) {
+      const client = new ImapFlow({
+        host: world.dovecot.host,
+        port: world.dovecot.imapPort,
+        secure: false,
+        auth: { user, pass: world.dovecot.password },
+        logger: false,
+      });
       await client.connect();
       for (let i = 0; i < PER_MAILBOX; i++) {
         const from = CUSTOMERS[i % CUSTOMERS.length];
-        await client.append("INBOX", Buffer.from(`From: ${from}\r\nTo: ${user}\r\nSubject: ${tag} request ${i}\r\nMessage-ID: <mb-${tag}-${i}@customer.test>\r\nDate: Thu, 26 Nov 2026 10:00:00 +0000\r\n\r\nPlease help with ${i}.\r\n`));
+        await client.append(
+          "INBOX",
+          Buffer.from(
+            `From: ${from}\r\nTo: ${user}\r\nSubject: ${tag} request ${i}\r\nMessage-ID: <mb-${tag}-${i}@customer.test>\r\nDate: Thu, 26 Nov 2026 10:00:00 +0000\r\n\r\nPlease help with ${i}.\r\n`,
+          ),
+        );
       }
       await client.logout();
     }
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+    const rnd = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
     const all: Array<ReturnType<MailWorld["startDaemon"]>> = [];
     const start = () => {
       const d = world.startDaemon();
@@ -140,7 +184,12 @@ describe("end to end: three instances on PostgreSQL drain two mailboxes, with ra
         daemons[i] = start();
       }
       await waitFor("every ticket", async () => (await world.ticketCount()) === 2 * PER_MAILBOX, 90_000, 500);
-      await waitFor("both inboxes empty", async () => (await world.user(SUPPORT).count()) === 0 && (await world.user(WEB).count()) === 0, 60_000, 500);
+      await waitFor(
+        "both inboxes empty",
+        async () => (await world.user(SUPPORT).count()) === 0 && (await world.user(WEB).count()) === 0,
+        60_000,
+        500,
+      );
     } finally {
       for (const d of daemons) d.child.kill("SIGTERM");
       for (const d of daemons) await d.exited;
@@ -152,8 +201,15 @@ describe("end to end: three instances on PostgreSQL drain two mailboxes, with ra
     const client = new pg.Client({ connectionString: world.database!.options.url! });
     await client.connect();
     try {
-      const rows = (await client.query(`SELECT mailbox, COUNT(*)::int AS n, COUNT(DISTINCT "ticketId")::int AS t FROM mail_receipt GROUP BY mailbox ORDER BY mailbox`)).rows;
-      expect(rows).to.deep.equal([{ mailbox: "support", n: PER_MAILBOX, t: PER_MAILBOX }, { mailbox: "web", n: PER_MAILBOX, t: PER_MAILBOX }]);
+      const rows = (
+        await client.query(
+          `SELECT mailbox, COUNT(*)::int AS n, COUNT(DISTINCT "ticketId")::int AS t FROM mail_receipt GROUP BY mailbox ORDER BY mailbox`,
+        )
+      ).rows;
+      expect(rows).to.deep.equal([
+        { mailbox: "support", n: PER_MAILBOX, t: PER_MAILBOX },
+        { mailbox: "web", n: PER_MAILBOX, t: PER_MAILBOX },
+      ]);
     } finally {
       await client.end();
     }
@@ -164,10 +220,12 @@ describe("end to end: three instances on PostgreSQL drain two mailboxes, with ra
       const seen = new Map<string, { first: number; last: number }>();
       for (const line of d.log().split("\n")) {
         if (!line.startsWith("{")) continue;
-        const e = JSON.parse(line) as { msg: string; mailbox?: string; time: string };
+        const e = JSON.parse(line) as { msg: string; mailbox?: string; time: string; fetchedAt?: string };
         if (e.msg !== "mail processed" || !e.mailbox) continue;
+        // A batch is committed, and its lines logged, all at once: its work began when it was fetched.
+        const began = Date.parse(e.fetchedAt ?? e.time);
         const t = Date.parse(e.time);
-        const s = seen.get(e.mailbox) ?? { first: t, last: t };
+        const s = seen.get(e.mailbox) ?? { first: began, last: t };
         s.last = t;
         seen.set(e.mailbox, s);
       }
@@ -175,9 +233,12 @@ describe("end to end: three instances on PostgreSQL drain two mailboxes, with ra
     });
     for (const [mb, list] of spans) {
       const sorted = [...list].sort((a, b) => a.first - b.first);
-      for (let i = 1; i < sorted.length; i++) expect(sorted[i].first, `mailbox ${mb}: two instances at once`).to.be.greaterThan(sorted[i - 1].last);
+      for (let i = 1; i < sorted.length; i++)
+        expect(sorted[i].first, `mailbox ${mb}: two instances at once`).to.be.greaterThan(sorted[i - 1].last);
     }
-    const overlapping = spans.get("support")!.some((a) => spans.get("web")!.some((b) => a.proc !== b.proc && a.first < b.last && b.first < a.last));
+    const overlapping = spans
+      .get("support")!
+      .some((a) => spans.get("web")!.some((b) => a.proc !== b.proc && a.first < b.last && b.first < a.last));
     expect(overlapping, "the two mailboxes were drained by two instances at the same time").to.equal(true);
   });
 });

@@ -1,0 +1,155 @@
+import { rm } from "node:fs/promises";
+import type { EntityManager } from "typeorm";
+import { MailReceipt } from "../db/entities.js";
+import { FastSql } from "../db/fast-sql.js";
+import { BatchReads } from "./batch-reads.js";
+import type { GatewayContext } from "./context.js";
+import { ANSWERING_EVENTS, type AgentAuth, type ReadMail } from "./facts.js";
+import { evidenceFrom, fromReceipt, type Evidence, type ProcessResult } from "./failure.js";
+import { persist } from "./persist.js";
+import { decide, readMail, receiveMail, verifySender, type MailPosition, type RawMail } from "./pipeline.js";
+
+/*
+ * Group commit: the mails of one fetch go into one transaction, each in its own savepoint.
+ *
+ * Everything that can be done outside a transaction is done first, mail by mail (the bytes
+ * stored, parsed, classified, the agent's mail verified). Then one transaction reads what the
+ * batch shares (batch-reads.ts) and plans and writes each mail between SAVEPOINT and RELEASE;
+ * a mail whose planning or writing fails is rolled back to its savepoint, alone. It and any mail
+ * this path does not take (a big mail spooled to disk) come back as null: the caller hands them
+ * to processMail, one at a time with its retries, which records a failure with its evidence.
+ * Nothing of a batch is visible, and no mail of it may be moved, before the commit.
+ */
+
+export interface BatchMail {
+  position: MailPosition;
+  raw: RawMail;
+}
+
+interface Prepared {
+  index: number;
+  pos: MailPosition;
+  read: ReadMail;
+  auth: AgentAuth;
+  evidence: Evidence;
+}
+
+/** One result per mail, in order; null: not done here, process it alone. Throws when the batch could not commit. */
+export async function processMails(ctx: GatewayContext, mails: BatchMail[]): Promise<Array<ProcessResult | null>> {
+  const results: Array<ProcessResult | null> = mails.map(() => null);
+  const done = await receiptsOf(
+    ctx,
+    mails.map((m) => m.position),
+  );
+  const prepared: Prepared[] = [];
+  for (const [index, m] of mails.entries()) {
+    const receipt = done.get(m.position.uid);
+    if (receipt && receipt.mailbox === m.position.mailbox && receipt.uidValidity === m.position.uidValidity) {
+      if (!Buffer.isBuffer(m.raw)) await rm(m.raw.file, { force: true });
+      results[index] = fromReceipt(receipt);
+      continue;
+    }
+    // A spooled big mail is taken over by the blob store when received; alone, it keeps its path.
+    if (!Buffer.isBuffer(m.raw)) continue;
+    prepared.push(await prepare(ctx, index, m));
+  }
+  if (prepared.length === 0) return results;
+  await ctx.db.transaction(async (em) => {
+    const reads = new BatchReads(em, ctx);
+    await reads.prefetch(
+      prepared.map((p) => p.read),
+      ctx.clock.now(),
+      ANSWERING_EVENTS,
+    );
+    // One mail alone needs no savepoint: the transaction is its own.
+    const savepoints = prepared.length > 1 ? new MailSavepoints(em) : null;
+    for (const p of prepared) {
+      await savepoints?.set();
+      try {
+        results[p.index] = await commitOne(em, ctx, reads, p);
+        savepoints?.keep();
+      } catch (err) {
+        if (!savepoints) throw err;
+        await savepoints.rollBack();
+        reads.clear();
+        results[p.index] = null;
+      }
+    }
+  });
+  return results;
+}
+
+/**
+ * A savepoint around each mail. On PostgreSQL the RELEASE of one mail's savepoint and the
+ * SAVEPOINT of the next go in one round trip (a query without parameters may hold several
+ * statements); the last is released by COMMIT. SQLite runs in-process: one statement each.
+ */
+class MailSavepoints {
+  private readonly postgres: boolean;
+  private held = false;
+
+  constructor(private readonly em: EntityManager) {
+    this.postgres = em.connection.options.type === "postgres";
+  }
+
+  async set(): Promise<void> {
+    if (this.held && this.postgres) await this.em.query("RELEASE SAVEPOINT tp_mail; SAVEPOINT tp_mail");
+    else {
+      if (this.held) await this.em.query("RELEASE SAVEPOINT tp_mail");
+      await this.em.query("SAVEPOINT tp_mail");
+    }
+    this.held = false;
+  }
+
+  /** The mail is written: its savepoint is released with the next one's, or by COMMIT. */
+  keep(): void {
+    this.held = true;
+  }
+
+  async rollBack(): Promise<void> {
+    if (this.postgres) await this.em.query("ROLLBACK TO SAVEPOINT tp_mail; RELEASE SAVEPOINT tp_mail");
+    else {
+      await this.em.query("ROLLBACK TO SAVEPOINT tp_mail");
+      await this.em.query("RELEASE SAVEPOINT tp_mail");
+    }
+  }
+}
+
+async function prepare(ctx: GatewayContext, index: number, m: BatchMail): Promise<Prepared> {
+  const received = await receiveMail(ctx, m.position, m.raw);
+  const read = await readMail(ctx, received, { store: true });
+  const evidence = evidenceFrom(read.kind === "mail" ? read.msg : null, received, read.kind === "mail" ? read.trail : received.trail);
+  const auth = await verifySender(ctx, read);
+  return { index, pos: m.position, read, auth, evidence };
+}
+
+async function commitOne(em: EntityManager, ctx: GatewayContext, reads: BatchReads, p: Prepared): Promise<ProcessResult> {
+  const { plan, msg } = await decide(reads, ctx, p.read, p.auth, { now: ctx.clock.now() });
+  const saved = await persist(em, ctx, plan, msg, { pos: p.pos, raw: { sha256: p.evidence.rawSha256, size: p.evidence.rawSize } });
+  reads.forget(plan, msg, saved.ticketId);
+  return {
+    outcome: plan.outcome,
+    receiptId: saved.receiptId!,
+    ticketId: saved.ticketId,
+    alreadyDone: false,
+    errorCode: plan.errorCode,
+    reason: plan.reason,
+    trail: plan.trail,
+    messageId: msg?.messageId ?? null,
+  };
+}
+
+/** The receipts of these positions (one statement), by UID. */
+async function receiptsOf(ctx: GatewayContext, positions: MailPosition[]): Promise<Map<number, MailReceipt>> {
+  const out = new Map<number, MailReceipt>();
+  if (positions.length === 0) return out;
+  const sql = new FastSql(ctx.db.manager);
+  const { mailbox, uidValidity } = positions[0];
+  const rows = await sql.select(MailReceipt, `"mailbox" = ? AND "uidValidity" = ? AND ${sql.anyOf("uid")}`, [
+    mailbox,
+    uidValidity,
+    sql.list(positions.map((p) => p.uid)),
+  ]);
+  for (const r of rows) out.set(r.uid, r);
+  return out;
+}
