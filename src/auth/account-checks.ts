@@ -13,12 +13,20 @@ export interface CheckLine {
 }
 
 /** Obtains a token for an OAuth2 account, so that a refused grant is named before IMAP or SMTP says "login failed". */
-async function checkToken(name: string, account: { user: string; oauth2: NonNullable<MailboxConfig["oauth2"]> }, logins: AccountLogins): Promise<CheckLine> {
+async function checkToken(
+  name: string,
+  account: { user: string; oauth2: NonNullable<MailboxConfig["oauth2"]> },
+  logins: AccountLogins,
+): Promise<CheckLine> {
   const source = logins.sourceFor({ user: account.user, password: null, oauth2: account.oauth2, passwordEnv: "" })!;
   try {
     await source.accessToken();
     const left = Math.round((source.expiresAt - Date.now()) / 1000);
-    return { name, ok: true, detail: `${account.oauth2.grant} token for ${account.user} from ${new URL(account.oauth2.tokenEndpoint).host}, valid for ${left} s` };
+    return {
+      name,
+      ok: true,
+      detail: `${account.oauth2.grant} token for ${account.user} from ${new URL(account.oauth2.tokenEndpoint).host}, valid for ${left} s`,
+    };
   } catch {
     const p = source.problem!;
     return { name, ok: false, detail: `${p.kind}: ${p.message}`, fix: p.fix };
@@ -38,10 +46,15 @@ export async function checkMailbox(m: MailboxConfig, logins: AccountLogins, seve
   const probe = await probeMailbox(m, folders, logins);
   if (!probe.ok) {
     const fix =
-      probe.code === "EIMAP_AUTH" ? (m.oauth2 ? fixFor("missing-permission", m.oauth2) : `check ${m.key}.user and the password (${m.passwordEnv})`)
-      : probe.code === "EIMAP_CONNECT" ? `check ${m.key}.host, ${m.key}.port and ${m.key}.secure, and that the server is running`
-      : probe.code === "ECONFIG" ? `set ${m.passwordEnv}`
-      : "see the server's answer above";
+      probe.code === "EIMAP_AUTH"
+        ? m.oauth2
+          ? fixFor("missing-permission", m.oauth2)
+          : `check ${m.key}.user and the password (${m.passwordEnv})`
+        : probe.code === "EIMAP_CONNECT"
+          ? `check ${m.key}.host, ${m.key}.port and ${m.key}.secure, and that the server is running`
+          : probe.code === "ECONFIG"
+            ? `set ${m.passwordEnv}`
+            : "see the server's answer above";
     out.push({ name: `imap${suffix}`, ok: false, detail: `${probe.code}: ${probe.error}`, fix });
     return out;
   }
@@ -63,21 +76,38 @@ export async function checkSmtp(name: string, key: string, cfg: SmtpConfig, logi
     if (!token.ok) return [token, { name, ok: false, detail: "not tried: no access token", fix: token.fix }];
   }
   if (cfg.user && !cfg.oauth2 && cfg.password === null) {
-    return [{ name, ok: false, detail: `${key}.user is set but there is no password`, fix: `set ${cfg.passwordEnv ?? "TICKETPOST_SMTP_PASSWORD"}, or leave ${key}.user out if the server needs no authentication` }];
+    return [
+      {
+        name,
+        ok: false,
+        detail: `${key}.user is set but there is no password`,
+        fix: `set ${cfg.passwordEnv ?? "TICKETPOST_SMTP_PASSWORD"}, or leave ${key}.user out if the server needs no authentication`,
+      },
+    ];
   }
   const transport = createSmtpTransporter(cfg, logins, { connectionTimeout: 10_000, greetingTimeout: 10_000 });
   try {
     await transport.verify();
-    const how = !cfg.user ? `; no authentication (${key}.user is not set)` : cfg.oauth2 ? ` and XOAUTH2 as ${cfg.user}` : ` and authentication as ${cfg.user}`;
+    const how = !cfg.user
+      ? `; no authentication (${key}.user is not set)`
+      : cfg.oauth2
+        ? ` and XOAUTH2 as ${cfg.user}`
+        : ` and authentication as ${cfg.user}`;
     out.push({ name, ok: true, detail: `greeting ok at ${cfg.host}:${cfg.port}${how}` });
   } catch (err) {
     const e = err as { code?: string; responseCode?: number; message: string };
-    const noAuth = /not implemented|not supported|not available|unrecognized command/i.test(e.message) || e.responseCode === 502 || e.responseCode === 504;
+    const noAuth =
+      /not implemented|not supported|not available|unrecognized command/i.test(e.message) ||
+      e.responseCode === 502 ||
+      e.responseCode === 504;
     const fix =
-      e.code === "EAUTH" && noAuth ? `this server offers no authentication: leave ${key}.user out (no user means no authentication)`
-      : e.code === "EAUTH" && cfg.oauth2 ? fixFor("missing-permission", cfg.oauth2).replace("IMAP.AccessAsApp / ", "")
-      : e.code === "EAUTH" ? `check ${key}.user and the password (${cfg.passwordEnv ?? "TICKETPOST_SMTP_PASSWORD"})`
-      : `check ${key}.host, ${key}.port and ${key}.secure, and that the server is running`;
+      e.code === "EAUTH" && noAuth
+        ? `this server offers no authentication: leave ${key}.user out (no user means no authentication)`
+        : e.code === "EAUTH" && cfg.oauth2
+          ? fixFor("missing-permission", cfg.oauth2).replace("IMAP.AccessAsApp / ", "")
+          : e.code === "EAUTH"
+            ? `check ${key}.user and the password (${cfg.passwordEnv ?? "TICKETPOST_SMTP_PASSWORD"})`
+            : `check ${key}.host, ${key}.port and ${key}.secure, and that the server is running`;
     out.push({ name, ok: false, detail: `${e.code ?? e.responseCode ?? "error"}: ${e.message}`, fix });
   } finally {
     transport.close();

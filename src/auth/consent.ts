@@ -29,7 +29,8 @@ export interface ConsentIo {
 export function consentAccounts(config: TicketpostConfig): Array<{ name: string; login: AccountLogin & { oauth2: OAuth2Config } }> {
   const out: Array<{ name: string; login: AccountLogin & { oauth2: OAuth2Config } }> = [];
   const add = (name: string, l: { user: string | null; password: string | null; oauth2?: OAuth2Config | null; passwordEnv?: string }) => {
-    if (l.oauth2 && l.user && l.oauth2.grant === "refresh_token") out.push({ name, login: { user: l.user, password: null, oauth2: l.oauth2, passwordEnv: l.passwordEnv ?? "" } });
+    if (l.oauth2 && l.user && l.oauth2.grant === "refresh_token")
+      out.push({ name, login: { user: l.user, password: null, oauth2: l.oauth2, passwordEnv: l.passwordEnv ?? "" } });
   };
   for (const m of config.mailboxes) add(m.key === "imap" ? "imap" : m.id, m);
   add("smtp", config.smtp);
@@ -51,7 +52,9 @@ function awaitRedirect(server: http.Server, io: ConsentIo): Promise<URL> {
     server.on("request", (req, res) => {
       const url = new URL(req.url ?? "/", `http://${req.headers.host}`);
       if (!url.searchParams.has("code") && !url.searchParams.has("error")) return void res.writeHead(404).end();
-      res.writeHead(200, { "content-type": "text/plain; charset=utf-8" }).end("Ticketpost received the consent. You can close this window.\n");
+      res
+        .writeHead(200, { "content-type": "text/plain; charset=utf-8" })
+        .end("Ticketpost received the consent. You can close this window.\n");
       resolve(url);
     });
     void (async () => {
@@ -65,7 +68,8 @@ function awaitRedirect(server: http.Server, io: ConsentIo): Promise<URL> {
 }
 
 async function browserFlow(oidc: client.Configuration, o: OAuth2Config, io: ConsentIo): Promise<client.TokenEndpointResponse> {
-  if (!o.authorizationEndpoint) throw new TicketpostError("ECONFIG", `config: ${o.key}.oauth2.authorizationEndpoint is required for the consent (or set provider)`);
+  if (!o.authorizationEndpoint)
+    throw new TicketpostError("ECONFIG", `config: ${o.key}.oauth2.authorizationEndpoint is required for the consent (or set provider)`);
   const server = http.createServer();
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   try {
@@ -93,11 +97,22 @@ async function browserFlow(oidc: client.Configuration, o: OAuth2Config, io: Cons
 }
 
 /** Runs the consent for one account and stores its refresh token. Returns the line to print. */
-export async function runConsent(config: TicketpostConfig, name: string | undefined, store: GrantStore, io: ConsentIo, opts: { browser?: boolean } = {}): Promise<string> {
+export async function runConsent(
+  config: TicketpostConfig,
+  name: string | undefined,
+  store: GrantStore,
+  io: ConsentIo,
+  opts: { browser?: boolean } = {},
+): Promise<string> {
   const accounts = consentAccounts(config);
-  if (accounts.length === 0) throw new TicketpostError("EUSAGE", "no account uses the refresh-token grant (oauth2.grant refresh_token); client credentials need no consent here: grant admin consent to the app instead");
+  if (accounts.length === 0)
+    throw new TicketpostError(
+      "EUSAGE",
+      "no account uses the refresh-token grant (oauth2.grant refresh_token); client credentials need no consent here: grant admin consent to the app instead",
+    );
   const chosen = name ? accounts.find((a) => a.name === name) : accounts[0];
-  if (!chosen) throw new TicketpostError("EUSAGE", `no refresh-token account "${name}"; choose one of ${accounts.map((a) => a.name).join(", ")}`);
+  if (!chosen)
+    throw new TicketpostError("EUSAGE", `no refresh-token account "${name}"; choose one of ${accounts.map((a) => a.name).join(", ")}`);
   const o = chosen.login.oauth2;
   const oidc = clientConfiguration(o);
   let tokens: client.TokenEndpointResponse;
@@ -107,12 +122,22 @@ export async function runConsent(config: TicketpostConfig, name: string | undefi
     if (err instanceof TicketpostError) throw err;
     throw problemError(diagnoseTokenError(err, o, null), err);
   }
-  if (!tokens.refresh_token) throw new TicketpostError("EOAUTH_REFUSED", `${o.key}: the server gave no refresh token; ask for offline access (scope offline_access at Microsoft) and consent again`);
+  if (!tokens.refresh_token)
+    throw new TicketpostError(
+      "EOAUTH_REFUSED",
+      `${o.key}: the server gave no refresh token; ask for offline access (scope offline_access at Microsoft) and consent again`,
+    );
   const key = new OAuth2TokenSource(o, chosen.login.user, store, silentLogger).key;
   const expiresAt = Date.now() + (tokens.expires_in ?? 3600) * 1000;
   await store.exclusive(key, async () => ({
     // Stored as descending from the environment's token, so this consent is taken over it.
-    store: { seed: seedOf(o.refreshToken), refreshToken: tokens.refresh_token!, accessToken: tokens.access_token, expiresAt, updatedAt: new Date().toISOString() },
+    store: {
+      seed: seedOf(o.refreshToken),
+      refreshToken: tokens.refresh_token!,
+      accessToken: tokens.access_token,
+      expiresAt,
+      updatedAt: new Date().toISOString(),
+    },
     result: null,
   }));
   return `consent stored for ${chosen.login.user} (${chosen.name}); running gateways use it from their next token refresh`;

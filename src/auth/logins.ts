@@ -16,14 +16,22 @@ export type Credentials = { user: string; pass: string } | { user: string; acces
 export class AccountLogins {
   private readonly sources = new Map<string, OAuth2TokenSource>();
 
-  constructor(private readonly store: GrantStore = memoryGrantStore(), private readonly logger: Logger = silentLogger) {}
+  constructor(
+    private readonly store: GrantStore = memoryGrantStore(),
+    private readonly logger: Logger = silentLogger,
+  ) {}
 
   /** The token source of an OAuth2 account; null for a password account. */
   sourceFor(account: AccountLogin): AccessTokenSource | null {
     if (!account.oauth2) return null;
     const fresh = new OAuth2TokenSource(account.oauth2, account.user, this.store, this.logger.child({ component: "oauth2" }));
     // Shared only by accounts that would send the very same request.
-    const key = [fresh.key, account.oauth2.clientSecret ? seedOf(account.oauth2.clientSecret) : "", account.oauth2.certificateFile ?? "", account.oauth2.refreshToken ? seedOf(account.oauth2.refreshToken) : ""].join("|");
+    const key = [
+      fresh.key,
+      account.oauth2.clientSecret ? seedOf(account.oauth2.clientSecret) : "",
+      account.oauth2.certificateFile ?? "",
+      account.oauth2.refreshToken ? seedOf(account.oauth2.refreshToken) : "",
+    ].join("|");
     const known = this.sources.get(key);
     if (known) return known;
     this.sources.set(key, fresh);
@@ -38,7 +46,8 @@ export class AccountLogins {
     const user = account.user ?? "";
     const source = this.sourceFor({ ...account, user });
     if (source) return { user, accessToken: await source.accessToken(renew) };
-    if (account.password === null) throw new TicketpostError("ECONFIG", `config: ${key}.password is required (or set ${account.passwordEnv})`);
+    if (account.password === null)
+      throw new TicketpostError("ECONFIG", `config: ${key}.password is required (or set ${account.passwordEnv})`);
     return { user, pass: account.password };
   }
 

@@ -9,7 +9,17 @@ import { TicketpostError } from "../shared/errors.js";
  * invalid_scope) and Microsoft Entra's AADSTS codes ("Microsoft Entra authentication and
  * authorization error codes", learn.microsoft.com/entra/identity-platform/reference-error-codes).
  */
-export type TokenProblemKind = "wrong-tenant" | "wrong-client" | "client-secret" | "consent" | "missing-permission" | "clock-skew" | "scope" | "missing-secret" | "unreachable" | "refused";
+export type TokenProblemKind =
+  | "wrong-tenant"
+  | "wrong-client"
+  | "client-secret"
+  | "consent"
+  | "missing-permission"
+  | "clock-skew"
+  | "scope"
+  | "missing-secret"
+  | "unreachable"
+  | "refused";
 
 export interface TokenProblem {
   kind: TokenProblemKind;
@@ -67,7 +77,14 @@ export function fixFor(kind: TokenProblemKind, o: OAuth2Config): string {
 
 /** Sorts an error from the token endpoint (openid-client ResponseBodyError or a network error) into a problem. */
 export function diagnoseTokenError(err: unknown, o: OAuth2Config, skewMs: number | null): TokenProblem {
-  const e = err as { error?: string; error_description?: string; status?: number; message?: string; code?: string; cause?: { code?: string } };
+  const e = err as {
+    error?: string;
+    error_description?: string;
+    status?: number;
+    message?: string;
+    code?: string;
+    cause?: { code?: string };
+  };
   const described = [e.error, e.error_description].filter(Boolean).join(": ");
   const text = described || e.message || String(err);
   let kind: TokenProblemKind = "refused";
@@ -75,12 +92,21 @@ export function diagnoseTokenError(err: unknown, o: OAuth2Config, skewMs: number
   if (aad) kind = aad[1];
   else if (skewMs !== null && Math.abs(skewMs) > CLOCK_SKEW_LIMIT_MS) kind = "clock-skew";
   else if (e.error === "invalid_grant") kind = "consent";
-  else if (e.error === "invalid_client" || e.error === "unauthorized_client") kind = e.error_description && /secret/i.test(e.error_description) ? "client-secret" : "wrong-client";
+  else if (e.error === "invalid_client" || e.error === "unauthorized_client")
+    kind = e.error_description && /secret/i.test(e.error_description) ? "client-secret" : "wrong-client";
   else if (e.error === "invalid_scope") kind = "scope";
   else if (!e.error && (e.status === undefined || e.status >= 500)) kind = "unreachable";
-  const skew = skewMs !== null && Math.abs(skewMs) > CLOCK_SKEW_LIMIT_MS ? ` (this machine's clock is ${Math.round(skewMs / 1000)} s off the server's)` : "";
+  const skew =
+    skewMs !== null && Math.abs(skewMs) > CLOCK_SKEW_LIMIT_MS
+      ? ` (this machine's clock is ${Math.round(skewMs / 1000)} s off the server's)`
+      : "";
   const what = o.grant === "refresh_token" ? "refresh token" : "client credentials";
-  return { kind, message: `${o.key}: the token endpoint refused the ${what} of client ${o.clientId}: ${oneLine(text)}${skew}`, fix: fixFor(kind, o), ...(skewMs !== null ? { skewMs } : {}) };
+  return {
+    kind,
+    message: `${o.key}: the token endpoint refused the ${what} of client ${o.clientId}: ${oneLine(text)}${skew}`,
+    fix: fixFor(kind, o),
+    ...(skewMs !== null ? { skewMs } : {}),
+  };
 }
 
 function oneLine(s: string): string {

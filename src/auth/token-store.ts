@@ -55,7 +55,10 @@ const chains = new Map<string, Promise<unknown>>();
 /** Runs `fn` after every earlier call with the same key in this process has finished. */
 function serially<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const run = (chains.get(key) ?? Promise.resolve()).then(fn);
-  chains.set(key, run.catch(() => undefined));
+  chains.set(
+    key,
+    run.catch(() => undefined),
+  );
   return run;
 }
 
@@ -73,7 +76,10 @@ async function withLockFile<T>(file: string, fn: () => Promise<T>): Promise<T> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       // A holder killed mid-refresh leaves its file: a minute is far longer than one token request.
-      const age = await stat(file).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(file).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       if (age > 60_000) await rm(file, { force: true });
       else if (Date.now() > deadline) throw new Error(`${file} is held by another process`, { cause: err });
       else await new Promise((r) => setTimeout(r, 50));

@@ -15,8 +15,19 @@ export function mailboxLockName(m: MailboxConfig): string {
   return `${m.host}/${m.user}/${m.mailbox}`;
 }
 
-function pollerFor(config: TicketpostConfig, ctx: Gateway, m: MailboxConfig, leadership: Leadership, metrics: GatewayMetrics, onRun: (run: Parameters<GatewayMetrics["pollRun"]>[0]) => void, wake: () => void): MailboxPoller {
-  const deps = { ...drainDeps(ctx, wake, { config, mailbox: m }), onResult: (r: Parameters<GatewayMetrics["mailResult"]>[0]) => metrics.mailResult(r) };
+function pollerFor(
+  config: TicketpostConfig,
+  ctx: Gateway,
+  m: MailboxConfig,
+  leadership: Leadership,
+  metrics: GatewayMetrics,
+  onRun: (run: Parameters<GatewayMetrics["pollRun"]>[0]) => void,
+  wake: () => void,
+): MailboxPoller {
+  const deps = {
+    ...drainDeps(ctx, wake, { config, mailbox: m }),
+    onResult: (r: Parameters<GatewayMetrics["mailResult"]>[0]) => metrics.mailResult(r),
+  };
   return new MailboxPoller({
     imap: m,
     logins: ctx.logins,
@@ -38,7 +49,12 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
   if (swept) logger.info("removed files left half-written by an earlier process", { files: swept });
 
   const leadership = config.database.url
-    ? advisoryLeadership(config.database.url, Object.fromEntries(config.mailboxes.map((m) => [m.id, mailboxLockName(m)])), config.instances.leaseSeconds, logger.child({ component: "leadership" }))
+    ? advisoryLeadership(
+        config.database.url,
+        Object.fromEntries(config.mailboxes.map((m) => [m.id, mailboxLockName(m)])),
+        config.instances.leaseSeconds,
+        logger.child({ component: "leadership" }),
+      )
     : soleLeader;
   const pollers = new Map<string, MailboxPoller>();
   // The heartbeat sums up every mailbox this instance drains: IDLE is up when it is up on all of them.
@@ -64,31 +80,45 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
     metrics.pollRun({ ...run, idleConnected: now.idleConnected });
     void heartbeat(now);
   };
-  for (const m of config.mailboxes) pollers.set(m.id, pollerFor(config, ctx, m, leadership, metrics, afterRun, () => sender.wake()));
+  for (const m of config.mailboxes)
+    pollers.set(
+      m.id,
+      pollerFor(config, ctx, m, leadership, metrics, afterRun, () => sender.wake()),
+    );
 
-  const overdueTask = cron.schedule(config.overdue.schedule, async () => {
-    try {
-      const n = await notifyOverdue(ctx.db, ctx, config.overdue.repeatHours);
-      if (n) {
-        logger.info("overdue notices queued", { tickets: n });
-        sender.wake();
+  const overdueTask = cron.schedule(
+    config.overdue.schedule,
+    async () => {
+      try {
+        const n = await notifyOverdue(ctx.db, ctx, config.overdue.repeatHours);
+        if (n) {
+          logger.info("overdue notices queued", { tickets: n });
+          sender.wake();
+        }
+      } catch (err) {
+        logger.error("overdue check failed", { error: (err as Error).message });
       }
-    } catch (err) {
-      logger.error("overdue check failed", { error: (err as Error).message });
-    }
-  }, { name: "overdue", noOverlap: true });
+    },
+    { name: "overdue", noOverlap: true },
+  );
   // Every instance schedules the digest; the (period, department) claim lets one of them send it.
-  const digestTask = config.digest.enabled ? cron.schedule(config.digest.schedule, async (run) => {
-    try {
-      const done = await sendDigests(ctx.db, ctx, run.date);
-      if (done.sent.length) {
-        logger.info("digests queued", { departments: done.sent });
-        sender.wake();
-      }
-    } catch (err) {
-      logger.error("digest run failed", { error: (err as Error).message });
-    }
-  }, { name: "digest", noOverlap: true, ...(config.digest.timezone ? { timezone: config.digest.timezone } : {}) }) : null;
+  const digestTask = config.digest.enabled
+    ? cron.schedule(
+        config.digest.schedule,
+        async (run) => {
+          try {
+            const done = await sendDigests(ctx.db, ctx, run.date);
+            if (done.sent.length) {
+              logger.info("digests queued", { departments: done.sent });
+              sender.wake();
+            }
+          } catch (err) {
+            logger.error("digest run failed", { error: (err as Error).message });
+          }
+        },
+        { name: "digest", noOverlap: true, ...(config.digest.timezone ? { timezone: config.digest.timezone } : {}) },
+      )
+    : null;
   // A standby asks for a mailbox often enough to take over within the lease; a leader over its
   // share runs once more, and lets the mailbox go before that run.
   const balance = async (): Promise<void> => {
@@ -101,9 +131,14 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
       }
     }
   };
-  const standby = config.database.url ? setInterval(() => {
-    balance().catch((err: unknown) => logger.error("mailbox share check failed", { error: (err as Error).message }));
-  }, Math.max(1000, (config.instances.leaseSeconds * 1000) / 6)) : null;
+  const standby = config.database.url
+    ? setInterval(
+        () => {
+          balance().catch((err: unknown) => logger.error("mailbox share check failed", { error: (err as Error).message }));
+        },
+        Math.max(1000, (config.instances.leaseSeconds * 1000) / 6),
+      )
+    : null;
   standby?.unref();
   // Between polls the heartbeat still says the process is alive (status, upgrades).
   const beat = setInterval(() => void heartbeat(), 60_000);
@@ -117,7 +152,11 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
         logger,
         // A standby (others drain the mailboxes) is healthy without an IMAP connection.
         health: {
-          imapConnected: () => [...pollers].every(([id, p]) => !leadership.leads(id) || p.idleConnected || (!config.mailboxes.find((m) => m.id === id)!.idle && !p.lastRun?.error)),
+          imapConnected: () =>
+            [...pollers].every(
+              ([id, p]) =>
+                !leadership.leads(id) || p.idleConnected || (!config.mailboxes.find((m) => m.id === id)!.idle && !p.lastRun?.error),
+            ),
           lastPoll: () => {
             const s = state();
             return s.lastPollAt ? { at: s.lastPollAt, error: s.lastPollError } : null;
@@ -148,7 +187,14 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
   const done = new Promise<void>((resolve) => {
     for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => void stop(sig).then(resolve));
   });
-  logger.info("ticketpost started", { version: VERSION, instance: instance.id, mailboxes: config.mailboxes.map((m) => m.id), mailbox: config.imap.mailbox, schedule: config.imap.schedule, idle: config.imap.idle });
+  logger.info("ticketpost started", {
+    version: VERSION,
+    instance: instance.id,
+    mailboxes: config.mailboxes.map((m) => m.id),
+    mailbox: config.imap.mailbox,
+    schedule: config.imap.schedule,
+    idle: config.imap.idle,
+  });
   sender.start();
   await Promise.all([...pollers.values()].map((p) => p.start()));
   await done;

@@ -58,7 +58,10 @@ export function parseDepartments(root: Reader, supportAddress: string): PeopleCo
 
   let defaultDepartment = root.optionalString("defaultDepartment")?.toLowerCase() ?? null;
   if (defaultDepartment && !departments.some((d) => d.id === defaultDepartment)) {
-    fail("defaultDepartment", `names "${defaultDepartment}", which is not a configured department (${departments.map((d) => d.id).join(", ") || "none"})`);
+    fail(
+      "defaultDepartment",
+      `names "${defaultDepartment}", which is not a configured department (${departments.map((d) => d.id).join(", ") || "none"})`,
+    );
   }
   defaultDepartment ??= departments[0]?.id ?? null;
 

@@ -38,7 +38,37 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
     throw new TicketpostError("ECONFIG", "config: the file must hold one JSON object");
   }
   const root = new Reader(input as Json, "");
-  root.unknownKeys(["name", "supportAddress", "messageIdDomain", "referencePrefix", "language", "dataDir", "database", "imap", "mailboxes", "smtp", "outbox", "templatesDir", "maxMessageBytes", "log", "departments", "defaultDepartment", "agents", "languages", "reopenDays", "overdue", "digest", "http", "referenceSecret", "agentAuth", "strangerPolicy", "autoReplyLimit", "limits", "instances", "notify"]);
+  root.unknownKeys([
+    "name",
+    "supportAddress",
+    "messageIdDomain",
+    "referencePrefix",
+    "language",
+    "dataDir",
+    "database",
+    "imap",
+    "mailboxes",
+    "smtp",
+    "outbox",
+    "templatesDir",
+    "maxMessageBytes",
+    "log",
+    "departments",
+    "defaultDepartment",
+    "agents",
+    "languages",
+    "reopenDays",
+    "overdue",
+    "digest",
+    "http",
+    "referenceSecret",
+    "agentAuth",
+    "strangerPolicy",
+    "autoReplyLimit",
+    "limits",
+    "instances",
+    "notify",
+  ]);
   const supportAddress = address(root, "supportAddress");
   const dataDir = path.resolve(baseDir, root.string("dataDir", "./data"));
 
@@ -106,9 +136,15 @@ export function parseConfig(input: unknown, options: LoadOptions = {}): Ticketpo
     ...people,
     referenceSecret: referenceSecret || null,
     instances: { leaseSeconds: instances.int("leaseSeconds", 30, 3, 3600) },
-    agentAuth: { mode: authMode as TicketpostConfig["agentAuth"]["mode"], trustedAuthservIds: agentAuth.strings("trustedAuthservIds").map((s) => s.toLowerCase()) },
+    agentAuth: {
+      mode: authMode as TicketpostConfig["agentAuth"]["mode"],
+      trustedAuthservIds: agentAuth.strings("trustedAuthservIds").map((s) => s.toLowerCase()),
+    },
     strangerPolicy: strangerPolicy as TicketpostConfig["strangerPolicy"],
-    autoReplyLimit: { perAddress: autoReply.int("perAddress", 10, 1, 10_000), windowMinutes: autoReply.int("windowMinutes", 60, 1, 7 * 24 * 60) },
+    autoReplyLimit: {
+      perAddress: autoReply.int("perAddress", 10, 1, 10_000),
+      windowMinutes: autoReply.int("windowMinutes", 60, 1, 7 * 24 * 60),
+    },
     limits: { maxParticipants: limits.int("maxParticipants", 50, 1, 10_000), maxAttachments: limits.int("maxAttachments", 100, 0, 10_000) },
     notify: { maxAttachmentBytes: notify.int("maxAttachmentBytes", 10 * 1024 * 1024, 0, 1024 * 1024 * 1024) },
     http: { enabled: http.bool("enabled", false), host: http.string("host", "127.0.0.1"), port: http.int("port", 9464, 0, 65535) },
@@ -150,7 +186,10 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   try {
     text = readFileSync(full, "utf8");
   } catch (err) {
-    throw new TicketpostError("ECONFIG", `config: cannot read ${full} (${(err as NodeJS.ErrnoException).code ?? err}); pass --config FILE or set ${ENV.config}`);
+    throw new TicketpostError(
+      "ECONFIG",
+      `config: cannot read ${full} (${(err as NodeJS.ErrnoException).code ?? err}); pass --config FILE or set ${ENV.config}`,
+    );
   }
   let json: unknown;
   try {

@@ -36,7 +36,11 @@ export const PRESETS: Record<Provider, ProviderPreset> = {
     imap: { host: "outlook.office365.com", port: 993, secure: true },
     smtp: { host: "smtp.office365.com", port: 587, secure: false },
     grant: "client_credentials",
-    endpoints: (tenant) => ({ token: `${microsoft(tenant)}/token`, authorization: `${microsoft(tenant)}/authorize`, deviceAuthorization: `${microsoft(tenant)}/devicecode` }),
+    endpoints: (tenant) => ({
+      token: `${microsoft(tenant)}/token`,
+      authorization: `${microsoft(tenant)}/authorize`,
+      deviceAuthorization: `${microsoft(tenant)}/devicecode`,
+    }),
     scope: (grant) =>
       grant === "client_credentials"
         ? "https://outlook.office365.com/.default"
@@ -48,7 +52,11 @@ export const PRESETS: Record<Provider, ProviderPreset> = {
     smtp: { host: "smtp.gmail.com", port: 465, secure: true },
     grant: "refresh_token",
     // Google's device flow does not allow the Gmail scope, so consent goes through the browser.
-    endpoints: () => ({ token: "https://oauth2.googleapis.com/token", authorization: "https://accounts.google.com/o/oauth2/v2/auth", deviceAuthorization: null }),
+    endpoints: () => ({
+      token: "https://oauth2.googleapis.com/token",
+      authorization: "https://accounts.google.com/o/oauth2/v2/auth",
+      deviceAuthorization: null,
+    }),
     scope: () => "https://mail.google.com/",
     needsTenant: false,
   },

@@ -8,7 +8,10 @@ export function fail(key: string, problem: string): never {
 }
 
 export class Reader {
-  constructor(private readonly obj: Json, private readonly prefix: string) {}
+  constructor(
+    private readonly obj: Json,
+    private readonly prefix: string,
+  ) {}
   private key(k: string) {
     return this.prefix ? `${this.prefix}.${k}` : k;
   }
@@ -63,13 +66,15 @@ export class Reader {
   strings(k: string): string[] {
     const v = this.raw(k);
     if (v === undefined || v === null) return [];
-    if (!Array.isArray(v) || v.some((x) => typeof x !== "string" || x.trim() === "")) fail(this.key(k), "must be a list of non-empty strings");
+    if (!Array.isArray(v) || v.some((x) => typeof x !== "string" || x.trim() === ""))
+      fail(this.key(k), "must be a list of non-empty strings");
     return (v as string[]).map((x) => x.trim());
   }
   stringMap(k: string): Record<string, string> {
     const v = this.raw(k);
     if (v === undefined || v === null) return {};
-    if (typeof v !== "object" || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string")) fail(this.key(k), "must be an object of strings");
+    if (typeof v !== "object" || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string"))
+      fail(this.key(k), "must be an object of strings");
     return { ...(v as Record<string, string>) };
   }
   name(k: string): string {
@@ -97,4 +102,3 @@ export function address(r: Reader, k: string, def?: string): string {
   if (!ADDRESS.test(v)) fail(r.name(k), `must be a mail address like support@example.com (got "${v}")`);
   return v;
 }
-

@@ -77,13 +77,17 @@ export class BlobStore {
     const hash = createHash("sha256");
     let size = 0;
     try {
-      await pipeline(input, async function* (source) {
-        for await (const chunk of source) {
-          hash.update(chunk as Buffer);
-          size += (chunk as Buffer).length;
-          yield chunk;
-        }
-      }, createWriteStream(tmp));
+      await pipeline(
+        input,
+        async function* (source) {
+          for await (const chunk of source) {
+            hash.update(chunk as Buffer);
+            size += (chunk as Buffer).length;
+            yield chunk;
+          }
+        },
+        createWriteStream(tmp),
+      );
       const sha256 = hash.digest("hex");
       await this.adopt(tmp, sha256);
       return { sha256, size };

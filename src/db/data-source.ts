@@ -67,7 +67,11 @@ export async function openDatabase(options: DatabaseOptions, { migrate = false, 
   try {
     await ds.initialize();
   } catch (err) {
-    throw new TicketpostError("EDB", `database: cannot open ${options.url ? "PostgreSQL" : options.sqlitePath}: ${(err as Error).message}`, { cause: err });
+    throw new TicketpostError(
+      "EDB",
+      `database: cannot open ${options.url ? "PostgreSQL" : options.sqlitePath}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   if (migrate) await ds.runMigrations({ transaction: "each" });
   else if (!allowPending && (await ds.showMigrations())) {

@@ -114,7 +114,8 @@ export class Attachment {
   @Column({ type: "boolean" }) inline!: boolean;
 }
 
-export type ReceiptOutcome = "ticket_created" | "reply_added" | "duplicate" | "ignored" | "answered" | "bounce" | "report" | "failed" | "retried";
+export type ReceiptOutcome =
+  "ticket_created" | "reply_added" | "duplicate" | "ignored" | "answered" | "bounce" | "report" | "failed" | "retried";
 
 /**
  * One row per mail taken from a mailbox: its position (UIDVALIDITY + UID), what became of it,
@@ -257,4 +258,18 @@ export class DigestRun {
   @Column({ type: Date }) createdAt!: Date;
 }
 
-export const ENTITIES = [GatewaySetting, AddressFlag, GatewayInstance, Ticket, TicketEvent, Participant, Message, Attachment, MailReceipt, TrailEntry, OutboxMail, OutboxAttachment, DigestRun];
+export const ENTITIES = [
+  GatewaySetting,
+  AddressFlag,
+  GatewayInstance,
+  Ticket,
+  TicketEvent,
+  Participant,
+  Message,
+  Attachment,
+  MailReceipt,
+  TrailEntry,
+  OutboxMail,
+  OutboxAttachment,
+  DigestRun,
+];

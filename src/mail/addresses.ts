@@ -9,7 +9,10 @@ import addressparser from "nodemailer/lib/addressparser";
 
 /** Trimmed, angle brackets dropped, lower-case: the form every comparison uses. */
 export function normalizeAddress(address: string): string {
-  return address.trim().replace(/^<\s*|\s*>$/g, "").toLowerCase();
+  return address
+    .trim()
+    .replace(/^<\s*|\s*>$/g, "")
+    .toLowerCase();
 }
 
 /**
@@ -46,7 +49,8 @@ const NO_REPLY_LOCAL = /^(no[-_]?reply|do[-_]?not[-_]?reply)([-+._].*)?$/i;
  * Subsystem", "Mail Administrator", "Delivery Status Notification", ...). A sign of a machine, not
  * evidence: anyone can put a display name on a mail.
  */
-const MAIL_SYSTEM_NAME = /mail ?delivery (sub)?system|mailer[- _]?daemon|postmaster|mail administrator|mail delivery|delivery status notification|mail ?system\b/i;
+const MAIL_SYSTEM_NAME =
+  /mail ?delivery (sub)?system|mailer[- _]?daemon|postmaster|mail administrator|mail delivery|delivery status notification|mail ?system\b/i;
 
 /** Is this display name one mail systems sign with? */
 export function isMailSystemName(displayName: string | null | undefined): boolean {

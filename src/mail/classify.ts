@@ -76,7 +76,9 @@ export function classifyMail(msg: InboundMessage, ctx: ClassifyContext, signals:
   const reasons: string[] = [];
   if (msg.from && ctx.isOwn(msg.from.address)) {
     const person = personInReplyTo(msg);
-    reasons.push(`sender ${msg.from.address} is one of our addresses, but the mail carries none of our marks: not our own mail${person ? `; the request of ${person} (Reply-To)` : ""}`);
+    reasons.push(
+      `sender ${msg.from.address} is one of our addresses, but the mail carries none of our marks: not our own mail${person ? `; the request of ${person} (Reply-To)` : ""}`,
+    );
   }
   if (b) {
     // A monitoring alert says "expired" and "rejected", a shop's form "not delivered": wording is

@@ -67,12 +67,22 @@ const URGENCY_WORDS = lookupTable<Urgency>([
   ...URGENCIES.map((u, i): [string, Urgency] => [String(i + 1), u]),
   ...Object.values(URGENCY_LABELS).flatMap((labels) => URGENCIES.map((u): [string, Urgency] => [labels[u], u])),
   // Short forms of the labels in levels.ts, as people abbreviate them.
-  ["change request", "change-request"], ["Änderungswunsch", "change-request"],
-  ["minor issue", "minor"], ["gering", "minor"], ["geringe Störung", "minor"],
-  ["work impaired", "impaired"], ["beeinträchtigt", "impaired"], ["Arbeit beeinträchtigt", "impaired"],
-  ["work blocked", "blocked"], ["blockiert", "blocked"], ["Arbeit blockiert", "blocked"],
-  ["system down", "system-down"], ["system is down", "system-down"], ["System steht", "system-down"],
-  ["das System steht", "system-down"], ["gesamtes System steht", "system-down"],
+  ["change request", "change-request"],
+  ["Änderungswunsch", "change-request"],
+  ["minor issue", "minor"],
+  ["gering", "minor"],
+  ["geringe Störung", "minor"],
+  ["work impaired", "impaired"],
+  ["beeinträchtigt", "impaired"],
+  ["Arbeit beeinträchtigt", "impaired"],
+  ["work blocked", "blocked"],
+  ["blockiert", "blocked"],
+  ["Arbeit blockiert", "blocked"],
+  ["system down", "system-down"],
+  ["system is down", "system-down"],
+  ["System steht", "system-down"],
+  ["das System steht", "system-down"],
+  ["gesamtes System steht", "system-down"],
 ]);
 
 export function parsePriority(value: string): Priority | null {
@@ -87,9 +97,7 @@ export function parseUrgency(value: string): Urgency | null {
 export function expectedValues(field: Exclude<FieldName, "department">, lang: Lang): string {
   if (field === "priority") return PRIORITIES.map((p) => PRIORITY_LABELS[lang][p]).join(", ");
   if (field === "urgency") {
-    const words = lang === "de"
-      ? ["Änderungswunsch", "gering", "beeinträchtigt", "blockiert", "System steht"]
-      : [...URGENCIES];
+    const words = lang === "de" ? ["Änderungswunsch", "gering", "beeinträchtigt", "blockiert", "System steht"] : [...URGENCIES];
     return `1–5 or ${words.join(", ")}`;
   }
   return lang === "de"
@@ -260,10 +268,13 @@ const HEADER_READERS: Array<[string, (v: string) => HeaderReading]> = [
   // RFC 2156 "Priority: urgent | normal | non-urgent".
   ["priority", (v) => (v === "urgent" ? "high" : v === "non-urgent" ? "low" : v === "normal" ? null : undefined)],
   // De facto "X-Priority: 1 (Highest)" .. "5 (Lowest)" (Thunderbird, Outlook, many scripts).
-  ["x-priority", (v) => {
-    const n = /^([1-5])\b/.exec(v)?.[1];
-    return n === undefined ? undefined : n <= "2" ? "high" : n === "3" ? null : "low";
-  }],
+  [
+    "x-priority",
+    (v) => {
+      const n = /^([1-5])\b/.exec(v)?.[1];
+      return n === undefined ? undefined : n <= "2" ? "high" : n === "3" ? null : "low";
+    },
+  ],
   ["x-msmail-priority", (v) => (v === "high" ? "high" : v === "low" ? "low" : v === "normal" ? null : undefined)],
 ];
 

@@ -8,8 +8,16 @@ const MAX_LENGTH = 120;
  * dot-files, bounded length with the extension kept. Files are stored by hash, never by this name.
  */
 export function safeFilename(name: string | null | undefined, fallback = "attachment"): string {
-  const base = String(name ?? "").replace(/\\/g, "/").split("/").pop() ?? "";
-  let clean = base.normalize("NFC").replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, "").replace(/^[.\s]+/, "").trim();
+  const base =
+    String(name ?? "")
+      .replace(/\\/g, "/")
+      .split("/")
+      .pop() ?? "";
+  let clean = base
+    .normalize("NFC")
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, "")
+    .replace(/^[.\s]+/, "")
+    .trim();
   if (clean.length > MAX_LENGTH) {
     const dot = clean.lastIndexOf(".");
     const ext = dot > 0 && clean.length - dot <= 10 ? clean.slice(dot) : "";

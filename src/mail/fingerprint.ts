@@ -22,6 +22,12 @@ export function contentFingerprint(msg: Omit<InboundMessage, "fingerprint">): st
   field("references", msg.references.join(" "));
   // Whitespace is what relays and re-encoders change (line endings, trailing blanks, re-wrapping).
   field("text", msg.text.replace(/\s+/g, " ").trim());
-  field("attachments", msg.attachments.map((a) => a.sha256).sort().join(","));
+  field(
+    "attachments",
+    msg.attachments
+      .map((a) => a.sha256)
+      .sort()
+      .join(","),
+  );
   return h.digest("hex");
 }

@@ -129,7 +129,8 @@ function toInbound(parsed: StreamParsed, rawSha256: string, rawSize: number): In
     rawSha256,
     notes: [...parsed.notes],
   };
-  if (!parsed.text?.trim() && typeof parsed.html === "string" && parsed.html.trim() !== "") inbound.notes.push("HTML body converted to text");
+  if (!parsed.text?.trim() && typeof parsed.html === "string" && parsed.html.trim() !== "")
+    inbound.notes.push("HTML body converted to text");
   if (inbound.text === "" && attachments.length > 0) inbound.notes.push(`no text body; ${attachments.length} attachment(s)`);
   return { ...inbound, fingerprint: contentFingerprint(inbound) };
 }

@@ -47,7 +47,13 @@ export class LineEndingNormalizer extends Transform {
     while (end > 0 && text.charCodeAt(end - 1) === 13) end--;
     this.pendingCr = text.length - end;
     text = text.slice(0, end);
-    done(null, Buffer.from(fixBareCr(text, () => (this.changed = true)), "latin1"));
+    done(
+      null,
+      Buffer.from(
+        fixBareCr(text, () => (this.changed = true)),
+        "latin1",
+      ),
+    );
   }
 
   override _flush(done: TransformCallback): void {

@@ -49,7 +49,10 @@ export interface StreamParsed {
 }
 
 /** Consumes one attachment stream; resolves with its SHA-256 and size. */
-export type AttachmentSink = (content: Readable, meta: { filename: string | undefined; contentType: string }) => Promise<{ sha256: string; size: number }>;
+export type AttachmentSink = (
+  content: Readable,
+  meta: { filename: string | undefined; contentType: string },
+) => Promise<{ sha256: string; size: number }>;
 
 /** Containers inside containers are opened this deep; deeper ones stay attachments. */
 const MAX_CONTAINER_DEPTH = 3;
@@ -112,7 +115,8 @@ function attachmentReader(mail: Collected, sink: AttachmentSink | undefined, opt
     const r = sink ? await sink(content, meta) : await buffered(content);
     return { ...meta, inline, size: r.size, sha256: r.sha256, content: (r as { content?: Buffer }).content };
   };
-  const parseInner = async (raw: Buffer, keepAttachments: boolean) => innerMail(await parseStream(raw, keepAttachments ? sink : discard, options, depth + 1), keepAttachments);
+  const parseInner = async (raw: Buffer, keepAttachments: boolean) =>
+    innerMail(await parseStream(raw, keepAttachments ? sink : discard, options, depth + 1), keepAttachments);
   const open = async (kind: ContainerKind, content: Readable, meta: Meta, inline: boolean): Promise<ParsedAttachment[]> => {
     const bytes = (await buffered(content)).content;
     const opened = await openContainer(kind, bytes, parseInner);
@@ -130,7 +134,8 @@ function attachmentReader(mail: Collected, sink: AttachmentSink | undefined, opt
     const params = (data.headers?.get("content-type") as { params?: Record<string, string> } | undefined)?.params ?? {};
     let kind = depth < MAX_CONTAINER_DEPTH ? containerKind(meta.contentType, params, data.filename) : null;
     // The message a delivery report returns (RFC 6522) is evidence for the bounce reader, not a forward.
-    if (kind === "rfc822" && (mail.headers?.get("content-type") as { value?: string } | undefined)?.value === "multipart/report") kind = null;
+    if (kind === "rfc822" && (mail.headers?.get("content-type") as { value?: string } | undefined)?.value === "multipart/report")
+      kind = null;
     return kind ? open(kind, data.content, meta, inline) : store(data.content, meta, inline).then((a) => [a]);
   };
 }
@@ -163,7 +168,12 @@ function resultOf(mail: Collected, notes: string[]): StreamParsed {
  * buffered. `depth` counts containers opened around this mail. Rejects with the error of whichever
  * stage failed (the caller wraps it as EPARSE).
  */
-export function parseStream(input: Buffer | Readable, sink?: AttachmentSink, options: Record<string, unknown> = {}, depth = 0): Promise<StreamParsed> {
+export function parseStream(
+  input: Buffer | Readable,
+  sink?: AttachmentSink,
+  options: Record<string, unknown> = {},
+  depth = 0,
+): Promise<StreamParsed> {
   return new Promise((resolve, reject) => {
     const normalizer = new LineEndingNormalizer();
     const repair = new MimeRepair();

@@ -7,17 +7,63 @@ import { createHmac, timingSafeEqual } from "node:crypto";
  * the Message-ID headers. Titles just should not read "AW: WG: Re: printer".
  */
 const PREFIX_WORDS = [
-  "re", "fw", "fwd", "aw", "wg", "sv", "vs", "vb", "antw", "antwort", "doorst", "tr", "trans", "rif", "r", "i",
-  "enc", "res", "odp", "pd", "ynt", "ilt", "atb", "vl", "răs", "fs", "re\\^\\d+",
-  "回复", "回覆", "转发", "轉寄", "答复", "Σχετ", "Προωθ", "תגובה", "הועבר", "رد", "إعادة توجيه",
+  "re",
+  "fw",
+  "fwd",
+  "aw",
+  "wg",
+  "sv",
+  "vs",
+  "vb",
+  "antw",
+  "antwort",
+  "doorst",
+  "tr",
+  "trans",
+  "rif",
+  "r",
+  "i",
+  "enc",
+  "res",
+  "odp",
+  "pd",
+  "ynt",
+  "ilt",
+  "atb",
+  "vl",
+  "răs",
+  "fs",
+  "re\\^\\d+",
+  "回复",
+  "回覆",
+  "转发",
+  "轉寄",
+  "答复",
+  "Σχετ",
+  "Προωθ",
+  "תגובה",
+  "הועבר",
+  "رد",
+  "إعادة توجيه",
   // Outlook's own forms: Spanish RV, Turkish İLT (dotted capital İ does not fold to "i"), Greek ΑΠ/ΠΡΘ,
   // Korean 회신/전달, Hebrew השב/העבר, Hungarian Vá/Továbbítás; Japanese clients' 返信/転送; Russian Отв/Пересл.
-  "rv", "İlt", "ΑΠ", "ΠΡΘ", "회신", "전달", "השב", "העבר", "vá", "válasz", "továbbítás", "返信", "転送", "отв", "пересл",
+  "rv",
+  "İlt",
+  "ΑΠ",
+  "ΠΡΘ",
+  "회신",
+  "전달",
+  "השב",
+  "העבר",
+  "vá",
+  "válasz",
+  "továbbítás",
+  "返信",
+  "転送",
+  "отв",
+  "пересл",
 ];
-const PREFIX = new RegExp(
-  `^\\s*(?:\\[[^\\]]{0,40}\\]\\s*)*(?:${PREFIX_WORDS.join("|")})\\s*(?:\\[\\d+\\]|\\(\\d+\\))?\\s*[:：]\\s*`,
-  "iu",
-);
+const PREFIX = new RegExp(`^\\s*(?:\\[[^\\]]{0,40}\\]\\s*)*(?:${PREFIX_WORDS.join("|")})\\s*(?:\\[\\d+\\]|\\(\\d+\\))?\\s*[:：]\\s*`, "iu");
 
 /** Removes any number of leading reply/forward prefixes ("AW: WG: Re[2]: x" → "x"). */
 export function stripReplyPrefixes(subject: string): string {
@@ -82,7 +128,10 @@ export function inspectTags(subject: string, format: TicketTagFormat): FoundTag[
     const ref = formatReference(format, ticketId);
     if (!format.secret) out.push({ ticketId, valid: true, reason: `tag ${ref}` });
     else if (!m[2]) out.push({ ticketId, valid: false, reason: `tag ${ref} carries no check` });
-    else if (timingSafeEqual(Buffer.from(m[2].toLowerCase()), Buffer.from(referenceCheck(format.secret, ref)).subarray(0, m[2].length)) && m[2].length === 5) {
+    else if (
+      timingSafeEqual(Buffer.from(m[2].toLowerCase()), Buffer.from(referenceCheck(format.secret, ref)).subarray(0, m[2].length)) &&
+      m[2].length === 5
+    ) {
       out.push({ ticketId, valid: true, reason: `tag ${ref} with a valid check` });
     } else out.push({ ticketId, valid: false, reason: `tag ${ref} with a wrong check` });
   }
@@ -91,7 +140,9 @@ export function inspectTags(subject: string, format: TicketTagFormat): FoundTag[
 
 /** The ticket numbers validly tagged in a subject, anywhere in it, in order of appearance. */
 export function findTaggedTickets(subject: string, format: TicketTagFormat): number[] {
-  return inspectTags(subject, format).filter((t) => t.valid).map((t) => t.ticketId);
+  return inspectTags(subject, format)
+    .filter((t) => t.valid)
+    .map((t) => t.ticketId);
 }
 
 /** Title for a ticket: prefixes and our tags removed, whitespace folded, never empty. */

@@ -40,11 +40,15 @@ export function importPosition(raw: Buffer, mailbox = IMPORT_MAILBOX): MailPosit
 function readError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   switch (e?.code) {
-    case "ENOENT": return "no such file or folder";
+    case "ENOENT":
+      return "no such file or folder";
     case "EACCES":
-    case "EPERM": return "permission denied";
-    case "EISDIR": return "is a folder";
-    default: return e?.message ?? String(err);
+    case "EPERM":
+      return "permission denied";
+    case "EISDIR":
+      return "is a folder";
+    default:
+      return e?.message ?? String(err);
   }
 }
 
@@ -118,7 +122,10 @@ async function* readFileOrMbox(file: string): AsyncGenerator<FileMail> {
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  return entries.filter((e) => e.isFile() && !e.name.startsWith(".")).map((e) => e.name).sort(byName);
+  return entries
+    .filter((e) => e.isFile() && !e.name.startsWith("."))
+    .map((e) => e.name)
+    .sort(byName);
 }
 
 /**

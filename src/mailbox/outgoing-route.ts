@@ -67,4 +67,3 @@ export function mailboxTransport(config: TicketpostConfig, db: DataSource, login
   }
   return routes.size ? new MailboxRoutedTransport(shared, routes, ticketMailboxLookup(db), config.supportAddress) : shared;
 }
-

@@ -73,7 +73,11 @@ export function renderNotification(ctx: OutboxContext, n: QueuedNotification): R
     rawSize: null,
     createdAt: now,
   };
-  return { message, outbox: outboxRow(n, rendered, { ticketId: n.ticket.id, messageRowId: null, messageId, refs, now }), attach: n.files?.attach ?? [] };
+  return {
+    message,
+    outbox: outboxRow(n, rendered, { ticketId: n.ticket.id, messageRowId: null, messageId, refs, now }),
+    attach: n.files?.attach ?? [],
+  };
 }
 
 /** Writes one notification into the outbox, with its outbound copy (see renderNotification). */

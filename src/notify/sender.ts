@@ -167,7 +167,11 @@ export class OutboxSender {
       try {
         content = await this.o.blobs.get(r.sha256);
       } catch (err) {
-        throw new TicketpostError("EBLOB", `attachment ${r.filename} (sha256 ${r.sha256}) cannot be read from the blob store: ${(err as Error).message}`, { cause: err });
+        throw new TicketpostError(
+          "EBLOB",
+          `attachment ${r.filename} (sha256 ${r.sha256}) cannot be read from the blob store: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       out.push({ filename: r.filename, contentType: r.contentType, content, cid: r.contentId });
     }
@@ -175,7 +179,9 @@ export class OutboxSender {
   }
 
   /** The row's To and Cc without the addresses that bounced for good (the first left in Cc moves to To). */
-  private async deliverable(row: OutboxMail): Promise<{ to: { name: string | null; address: string }; cc: Array<{ name: string | null; address: string }> } | { failed: string }> {
+  private async deliverable(
+    row: OutboxMail,
+  ): Promise<{ to: { name: string | null; address: string }; cc: Array<{ name: string | null; address: string }> } | { failed: string }> {
     let cc: Array<{ name: string | null; address: string }> = [];
     try {
       cc = row.ccAddresses ? (JSON.parse(row.ccAddresses) as typeof cc) : [];

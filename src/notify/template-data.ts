@@ -54,7 +54,12 @@ export function commandHelp(lang: string): string[] {
 
 /** The whole data a planned mail is rendered with; `t` is null only for a ticketless notice. */
 export function templateData(env: TemplateEnv, n: PlannedNotification, t: (TicketState & { id: number }) | null): TemplateData<EventName> {
-  const base: BaseData = { lang: n.language, gateway: { name: env.gatewayName, address: env.supportAddress }, recipient: n.to, files: filesView(n.files) };
+  const base: BaseData = {
+    lang: n.language,
+    gateway: { name: env.gatewayName, address: env.supportAddress },
+    recipient: n.to,
+    files: filesView(n.files),
+  };
   if (n.event === "rejected" || n.event === "queue" || n.event === "digest") return { ...base, ...n.data } as TemplateData<EventName>;
   if (!t) throw new Error(`notification ${n.event} needs a ticket`);
   const ticket = ticketView(env, t, n.language);

@@ -12,7 +12,14 @@ export interface HealthSource {
  * /healthz and /metrics (Prometheus text format). Off unless configured, loopback unless told
  * otherwise: it says how the helpdesk is doing, which is nobody else's business.
  */
-export async function startHttpServer(o: { host: string; port: number; db: DataSource; metrics: GatewayMetrics; health: HealthSource; logger: Logger }): Promise<{ port: number; close(): Promise<void> }> {
+export async function startHttpServer(o: {
+  host: string;
+  port: number;
+  db: DataSource;
+  metrics: GatewayMetrics;
+  health: HealthSource;
+  logger: Logger;
+}): Promise<{ port: number; close(): Promise<void> }> {
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     try {
       if (req.method !== "GET") {
@@ -34,13 +41,15 @@ export async function startHttpServer(o: { host: string; port: number; db: DataS
         const imap = o.health.imapConnected();
         const last = o.health.lastPoll();
         const ok = database && imap;
-        res.writeHead(ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({
-          status: ok ? "ok" : "unhealthy",
-          database,
-          imapConnected: imap,
-          lastPollAt: last?.at.toISOString() ?? null,
-          lastPollError: last?.error ?? null,
-        }) + "\n");
+        res.writeHead(ok ? 200 : 503, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            status: ok ? "ok" : "unhealthy",
+            database,
+            imapConnected: imap,
+            lastPollAt: last?.at.toISOString() ?? null,
+            lastPollError: last?.error ?? null,
+          }) + "\n",
+        );
         return;
       }
       res.writeHead(404, { "content-type": "text/plain" }).end("not found: try /healthz or /metrics\n");

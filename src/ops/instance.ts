@@ -18,7 +18,9 @@ export class InstanceRecord {
 
   constructor(private readonly db: DataSource) {}
 
-  async update(fields: Partial<Pick<GatewayInstance, "lastPollAt" | "lastPollError" | "idleConnected" | "stoppedAt">> & { mailboxes?: string[] } = {}): Promise<void> {
+  async update(
+    fields: Partial<Pick<GatewayInstance, "lastPollAt" | "lastPollError" | "idleConnected" | "stoppedAt">> & { mailboxes?: string[] } = {},
+  ): Promise<void> {
     const { mailboxes, ...rest } = fields;
     await this.db.getRepository(GatewayInstance).save({
       id: this.id,

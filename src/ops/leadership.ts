@@ -29,7 +29,13 @@ export interface Leadership {
 }
 
 /** With SQLite there is one process per database file: it leads every mailbox. */
-export const soleLeader: Leadership = { check: async () => true, leads: () => true, overShare: async () => false, led: [], close: async () => {} };
+export const soleLeader: Leadership = {
+  check: async () => true,
+  leads: () => true,
+  overShare: async () => false,
+  led: [],
+  close: async () => {},
+};
 
 function lockKey(name: string): [number, number] {
   const d = createHash("sha256").update(name).digest();
@@ -52,7 +58,11 @@ export function advisoryLeadership(url: string, names: Record<string, string>, l
     c?.end().catch(() => undefined);
   };
   const connect = async (): Promise<pg.Client> => {
-    const c = new pg.Client({ connectionString: url, keepAlive: true, keepAliveInitialDelayMillis: Math.max(1000, (leaseSeconds * 1000) / 3) });
+    const c = new pg.Client({
+      connectionString: url,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: Math.max(1000, (leaseSeconds * 1000) / 3),
+    });
     c.on("error", drop);
     c.on("end", () => client === c && drop());
     await c.connect();

@@ -6,12 +6,39 @@ import type { ProcessResult } from "../tickets/pipeline.js";
 /** The gateway's Prometheus metrics (prom-client), one registry per process. */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly mails = new Counter({ name: "ticketpost_mails_processed_total", help: "Mails taken from the mailbox, by what became of them", labelNames: ["outcome"], registers: [this.registry] });
-  private readonly failures = new Counter({ name: "ticketpost_mail_failures_total", help: "Mails that went to Failed, by error code", labelNames: ["code"], registers: [this.registry] });
-  private readonly pollDuration = new Histogram({ name: "ticketpost_poll_duration_seconds", help: "Duration of mailbox runs", buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120], registers: [this.registry] });
-  private readonly pollErrors = new Counter({ name: "ticketpost_poll_errors_total", help: "Mailbox runs that failed or stopped early", registers: [this.registry] });
-  private readonly lastPoll = new Gauge({ name: "ticketpost_last_poll_timestamp_seconds", help: "When the last mailbox run started (Unix time)", registers: [this.registry] });
-  private readonly idle = new Gauge({ name: "ticketpost_imap_idle_connected", help: "1 while the IMAP IDLE connection is up", registers: [this.registry] });
+  private readonly mails = new Counter({
+    name: "ticketpost_mails_processed_total",
+    help: "Mails taken from the mailbox, by what became of them",
+    labelNames: ["outcome"],
+    registers: [this.registry],
+  });
+  private readonly failures = new Counter({
+    name: "ticketpost_mail_failures_total",
+    help: "Mails that went to Failed, by error code",
+    labelNames: ["code"],
+    registers: [this.registry],
+  });
+  private readonly pollDuration = new Histogram({
+    name: "ticketpost_poll_duration_seconds",
+    help: "Duration of mailbox runs",
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+    registers: [this.registry],
+  });
+  private readonly pollErrors = new Counter({
+    name: "ticketpost_poll_errors_total",
+    help: "Mailbox runs that failed or stopped early",
+    registers: [this.registry],
+  });
+  private readonly lastPoll = new Gauge({
+    name: "ticketpost_last_poll_timestamp_seconds",
+    help: "When the last mailbox run started (Unix time)",
+    registers: [this.registry],
+  });
+  private readonly idle = new Gauge({
+    name: "ticketpost_imap_idle_connected",
+    help: "1 while the IMAP IDLE connection is up",
+    registers: [this.registry],
+  });
 
   constructor(db: DataSource) {
     const repo = () => db.getRepository(OutboxMail);

@@ -8,7 +8,10 @@ export const ERROR_CODES = {
   EIMAP_CONNECT: { retryable: true, summary: "IMAP server could not be reached" },
   EIMAP: { retryable: true, summary: "IMAP command failed" },
   EOAUTH: { retryable: true, summary: "an OAuth2 access token could not be obtained for now" },
-  EOAUTH_REFUSED: { retryable: false, summary: "the authorization server refused the OAuth2 grant (consent, client, tenant or permission)" },
+  EOAUTH_REFUSED: {
+    retryable: false,
+    summary: "the authorization server refused the OAuth2 grant (consent, client, tenant or permission)",
+  },
   EPARSE: { retryable: false, summary: "mail could not be parsed" },
   EOVERSIZE: { retryable: false, summary: "mail is larger than the configured limit" },
   ELOOP: { retryable: false, summary: "mail is our own mail coming back" },

@@ -27,7 +27,9 @@ export function redact(fields: Record<string, unknown>): Record<string, unknown>
 /** "12:00:01 warn  mail moved to Failed uid=7 code=EPARSE": for a person at a terminal. */
 export function prettyLine(entry: Record<string, unknown>): string {
   const { time, level, msg, ...rest } = entry;
-  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === "string" ? (/\s/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v)}`);
+  const fields = Object.entries(rest).map(
+    ([k, v]) => `${k}=${typeof v === "string" ? (/\s/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v)}`,
+  );
   return `${String(time).slice(11, 19)} ${String(level).padEnd(5)} ${msg}${fields.length ? " " + fields.join(" ") : ""}`;
 }
 

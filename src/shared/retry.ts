@@ -8,7 +8,10 @@ export const ATTEMPTS_PER_MAIL = 3;
  * `onFailure` about each one. Resolves with the value, or with the last error: what to do with a
  * mail that kept failing is the caller's decision.
  */
-export async function withRetries<T>(work: () => Promise<T>, onFailure: (err: TicketpostError, attempt: number) => void): Promise<{ value: T } | { error: TicketpostError }> {
+export async function withRetries<T>(
+  work: () => Promise<T>,
+  onFailure: (err: TicketpostError, attempt: number) => void,
+): Promise<{ value: T } | { error: TicketpostError }> {
   for (let attempt = 1; ; attempt++) {
     try {
       return { value: await work() };

@@ -40,8 +40,18 @@ export interface SafetySettings {
   maxAttachmentBytes: number;
 }
 
-export const DEFAULT_SAFETY: SafetySettings = { strangerPolicy: "internal", autoReplyPerAddress: 10, autoReplyWindowMinutes: 60, maxParticipants: 50, maxAttachments: 100, maxAttachmentBytes: 10 * 1024 * 1024 };
+export const DEFAULT_SAFETY: SafetySettings = {
+  strangerPolicy: "internal",
+  autoReplyPerAddress: 10,
+  autoReplyWindowMinutes: 60,
+  maxParticipants: 50,
+  maxAttachments: 100,
+  maxAttachmentBytes: 10 * 1024 * 1024,
+};
 
-export type AgentVerifier = (msg: InboundMessage, agentAddress: string) => Promise<{ ok: boolean; reason: string }> | { ok: boolean; reason: string };
+export type AgentVerifier = (
+  msg: InboundMessage,
+  agentAddress: string,
+) => Promise<{ ok: boolean; reason: string }> | { ok: boolean; reason: string };
 
 export type { TrailStep } from "./trail.js";

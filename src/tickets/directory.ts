@@ -140,7 +140,13 @@ export class Directory {
 
   /** Languages anyone may get mail in: all need templates. */
   languagesInUse(): string[] {
-    return [...new Set([this.defaultLanguage, ...Object.values(this.languages), ...this.departments.flatMap((d) => (d.language ? [d.language] : []))])];
+    return [
+      ...new Set([
+        this.defaultLanguage,
+        ...Object.values(this.languages),
+        ...this.departments.flatMap((d) => (d.language ? [d.language] : [])),
+      ]),
+    ];
   }
 }
 

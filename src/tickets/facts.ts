@@ -163,7 +163,23 @@ export async function gatherFacts(
   opts: GatherOptions,
 ): Promise<MailFacts> {
   const { msg, classification, bounce } = read;
-  const facts: MailFacts = { msg, classification, bounce, agentAuth, now: opts.now, twin: null, thread: null, ticket: null, others: new Map(), queue: null, reportedMail: null, terminal: opts.ticketId !== undefined, trail: [...read.trail], flags: new Map(), recentAnswers: new Map() };
+  const facts: MailFacts = {
+    msg,
+    classification,
+    bounce,
+    agentAuth,
+    now: opts.now,
+    twin: null,
+    thread: null,
+    ticket: null,
+    others: new Map(),
+    queue: null,
+    reportedMail: null,
+    terminal: opts.ticketId !== undefined,
+    trail: [...read.trail],
+    flags: new Map(),
+    recentAnswers: new Map(),
+  };
   if (classification.kind === "loop") return facts;
 
   const key = messageKey(msg);
@@ -223,7 +239,16 @@ export async function gatherFacts(
   const requester = requesterOf(msg)?.address;
   const people = [...(t?.participants.map((p) => p.address) ?? []), ...(t ? [] : [...msg.to, ...msg.cc].map((a) => a.address))];
   const others = [...facts.others.values()].flatMap((o) => [o.row.requesterAddress, ...o.participants.map((p) => p.address)]);
-  Object.assign(facts, await outboundFacts(reads, env, [requester, msg.from?.address, t?.row.requesterAddress, ...people, ...others, ...env.directory.members(null).map((m) => m.address)], [requester, t?.row.requesterAddress, ...people], opts.now));
+  Object.assign(
+    facts,
+    await outboundFacts(
+      reads,
+      env,
+      [requester, msg.from?.address, t?.row.requesterAddress, ...people, ...others, ...env.directory.members(null).map((m) => m.address)],
+      [requester, t?.row.requesterAddress, ...people],
+      opts.now,
+    ),
+  );
   return facts;
 }
 
@@ -234,7 +259,11 @@ async function followMergePointer(reads: TicketReads, facts: MailFacts): Promise
     const into = await ticketFacts(reads, from.mergedIntoId!);
     if (!into) break;
     facts.trail.push(step("thread", "merged", `ticket ${from.id} was merged into ticket ${into.row.id}: the mail goes there`));
-    facts.thread = { ...facts.thread!, ticketId: into.row.id, reasons: [...facts.thread!.reasons, `ticket ${from.id} was merged into ticket ${into.row.id}`] };
+    facts.thread = {
+      ...facts.thread!,
+      ticketId: into.row.id,
+      reasons: [...facts.thread!.reasons, `ticket ${from.id} was merged into ticket ${into.row.id}`],
+    };
     facts.ticket = into;
   }
 }

@@ -1,5 +1,17 @@
 import type { EntityManager } from "typeorm";
-import { AddressFlag, Attachment, DigestRun, MailReceipt, Message, OutboxAttachment, OutboxMail, Participant, Ticket, TicketEvent, TrailEntry } from "../db/entities.js";
+import {
+  AddressFlag,
+  Attachment,
+  DigestRun,
+  MailReceipt,
+  Message,
+  OutboxAttachment,
+  OutboxMail,
+  Participant,
+  Ticket,
+  TicketEvent,
+  TrailEntry,
+} from "../db/entities.js";
 import type { InboundMessage } from "../mail/types.js";
 import { outboxAttachmentRows, queueNotification, renderNotification, renderTicketless } from "../notify/outbox.js";
 import { FastSql } from "../db/fast-sql.js";
@@ -50,7 +62,8 @@ export async function persist(
   }
   const sql = new FastSql(em);
   const now = ctx.clock.now();
-  if (plan.digestClaim && !(await claimDigest(em, plan.digestClaim, now))) return { ticketId: null, messageRowId: null, receiptId: null, claimed: false };
+  if (plan.digestClaim && !(await claimDigest(em, plan.digestClaim, now)))
+    return { ticketId: null, messageRowId: null, receiptId: null, claimed: false };
   let ticketId = plan.ticket?.id ?? plan.duplicateOf?.ticketId ?? null;
   if (plan.ticket) {
     if (plan.ticket.id === null) {
@@ -79,7 +92,8 @@ export async function persist(
       Participant,
       plan.participants.map((p) => ({ ticketId, address: p.who.address, name: p.who.name, role: p.role })),
     );
-    for (const u of plan.participantUpdates) await em.update(Participant, { ticketId, address: u.address }, { removedAt: u.removed ? now : null });
+    for (const u of plan.participantUpdates)
+      await em.update(Participant, { ticketId, address: u.address }, { removedAt: u.removed ? now : null });
   }
   for (const flag of plan.addressFlags) await em.save(em.create(AddressFlag, { ...flag, flaggedAt: now }));
 
@@ -104,7 +118,10 @@ export async function persist(
   // #merge moves the ticket's messages, this command mail's among them, before its own mails are stored.
   const inboundIds = plan.merge && inbound ? await sql.insert(Message, [inbound], { ids: true }) : [];
   if (plan.merge) await persistMerge(em, ctx, plan.merge, now);
-  const ids = [...inboundIds, ...(await sql.insert(Message, [...(inbound && !plan.merge ? [inbound] : []), ...queued.map((q) => q.message)], { ids: true }))];
+  const ids = [
+    ...inboundIds,
+    ...(await sql.insert(Message, [...(inbound && !plan.merge ? [inbound] : []), ...queued.map((q) => q.message)], { ids: true })),
+  ];
   const messageRowId = inbound ? ids[0] : (plan.duplicateOf?.messageRowId ?? null);
   if (inbound && msg) await sql.insert(Attachment, attachmentRows(ctx, msg, messageRowId!));
   const outIds = inbound ? ids.slice(1) : ids;
@@ -119,8 +136,14 @@ export async function persist(
     }),
   );
   const withFiles = queued.some((q) => q.attach.length > 0);
-  const outboxIds = await sql.insert(OutboxMail, [...queued.map((q, i) => ({ ...q.outbox, messageRowId: outIds[i] })), ...ticketless], { ids: withFiles });
-  if (withFiles) await sql.insert(OutboxAttachment, queued.flatMap((q, i) => outboxAttachmentRows(outboxIds[i], q.attach)));
+  const outboxIds = await sql.insert(OutboxMail, [...queued.map((q, i) => ({ ...q.outbox, messageRowId: outIds[i] })), ...ticketless], {
+    ids: withFiles,
+  });
+  if (withFiles)
+    await sql.insert(
+      OutboxAttachment,
+      queued.flatMap((q, i) => outboxAttachmentRows(outboxIds[i], q.attach)),
+    );
   const receiptId = receipt
     ? await writeReceiptRow(
         sql,
@@ -161,7 +184,13 @@ function oneStatementFits(plan: Plan): boolean {
  */
 async function claimDigest(em: EntityManager, claim: { period: string; departmentId: string }, now: Date): Promise<boolean> {
   const instanceId = `${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
-  await em.createQueryBuilder().insert().into(DigestRun).values({ ...claim, instanceId, createdAt: now }).orIgnore().execute();
+  await em
+    .createQueryBuilder()
+    .insert()
+    .into(DigestRun)
+    .values({ ...claim, instanceId, createdAt: now })
+    .orIgnore()
+    .execute();
   const row = await em.findOne(DigestRun, { where: claim });
   return row?.instanceId === instanceId;
 }
@@ -175,13 +204,30 @@ async function persistMerge(em: EntityManager, ctx: GatewayContext, m: NonNullab
   if (Object.keys(m.intoPatch).length) await em.update(Ticket, { id: m.into }, m.intoPatch);
   await em.update(Message, { ticketId: m.from }, { ticketId: m.into });
   for (const p of m.participants) {
-    const moved = await em.update(Participant, { ticketId: m.from, address: p.who.address }, { ticketId: m.into, role: p.role, removedAt: null });
+    const moved = await em.update(
+      Participant,
+      { ticketId: m.from, address: p.who.address },
+      { ticketId: m.into, role: p.role, removedAt: null },
+    );
     if (!moved.affected) await em.insert(Participant, { ticketId: m.into, address: p.who.address, name: p.who.name, role: p.role });
   }
-  if (m.events.length) await em.insert(TicketEvent, m.events.map((e) => ({ ticketId: m.into, at: now, actor: e.actor, action: e.action, detail: e.detail })));
+  if (m.events.length)
+    await em.insert(
+      TicketEvent,
+      m.events.map((e) => ({ ticketId: m.into, at: now, actor: e.actor, action: e.action, detail: e.detail })),
+    );
   const ticket = { id: m.into, ...m.intoState } as Ticket;
   for (const n of m.notifications) {
-    await queueNotification(em, ctx, { ticket, event: n.event, to: n.to, cc: n.cc, language: n.language, data: templateData(ctx, n, ticket), inReplyTo: null, references: [] });
+    await queueNotification(em, ctx, {
+      ticket,
+      event: n.event,
+      to: n.to,
+      cc: n.cc,
+      language: n.language,
+      data: templateData(ctx, n, ticket),
+      inReplyTo: null,
+      references: [],
+    });
   }
 }
 

@@ -46,9 +46,14 @@ export async function listTickets(db: DataSource, format: TicketTagFormat, filte
   if (filter.order === "work") tickets.sort(compareWorkOrder);
   const counts = new Map<number, number>();
   if (tickets.length) {
-    const rows: Array<{ ticketId: number; n: string | number }> = await db.getRepository(Message)
-      .createQueryBuilder("m").select("m.ticketId", "ticketId").addSelect("COUNT(*)", "n")
-      .where({ ticketId: In(tickets.map((t) => t.id)) }).groupBy("m.ticketId").getRawMany();
+    const rows: Array<{ ticketId: number; n: string | number }> = await db
+      .getRepository(Message)
+      .createQueryBuilder("m")
+      .select("m.ticketId", "ticketId")
+      .addSelect("COUNT(*)", "n")
+      .where({ ticketId: In(tickets.map((t) => t.id)) })
+      .groupBy("m.ticketId")
+      .getRawMany();
     for (const r of rows) counts.set(Number(r.ticketId), Number(r.n));
   }
   return tickets.map((t) => ({
@@ -74,9 +79,13 @@ export async function showTicket(db: DataSource, format: TicketTagFormat, id: nu
   if (!ticket) return null;
   const participants = await db.getRepository(Participant).find({ where: { ticketId: id }, order: { id: "ASC" } });
   const messages = await db.getRepository(Message).find({ where: { ticketId: id }, order: { id: "ASC" } });
-  const attachments = messages.length ? await db.getRepository(Attachment).find({ where: { messageRowId: In(messages.map((m) => m.id)) }, order: { id: "ASC" } }) : [];
+  const attachments = messages.length
+    ? await db.getRepository(Attachment).find({ where: { messageRowId: In(messages.map((m) => m.id)) }, order: { id: "ASC" } })
+    : [];
   // By message row: a merged ticket's mails (and their outbox rows) moved here with their messages.
-  const outbox = messages.length ? await db.getRepository(OutboxMail).find({ where: { messageRowId: In(messages.map((m) => m.id)) }, order: { id: "ASC" } }) : [];
+  const outbox = messages.length
+    ? await db.getRepository(OutboxMail).find({ where: { messageRowId: In(messages.map((m) => m.id)) }, order: { id: "ASC" } })
+    : [];
   const list = (json: string | null): string[] => {
     try {
       return json ? (JSON.parse(json) as string[]) : [];
@@ -97,12 +106,22 @@ export async function showTicket(db: DataSource, format: TicketTagFormat, id: nu
     resolution: ticket.resolution,
     relatedTicket: ticket.relatedTicketId ? formatReference(format, ticket.relatedTicketId) : null,
     mergedInto: ticket.mergedIntoId ? formatReference(format, ticket.mergedIntoId) : null,
-    events: (await db.getRepository(TicketEvent).find({ where: { ticketId: id }, order: { id: "ASC" } })).map((e) => ({ at: e.at.toISOString(), actor: e.actor, action: e.action, detail: e.detail })),
+    events: (await db.getRepository(TicketEvent).find({ where: { ticketId: id }, order: { id: "ASC" } })).map((e) => ({
+      at: e.at.toISOString(),
+      actor: e.actor,
+      action: e.action,
+      detail: e.detail,
+    })),
     requester: { address: ticket.requesterAddress, name: ticket.requesterName },
     description: ticket.description,
     createdAt: ticket.createdAt.toISOString(),
     updatedAt: ticket.updatedAt.toISOString(),
-    participants: participants.map((p) => ({ address: p.address, name: p.name, role: p.role, removedAt: p.removedAt?.toISOString() ?? null })),
+    participants: participants.map((p) => ({
+      address: p.address,
+      name: p.name,
+      role: p.role,
+      removedAt: p.removedAt?.toISOString() ?? null,
+    })),
     messages: messages.map((m) => {
       const out = outbox.find((o) => o.messageRowId === m.id);
       return {
@@ -116,8 +135,12 @@ export async function showTicket(db: DataSource, format: TicketTagFormat, id: nu
         subject: m.subject,
         text: m.text,
         createdAt: m.createdAt.toISOString(),
-        delivery: out ? { status: out.status, attempts: out.attempts, lastError: out.lastError, sentAt: out.sentAt?.toISOString() ?? null } : undefined,
-        attachments: attachments.filter((a) => a.messageRowId === m.id).map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256 })),
+        delivery: out
+          ? { status: out.status, attempts: out.attempts, lastError: out.lastError, sentAt: out.sentAt?.toISOString() ?? null }
+          : undefined,
+        attachments: attachments
+          .filter((a) => a.messageRowId === m.id)
+          .map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256 })),
       };
     }),
   };
@@ -125,7 +148,11 @@ export async function showTicket(db: DataSource, format: TicketTagFormat, id: nu
 
 export async function listFailedMails(db: DataSource) {
   const receipts = await db.getRepository(MailReceipt).find({ where: { outcome: "failed" }, order: { id: "ASC" } });
-  const trail = receipts.length ? await db.getRepository(TrailEntry).find({ where: { receiptId: In(receipts.map((r) => r.id)) }, order: { receiptId: "ASC", seq: "ASC" } }) : [];
+  const trail = receipts.length
+    ? await db
+        .getRepository(TrailEntry)
+        .find({ where: { receiptId: In(receipts.map((r) => r.id)) }, order: { receiptId: "ASC", seq: "ASC" } })
+    : [];
   return receipts.map((r) => ({
     id: r.id,
     receivedAt: r.receivedAt.toISOString(),

@@ -93,19 +93,36 @@ export function ticketReads(em: EntityManager): DbReads {
       return (await sql.select(Message, '"messageId" = ?', [messageId], 'ORDER BY "id" ASC')).map(stored);
     },
     ticket: async (id) => (await sql.select(Ticket, '"id" = ?', [id]))[0] ?? null,
-    participants: async (ticketId) => (await sql.select(Participant, '"ticketId" = ?', [ticketId], 'ORDER BY "id" ASC')).map(participantFact),
+    participants: async (ticketId) =>
+      (await sql.select(Participant, '"ticketId" = ?', [ticketId], 'ORDER BY "id" ASC')).map(participantFact),
     async openTickets(departmentIds) {
       if (departmentIds && departmentIds.length === 0) return [];
       const where = { status: Not("resolved" as const), mergedIntoId: IsNull() };
-      return em.find(Ticket, { where: departmentIds ? departmentIds.map((d) => ({ ...where, departmentId: d })) : where, order: { id: "ASC" }, take: 1000 });
+      return em.find(Ticket, {
+        where: departmentIds ? departmentIds.map((d) => ({ ...where, departmentId: d })) : where,
+        order: { id: "ASC" },
+        take: 1000,
+      });
     },
     async messages(ticketId) {
       return (await sql.select(Message, '"ticketId" = ?', [ticketId], 'ORDER BY "id" ASC')).map(stored);
     },
     async attachments(ticketId) {
-      const rows = await em.createQueryBuilder(Attachment, "a").innerJoin(Message, "m", "m.id = a.messageRowId")
-        .select(["a.messageRowId AS \"messageRowId\"", "m.visibility AS visibility", "a.filename AS filename", "a.contentType AS \"contentType\"", "a.size AS size", "a.sha256 AS sha256", "a.inline AS inline"])
-        .where("m.ticketId = :ticketId", { ticketId }).orderBy("a.id", "ASC").getRawMany<Omit<StoredAttachment, "inline" | "size"> & { inline: unknown; size: unknown }>();
+      const rows = await em
+        .createQueryBuilder(Attachment, "a")
+        .innerJoin(Message, "m", "m.id = a.messageRowId")
+        .select([
+          'a.messageRowId AS "messageRowId"',
+          "m.visibility AS visibility",
+          "a.filename AS filename",
+          'a.contentType AS "contentType"',
+          "a.size AS size",
+          "a.sha256 AS sha256",
+          "a.inline AS inline",
+        ])
+        .where("m.ticketId = :ticketId", { ticketId })
+        .orderBy("a.id", "ASC")
+        .getRawMany<Omit<StoredAttachment, "inline" | "size"> & { inline: unknown; size: unknown }>();
       // SQLite hands booleans back as 0/1, PostgreSQL integers of some drivers as strings.
       return rows.map((r) => ({ ...r, size: Number(r.size), inline: r.inline === true || r.inline === 1 || r.inline === "1" }));
     },
@@ -127,7 +144,12 @@ export async function findReceipt(em: EntityManager, mailbox: string, uidValidit
 }
 
 /** Mails of these events sent since `since`, one row per address of `addresses` in To or Cc. */
-async function recentMailRows(sql: FastSql, addresses: string[], events: string[], since: Date): Promise<Array<{ toAddress: string; event: string; createdAt: Date }>> {
+async function recentMailRows(
+  sql: FastSql,
+  addresses: string[],
+  events: string[],
+  since: Date,
+): Promise<Array<{ toAddress: string; event: string; createdAt: Date }>> {
   if (addresses.length === 0) return [];
   const wanted = new Set(addresses);
   // A participant copied on a mail got it too: the limit is per address, To or Cc.

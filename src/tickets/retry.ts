@@ -18,7 +18,10 @@ export interface RetryOutcome {
  */
 export async function retryFailedMails(ctx: GatewayContext, ids: number[] | "all"): Promise<RetryOutcome[]> {
   const repo = ctx.db.getRepository(MailReceipt);
-  const receipts = await repo.find({ where: ids === "all" ? { outcome: "failed" } : { id: In(ids), outcome: "failed" }, order: { id: "ASC" } });
+  const receipts = await repo.find({
+    where: ids === "all" ? { outcome: "failed" } : { id: In(ids), outcome: "failed" },
+    order: { id: "ASC" },
+  });
   const out: RetryOutcome[] = [];
   for (const r of receipts) {
     if (!r.rawSha256 || !(await ctx.blobs.has(r.rawSha256))) {
@@ -28,7 +31,10 @@ export async function retryFailedMails(ctx: GatewayContext, ids: number[] | "all
     const raw = await ctx.blobs.get(r.rawSha256);
     const attempt = (await repo.count({ where: { mailbox: "(retry)", uidValidity: r.id } })) + 1;
     const result = await processMail(ctx, { mailbox: "(retry)", uidValidity: r.id, uid: attempt }, raw);
-    await repo.update({ id: r.id }, { outcome: "retried", reason: `${r.reason ?? ""} → retried as #${result.receiptId}: ${result.outcome}`.slice(0, 2000) });
+    await repo.update(
+      { id: r.id },
+      { outcome: "retried", reason: `${r.reason ?? ""} → retried as #${result.receiptId}: ${result.outcome}`.slice(0, 2000) },
+    );
     out.push({ receipt: r, result });
   }
   return out;

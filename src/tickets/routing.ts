@@ -14,7 +14,12 @@ export interface RouteVerdict {
  * that reached only the general address goes to the `Department:` field line, else (for a late
  * reply to a closed ticket) the closed ticket's department, else the default.
  */
-export function routeMail(msg: InboundMessage, dir: Directory, fieldDepartment?: string | null, relatedDepartment?: string | null): RouteVerdict {
+export function routeMail(
+  msg: InboundMessage,
+  dir: Directory,
+  fieldDepartment?: string | null,
+  relatedDepartment?: string | null,
+): RouteVerdict {
   const reasons: string[] = [];
   const candidates = [...msg.to.map((a) => a.address), ...msg.cc.map((a) => a.address), ...msg.deliveredTo];
   const matched: DepartmentConfig[] = [];

@@ -24,12 +24,22 @@ export interface TerminalOutcome {
  * differs: the caller prints it. Refused actions write nothing.
  */
 export async function runTerminalAction(ctx: GatewayContext, ticketId: number, raw: Buffer): Promise<TerminalOutcome> {
-  const read = await readMail(ctx, { sha256: "", size: raw.length, buffer: raw, file: null, trail: [step("receive", "read", "given at the terminal")] }, { store: true });
+  const read = await readMail(
+    ctx,
+    { sha256: "", size: raw.length, buffer: raw, file: null, trail: [step("receive", "read", "given at the terminal")] },
+    { store: true },
+  );
   if (read.kind !== "mail") throw new Error(`terminal action: the written mail could not be read (${read.kind})`);
   await ctx.blobs.put(raw, read.msg.rawSha256);
   const msg: InboundMessage = read.msg;
   return ctx.db.transaction(async (em) => {
-    const facts = await gatherFacts(ticketReads(em), ctx, { ...read, classification: { kind: "request", automatic: false, reasons: ["given at the terminal"] } }, { ok: true, reason: "given at the terminal by the operator" }, { now: ctx.clock.now(), ticketId });
+    const facts = await gatherFacts(
+      ticketReads(em),
+      ctx,
+      { ...read, classification: { kind: "request", automatic: false, reasons: ["given at the terminal"] } },
+      { ok: true, reason: "given at the terminal by the operator" },
+      { now: ctx.clock.now(), ticketId },
+    );
     const plan = planMail(ctx, facts);
     if (plan.commandErrors.length) return { changes: [], commandErrors: plan.commandErrors, notified: [] };
     await persist(em, ctx, plan, msg, null);

@@ -33,14 +33,24 @@ export async function resolveThread(msg: InboundMessage, format: TicketTagFormat
   }
   if (msg.inReplyTo) {
     const hit = await lookup.ticketByMessageIds([msg.inReplyTo]);
-    if (hit) return { ticketId: hit.ticketId, via: "in-reply-to", reasons: [...reasons, `In-Reply-To names our message ${hit.messageId} of ticket ${hit.ticketId}`] };
+    if (hit)
+      return {
+        ticketId: hit.ticketId,
+        via: "in-reply-to",
+        reasons: [...reasons, `In-Reply-To names our message ${hit.messageId} of ticket ${hit.ticketId}`],
+      };
     reasons.push("In-Reply-To names no message we know");
   }
   const refs = msg.references.filter((r) => r !== msg.inReplyTo);
   if (refs.length > 0) {
     // Newest first: the last reference is the mail answered most recently.
     const hit = await lookup.ticketByMessageIds([...refs].reverse());
-    if (hit) return { ticketId: hit.ticketId, via: "references", reasons: [...reasons, `References name our message ${hit.messageId} of ticket ${hit.ticketId}`] };
+    if (hit)
+      return {
+        ticketId: hit.ticketId,
+        via: "references",
+        reasons: [...reasons, `References name our message ${hit.messageId} of ticket ${hit.ticketId}`],
+      };
     reasons.push("References name no message we know");
   }
   reasons.push("no ticket tag and no known reply headers: a new ticket");

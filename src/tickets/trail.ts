@@ -10,7 +10,17 @@ export const TRAIL_VERDICTS = {
   /** mailparser read the mail; "note" is something parse had to do (a charset guessed, a container opened). */
   parse: ["ok", "note", "failed"],
   /** What kind of mail this is (src/mail/classify.ts), automatic or not. */
-  classify: ["request", "request/automatic", "loop", "loop/automatic", "bounce", "bounce/automatic", "report", "report/automatic", "bounce-check-failed"],
+  classify: [
+    "request",
+    "request/automatic",
+    "loop",
+    "loop/automatic",
+    "bounce",
+    "bounce/automatic",
+    "report",
+    "report/automatic",
+    "bounce-check-failed",
+  ],
   /** Identity: the same Message-ID and the same content fingerprint is a duplicate. */
   dedup: ["new", "duplicate", "reused-message-id"],
   /** Which ticket the mail belongs to (src/tickets/thread.ts). */

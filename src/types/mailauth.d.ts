@@ -24,9 +24,19 @@ declare module "mailauth/lib/dkim/verify.js" {
     selector?: string;
     status?: { result: string; comment?: string; aligned?: string | false };
   }
-  export function dkimVerify(input: Buffer | string, options?: { resolver?: DNSResolver; curTime?: Date }): Promise<{ headerFrom: string[]; envelopeFrom: string | false; results: DkimResult[] }>;
+  export function dkimVerify(
+    input: Buffer | string,
+    options?: { resolver?: DNSResolver; curTime?: Date },
+  ): Promise<{ headerFrom: string[]; envelopeFrom: string | false; results: DkimResult[] }>;
 }
 
 declare module "mailauth/lib/dkim/sign.js" {
-  export function dkimSign(input: Buffer | string, options: { canonicalization?: string; signTime?: Date; signatureData: Array<{ signingDomain: string; selector: string; privateKey: string | Buffer; algorithm?: string }> }): Promise<{ signatures: string; errors: unknown[] }>;
+  export function dkimSign(
+    input: Buffer | string,
+    options: {
+      canonicalization?: string;
+      signTime?: Date;
+      signatureData: Array<{ signingDomain: string; selector: string; privateKey: string | Buffer; algorithm?: string }>;
+    },
+  ): Promise<{ signatures: string; errors: unknown[] }>;
 }

@@ -19,24 +19,42 @@ const SECRET = "unit-secret";
 
 function oauth2(tokens: TokenServer, grant: OAuth2Config["grant"], extra: Partial<OAuth2Config> = {}): OAuth2Config {
   return {
-    provider: null, grant, tokenEndpoint: tokens.tokenEndpoint, authorizationEndpoint: null, deviceAuthorizationEndpoint: null,
-    clientId: grant === "client_credentials" ? "app" : "desk", clientSecret: SECRET, certificateFile: null, scope: tokens.scope,
-    refreshToken: null, env: { clientSecret: "TICKETPOST_IMAP_CLIENT_SECRET", refreshToken: "TICKETPOST_IMAP_REFRESH_TOKEN" }, key: "imap", ...extra,
+    provider: null,
+    grant,
+    tokenEndpoint: tokens.tokenEndpoint,
+    authorizationEndpoint: null,
+    deviceAuthorizationEndpoint: null,
+    clientId: grant === "client_credentials" ? "app" : "desk",
+    clientSecret: SECRET,
+    certificateFile: null,
+    scope: tokens.scope,
+    refreshToken: null,
+    env: { clientSecret: "TICKETPOST_IMAP_CLIENT_SECRET", refreshToken: "TICKETPOST_IMAP_REFRESH_TOKEN" },
+    key: "imap",
+    ...extra,
   };
 }
 
 describe("OAuth2 token sources against a real authorization server", function () {
   let tokens: TokenServer;
   before(async () => {
-    tokens = await startTokenServer({ accessTokenSeconds: 4, clients: [
-      { clientId: "app", clientSecret: SECRET, grants: ["client_credentials"], mailbox: "support@example.test" },
-      { clientId: "desk", clientSecret: SECRET, grants: ["refresh_token"] },
-    ] });
+    tokens = await startTokenServer({
+      accessTokenSeconds: 4,
+      clients: [
+        { clientId: "app", clientSecret: SECRET, grants: ["client_credentials"], mailbox: "support@example.test" },
+        { clientId: "desk", clientSecret: SECRET, grants: ["refresh_token"] },
+      ],
+    });
   });
   after(async () => tokens.stop());
 
   it("client credentials: one token while it is fresh, a new one when renew is asked (after a refusal)", async () => {
-    const source = new AccountLogins().sourceFor({ user: "support@example.test", password: null, oauth2: oauth2(tokens, "client_credentials"), passwordEnv: "" })!;
+    const source = new AccountLogins().sourceFor({
+      user: "support@example.test",
+      password: null,
+      oauth2: oauth2(tokens, "client_credentials"),
+      passwordEnv: "",
+    })!;
     const a = await source.accessToken();
     expect(await source.accessToken()).to.equal(a);
     const b = await source.accessToken(true);
@@ -46,7 +64,13 @@ describe("OAuth2 token sources against a real authorization server", function ()
 
   it("a token is fetched anew before it expires (less than a quarter of its life left)", async () => {
     let now = Date.now();
-    const source = new OAuth2TokenSource(oauth2(tokens, "client_credentials"), "support@example.test", databaseGrantStoreless(), silentLogger, () => now);
+    const source = new OAuth2TokenSource(
+      oauth2(tokens, "client_credentials"),
+      "support@example.test",
+      databaseGrantStoreless(),
+      silentLogger,
+      () => now,
+    );
     const a = await source.accessToken();
     now += 2500; // 4 s token: 1.5 s left, more than a quarter
     expect(await source.accessToken()).to.equal(a);
@@ -94,10 +118,13 @@ describe("OAuth2 token sources against a real authorization server", function ()
         const source = new OAuth2TokenSource(cfg, "gone@example.test", databaseGrantStore(db), silentLogger);
         await source.accessToken();
         await tokens.revokeGrants("gone@example.test");
-        const err = await source.accessToken(true).then(() => null, (e: { code: string; message: string }) => e);
+        const err = await source.accessToken(true).then(
+          () => null,
+          (e: { code: string; message: string }) => e,
+        );
         expect(err?.code).to.equal("EOAUTH_REFUSED");
         expect(source.problem?.kind).to.equal("consent");
-        expect(source.problem?.fix).to.contain('ticketpost auth imap');
+        expect(source.problem?.fix).to.contain("ticketpost auth imap");
         expect(err?.message).not.to.contain(SECRET);
       });
     });
@@ -106,21 +133,80 @@ describe("OAuth2 token sources against a real authorization server", function ()
 
 /** The source stores nothing for client credentials; any store will do. */
 function databaseGrantStoreless() {
-  return { exclusive: async () => { throw new Error("not used"); }, read: async () => null };
+  return {
+    exclusive: async () => {
+      throw new Error("not used");
+    },
+    read: async () => null,
+  };
 }
 
 describe("OAuth2 problems: each with its fix", () => {
-  const o = { ...oauth2({ tokenEndpoint: "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token", scope: "s" } as TokenServer, "client_credentials"), provider: "microsoft365" as const };
+  const o = {
+    ...oauth2(
+      { tokenEndpoint: "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token", scope: "s" } as TokenServer,
+      "client_credentials",
+    ),
+    provider: "microsoft365" as const,
+  };
   const cases: Array<[string, unknown, number | null, string, RegExp]> = [
-    ["a tenant that does not exist", { error: "invalid_request", error_description: "AADSTS90002: Tenant 'contoso.con' not found." }, null, "wrong-tenant", /oauth2\.tenant/],
-    ["an app not in the tenant", { error: "unauthorized_client", error_description: "AADSTS700016: Application with identifier 'x' was not found in the directory" }, null, "wrong-client", /clientId/],
-    ["a wrong secret", { error: "invalid_client", error_description: "AADSTS7000215: Invalid client secret provided." }, null, "client-secret", /new client secret/],
-    ["an expired secret", { error: "invalid_client", error_description: "AADSTS7000222: The provided client secret keys are expired." }, null, "client-secret", /new client secret/],
-    ["no admin consent", { error: "invalid_grant", error_description: "AADSTS65001: The user or administrator has not consented" }, null, "consent", /admin consent/],
-    ["an assertion out of its time range", { error: "invalid_client", error_description: "AADSTS700024: Client assertion is not within its valid time range." }, null, "clock-skew", /clock/],
+    [
+      "a tenant that does not exist",
+      { error: "invalid_request", error_description: "AADSTS90002: Tenant 'contoso.con' not found." },
+      null,
+      "wrong-tenant",
+      /oauth2\.tenant/,
+    ],
+    [
+      "an app not in the tenant",
+      { error: "unauthorized_client", error_description: "AADSTS700016: Application with identifier 'x' was not found in the directory" },
+      null,
+      "wrong-client",
+      /clientId/,
+    ],
+    [
+      "a wrong secret",
+      { error: "invalid_client", error_description: "AADSTS7000215: Invalid client secret provided." },
+      null,
+      "client-secret",
+      /new client secret/,
+    ],
+    [
+      "an expired secret",
+      { error: "invalid_client", error_description: "AADSTS7000222: The provided client secret keys are expired." },
+      null,
+      "client-secret",
+      /new client secret/,
+    ],
+    [
+      "no admin consent",
+      { error: "invalid_grant", error_description: "AADSTS65001: The user or administrator has not consented" },
+      null,
+      "consent",
+      /admin consent/,
+    ],
+    [
+      "an assertion out of its time range",
+      { error: "invalid_client", error_description: "AADSTS700024: Client assertion is not within its valid time range." },
+      null,
+      "clock-skew",
+      /clock/,
+    ],
     ["any refusal while our clock is 10 minutes off", { error: "invalid_grant" }, 10 * 60_000, "clock-skew", /NTP/],
-    ["a bad scope", { error: "invalid_scope", error_description: "AADSTS70011: The provided value for the input parameter 'scope' is not valid." }, null, "scope", /\.default/],
-    ["the network", Object.assign(new TypeError("fetch failed"), { cause: { code: "ENOTFOUND" } }), null, "unreachable", /login\.microsoftonline\.com/],
+    [
+      "a bad scope",
+      { error: "invalid_scope", error_description: "AADSTS70011: The provided value for the input parameter 'scope' is not valid." },
+      null,
+      "scope",
+      /\.default/,
+    ],
+    [
+      "the network",
+      Object.assign(new TypeError("fetch failed"), { cause: { code: "ENOTFOUND" } }),
+      null,
+      "unreachable",
+      /login\.microsoftonline\.com/,
+    ],
   ];
   for (const [name, err, skew, kind, fix] of cases) {
     it(`${name} → ${kind}`, () => {
@@ -141,10 +227,25 @@ describe("OAuth2 certificate credentials (private_key_jwt, as Microsoft's certif
     dir = mkdtempSync(path.join(os.tmpdir(), "tp-cert-"));
     const pemKey = path.join(dir, "key.pem");
     const pemCert = path.join(dir, "cert.pem");
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", pemKey, "-out", pemCert, "-days", "1", "-subj", "/CN=ticketpost-test"], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", pemKey, "-out", pemCert, "-days", "1", "-subj", "/CN=ticketpost-test"],
+      { stdio: "ignore" },
+    );
     writeFileSync(path.join(dir, "both.pem"), readFileSync(pemCert, "utf8") + readFileSync(pemKey, "utf8"));
     const jwk = createPublicKey(readFileSync(pemCert, "utf8")).export({ format: "jwk" });
-    tokens = await startTokenServer({ accessTokenSeconds: 60, clients: [{ clientId: "cert-app", clientSecret: "", jwks: { keys: [{ ...jwk, use: "sig", alg: "RS256" }] }, grants: ["client_credentials"], mailbox: "support@example.test" }] });
+    tokens = await startTokenServer({
+      accessTokenSeconds: 60,
+      clients: [
+        {
+          clientId: "cert-app",
+          clientSecret: "",
+          jwks: { keys: [{ ...jwk, use: "sig", alg: "RS256" }] },
+          grants: ["client_credentials"],
+          mailbox: "support@example.test",
+        },
+      ],
+    });
   });
   after(async () => {
     await tokens?.stop();
@@ -152,7 +253,12 @@ describe("OAuth2 certificate credentials (private_key_jwt, as Microsoft's certif
   });
 
   it("obtains a token with an assertion signed by the certificate's key, and no secret", async () => {
-    const cfg = { ...oauth2(tokens, "client_credentials"), clientId: "cert-app", clientSecret: null, certificateFile: path.join(dir, "both.pem") };
+    const cfg = {
+      ...oauth2(tokens, "client_credentials"),
+      clientId: "cert-app",
+      clientSecret: null,
+      certificateFile: path.join(dir, "both.pem"),
+    };
     const source = new AccountLogins().sourceFor({ user: "support@example.test", password: null, oauth2: cfg, passwordEnv: "" })!;
     const token = await source.accessToken();
     expect((await tokens.introspect(token)).username).to.equal("support@example.test");

@@ -46,14 +46,60 @@ const pick = <T>(r: Rand, list: readonly T[]): T => list[Math.floor(r() * list.l
 const between = (r: Rand, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 
 const FIRST = {
-  en: ["Alice", "Brian", "Chloe", "David", "Emma", "Frank", "Grace", "Henry", "Isla", "Jack", "Karen", "Liam", "Megan", "Noah", "Olivia", "Peter", "Rachel", "Sam"],
-  de: ["Jürgen", "Anja", "Björn", "Doris", "Günther", "Heike", "Jörg", "Katrin", "Lukas", "Märta", "Nils", "Ömer", "Petra", "Sören", "Ute", "Wolfgang", "Zoë", "Tobias"],
+  en: [
+    "Alice",
+    "Brian",
+    "Chloe",
+    "David",
+    "Emma",
+    "Frank",
+    "Grace",
+    "Henry",
+    "Isla",
+    "Jack",
+    "Karen",
+    "Liam",
+    "Megan",
+    "Noah",
+    "Olivia",
+    "Peter",
+    "Rachel",
+    "Sam",
+  ],
+  de: [
+    "Jürgen",
+    "Anja",
+    "Björn",
+    "Doris",
+    "Günther",
+    "Heike",
+    "Jörg",
+    "Katrin",
+    "Lukas",
+    "Märta",
+    "Nils",
+    "Ömer",
+    "Petra",
+    "Sören",
+    "Ute",
+    "Wolfgang",
+    "Zoë",
+    "Tobias",
+  ],
 };
 const LAST = {
   en: ["Smith", "Johnson", "Brown", "Taylor", "Wilson", "Clarke", "Walker", "Wright", "Hughes", "Edwards", "Green", "Hall"],
   de: ["Müller", "Schäfer", "Weiß", "Köhler", "Groß", "Bäcker", "Schröder", "Krüger", "Hoffmann", "Fuß", "Lange", "Wagner"],
 };
-const DOMAINS = ["customer.test", "acme-gmbh.test", "beispiel-ag.test", "northwind.test", "contoso.test", "stadtwerke-nord.test", "mail.test"];
+const DOMAINS = [
+  "customer.test",
+  "acme-gmbh.test",
+  "beispiel-ag.test",
+  "northwind.test",
+  "contoso.test",
+  "stadtwerke-nord.test",
+  "mail.test",
+];
 const AGENTS = [
   { name: "Sandra Support", address: "sandra@vendor.test" },
   { name: "Thomas Vertrieb", address: "thomas.vertrieb@vendor.test" },
@@ -61,51 +107,111 @@ const AGENTS = [
 
 const SUBJECTS = {
   en: [
-    "Printer on 3rd floor not working", "Cannot log in to the VPN", "Invoice 2025-0142 shows the wrong amount", "Password reset link expired",
-    "Laptop battery drains within an hour", "Outlook keeps asking for my password", "Access to the shared drive for a new colleague", "Order 48213 has not arrived",
-    "Contact form on the website returns an error", "New employee starting Monday: accounts needed", "Monitor flickers after the update",
-    "Cannot open the attachment a customer sent", "Question about my contract", "Refund for a duplicate payment", "Mobile app crashes on start",
+    "Printer on 3rd floor not working",
+    "Cannot log in to the VPN",
+    "Invoice 2025-0142 shows the wrong amount",
+    "Password reset link expired",
+    "Laptop battery drains within an hour",
+    "Outlook keeps asking for my password",
+    "Access to the shared drive for a new colleague",
+    "Order 48213 has not arrived",
+    "Contact form on the website returns an error",
+    "New employee starting Monday: accounts needed",
+    "Monitor flickers after the update",
+    "Cannot open the attachment a customer sent",
+    "Question about my contract",
+    "Refund for a duplicate payment",
+    "Mobile app crashes on start",
   ],
   de: [
-    "Drucker im 2. OG druckt nicht", "VPN-Verbindung bricht ständig ab", "Rechnung 2025-0317: falscher Betrag", "Passwort zurücksetzen funktioniert nicht",
-    "Zugang zum Laufwerk für neue Mitarbeiterin", "Bestellung 48213 nicht angekommen", "Fehlermeldung beim Öffnen von Excel-Dateien", "Kündigung meines Vertrags",
-    "Rückerstattung für doppelte Abbuchung", "Bildschirm flackert nach dem Update", "Telefonanlage: Weiterleitung einrichten", "Lieferschein fehlt",
-    "Anfrage zu unserem Wartungsvertrag", "Zugangsdaten für das Kundenportal", "E-Mails an Kunden kommen nicht an",
+    "Drucker im 2. OG druckt nicht",
+    "VPN-Verbindung bricht ständig ab",
+    "Rechnung 2025-0317: falscher Betrag",
+    "Passwort zurücksetzen funktioniert nicht",
+    "Zugang zum Laufwerk für neue Mitarbeiterin",
+    "Bestellung 48213 nicht angekommen",
+    "Fehlermeldung beim Öffnen von Excel-Dateien",
+    "Kündigung meines Vertrags",
+    "Rückerstattung für doppelte Abbuchung",
+    "Bildschirm flackert nach dem Update",
+    "Telefonanlage: Weiterleitung einrichten",
+    "Lieferschein fehlt",
+    "Anfrage zu unserem Wartungsvertrag",
+    "Zugangsdaten für das Kundenportal",
+    "E-Mails an Kunden kommen nicht an",
   ],
 };
 
 const SENTENCES = {
   en: [
-    "Since Monday morning the problem happens several times a day.", "I already restarted the computer twice, but nothing changed.",
-    "The error message says that the server could not be reached.", "My colleagues in the same office do not seem to have this issue.",
-    "It started right after the latest update was installed over the weekend.", "Could you please have a look at this as soon as possible?",
-    "We need this working before the quarterly report is due on Friday.", "I attached a screenshot of the message I get.",
-    "The order was placed on the 3rd and the tracking number has not changed since.", "Our customer number is 104-22817, in case you need it.",
-    "The amount on the invoice is 1,240.00 EUR but we agreed on 1,040.00 EUR.", "I tried it with Chrome and with Firefox, same result.",
-    "When I click on the link, the page says the token is no longer valid.", "The device is about two years old and still under warranty.",
-    "This blocks the whole team, so any workaround would already help.", "Let me know if you need any more details from my side.",
-    "We followed the steps in your knowledge base article, without success.", "The issue only occurs when I am connected through the VPN.",
-    "Please also check whether the same applies to our second location.", "Thank you in advance for your help.",
+    "Since Monday morning the problem happens several times a day.",
+    "I already restarted the computer twice, but nothing changed.",
+    "The error message says that the server could not be reached.",
+    "My colleagues in the same office do not seem to have this issue.",
+    "It started right after the latest update was installed over the weekend.",
+    "Could you please have a look at this as soon as possible?",
+    "We need this working before the quarterly report is due on Friday.",
+    "I attached a screenshot of the message I get.",
+    "The order was placed on the 3rd and the tracking number has not changed since.",
+    "Our customer number is 104-22817, in case you need it.",
+    "The amount on the invoice is 1,240.00 EUR but we agreed on 1,040.00 EUR.",
+    "I tried it with Chrome and with Firefox, same result.",
+    "When I click on the link, the page says the token is no longer valid.",
+    "The device is about two years old and still under warranty.",
+    "This blocks the whole team, so any workaround would already help.",
+    "Let me know if you need any more details from my side.",
+    "We followed the steps in your knowledge base article, without success.",
+    "The issue only occurs when I am connected through the VPN.",
+    "Please also check whether the same applies to our second location.",
+    "Thank you in advance for your help.",
   ],
   de: [
-    "Seit Montagmorgen tritt das Problem mehrmals täglich auf.", "Ich habe den Rechner bereits zweimal neu gestartet, leider ohne Erfolg.",
-    "Die Fehlermeldung lautet, dass der Server nicht erreichbar sei.", "Bei den Kollegen im selben Büro funktioniert alles einwandfrei.",
-    "Das Problem begann direkt nach dem Update am Wochenende.", "Könnten Sie sich das bitte möglichst bald ansehen?",
-    "Wir brauchen das dringend vor dem Quartalsabschluss am Freitag.", "Im Anhang finden Sie einen Screenshot der Meldung.",
-    "Die Bestellung wurde am 3. aufgegeben, die Sendungsverfolgung zeigt seitdem keinen Fortschritt.", "Unsere Kundennummer lautet 104-22817, falls Sie sie benötigen.",
-    "Auf der Rechnung stehen 1.240,00 € statt der vereinbarten 1.040,00 €.", "Ich habe es mit Chrome und Firefox versucht, gleiches Ergebnis.",
-    "Wenn ich auf den Link klicke, heißt es, der Schlüssel sei abgelaufen.", "Das Gerät ist etwa zwei Jahre alt und noch in der Gewährleistung.",
-    "Das blockiert das ganze Team, ein Workaround würde schon helfen.", "Melden Sie sich gern, falls Sie weitere Angaben von mir brauchen.",
-    "Wir sind der Anleitung aus Ihrer Wissensdatenbank gefolgt, ohne Erfolg.", "Der Fehler tritt nur auf, wenn ich über das VPN verbunden bin.",
-    "Bitte prüfen Sie auch, ob unser zweiter Standort in Süddeutschland betroffen ist.", "Vielen Dank im Voraus für Ihre Unterstützung.",
+    "Seit Montagmorgen tritt das Problem mehrmals täglich auf.",
+    "Ich habe den Rechner bereits zweimal neu gestartet, leider ohne Erfolg.",
+    "Die Fehlermeldung lautet, dass der Server nicht erreichbar sei.",
+    "Bei den Kollegen im selben Büro funktioniert alles einwandfrei.",
+    "Das Problem begann direkt nach dem Update am Wochenende.",
+    "Könnten Sie sich das bitte möglichst bald ansehen?",
+    "Wir brauchen das dringend vor dem Quartalsabschluss am Freitag.",
+    "Im Anhang finden Sie einen Screenshot der Meldung.",
+    "Die Bestellung wurde am 3. aufgegeben, die Sendungsverfolgung zeigt seitdem keinen Fortschritt.",
+    "Unsere Kundennummer lautet 104-22817, falls Sie sie benötigen.",
+    "Auf der Rechnung stehen 1.240,00 € statt der vereinbarten 1.040,00 €.",
+    "Ich habe es mit Chrome und Firefox versucht, gleiches Ergebnis.",
+    "Wenn ich auf den Link klicke, heißt es, der Schlüssel sei abgelaufen.",
+    "Das Gerät ist etwa zwei Jahre alt und noch in der Gewährleistung.",
+    "Das blockiert das ganze Team, ein Workaround würde schon helfen.",
+    "Melden Sie sich gern, falls Sie weitere Angaben von mir brauchen.",
+    "Wir sind der Anleitung aus Ihrer Wissensdatenbank gefolgt, ohne Erfolg.",
+    "Der Fehler tritt nur auf, wenn ich über das VPN verbunden bin.",
+    "Bitte prüfen Sie auch, ob unser zweiter Standort in Süddeutschland betroffen ist.",
+    "Vielen Dank im Voraus für Ihre Unterstützung.",
   ],
 };
 
-const GREETING = { en: ["Hello,", "Hi team,", "Dear support team,", "Good morning,"], de: ["Hallo,", "Guten Tag,", "Sehr geehrte Damen und Herren,", "Hallo zusammen,"] };
-const CLOSING = { en: ["Best regards", "Kind regards", "Thanks", "Cheers"], de: ["Viele Grüße", "Mit freundlichen Grüßen", "Beste Grüße", "Danke und Gruß"] };
+const GREETING = {
+  en: ["Hello,", "Hi team,", "Dear support team,", "Good morning,"],
+  de: ["Hallo,", "Guten Tag,", "Sehr geehrte Damen und Herren,", "Hallo zusammen,"],
+};
+const CLOSING = {
+  en: ["Best regards", "Kind regards", "Thanks", "Cheers"],
+  de: ["Viele Grüße", "Mit freundlichen Grüßen", "Beste Grüße", "Danke und Gruß"],
+};
 const REPLY_LINES = {
-  en: ["Thanks for the quick answer.", "Unfortunately the problem is back since this morning.", "Here is the additional information you asked for.", "It works again, thank you!", "Any news on this?"],
-  de: ["Danke für die schnelle Rückmeldung.", "Leider ist das Problem seit heute früh wieder da.", "Anbei die gewünschten zusätzlichen Informationen.", "Es funktioniert wieder, vielen Dank!", "Gibt es hierzu schon Neuigkeiten?"],
+  en: [
+    "Thanks for the quick answer.",
+    "Unfortunately the problem is back since this morning.",
+    "Here is the additional information you asked for.",
+    "It works again, thank you!",
+    "Any news on this?",
+  ],
+  de: [
+    "Danke für die schnelle Rückmeldung.",
+    "Leider ist das Problem seit heute früh wieder da.",
+    "Anbei die gewünschten zusätzlichen Informationen.",
+    "Es funktioniert wieder, vielen Dank!",
+    "Gibt es hierzu schon Neuigkeiten?",
+  ],
 };
 const MAILERS = ["Microsoft Outlook 16.0", "Mozilla Thunderbird 128.3.1", "Apple Mail (2.3774.500.171)", "Roundcube Webmail/1.6.9"];
 
@@ -116,7 +222,14 @@ interface Person {
 }
 
 function ascii(s: string): string {
-  return s.toLowerCase().replace(/ä/g, "ae").replace(/ö/g, "oe").replace(/ü/g, "ue").replace(/ß/g, "ss").replace(/ë/g, "e").replace(/[^a-z]/g, "");
+  return s
+    .toLowerCase()
+    .replace(/ä/g, "ae")
+    .replace(/ö/g, "oe")
+    .replace(/ü/g, "ue")
+    .replace(/ß/g, "ss")
+    .replace(/ë/g, "e")
+    .replace(/[^a-z]/g, "");
 }
 
 /**
@@ -159,7 +272,8 @@ const BASE_DATE = Date.UTC(2025, 2, 3, 8, 0, 0);
 function dateLine(lang: Lang, d: Date, who: string): string {
   const hh = String(d.getUTCHours()).padStart(2, "0");
   const mm = String(d.getUTCMinutes()).padStart(2, "0");
-  if (lang === "de") return `Am ${String(d.getUTCDate()).padStart(2, "0")}.${String(d.getUTCMonth() + 1).padStart(2, "0")}.${d.getUTCFullYear()} um ${hh}:${mm} schrieb ${who}:`;
+  if (lang === "de")
+    return `Am ${String(d.getUTCDate()).padStart(2, "0")}.${String(d.getUTCMonth() + 1).padStart(2, "0")}.${d.getUTCFullYear()} um ${hh}:${mm} schrieb ${who}:`;
   return `On ${d.toUTCString().slice(0, 16)} at ${hh}:${mm}, ${who} wrote:`;
 }
 
@@ -173,9 +287,10 @@ function quotedHistory(r: Rand, lang: Lang, me: Person, date: Date): string {
     const body = paragraphs(r, lang).slice(0, 3).join("\n\n");
     const when = new Date(date.getTime() - level * 86_400_000);
     if (r() < 0.3) {
-      const block = lang === "de"
-        ? `-----Ursprüngliche Nachricht-----\nVon: ${who.name} <${who.address}>\nGesendet: ${when.toUTCString()}\nAn: ${me.address}\nBetreff: ${pick(r, SUBJECTS[lang])}\n\n${body}`
-        : `-----Original Message-----\nFrom: ${who.name} <${who.address}>\nSent: ${when.toUTCString()}\nTo: ${me.address}\nSubject: ${pick(r, SUBJECTS[lang])}\n\n${body}`;
+      const block =
+        lang === "de"
+          ? `-----Ursprüngliche Nachricht-----\nVon: ${who.name} <${who.address}>\nGesendet: ${when.toUTCString()}\nAn: ${me.address}\nBetreff: ${pick(r, SUBJECTS[lang])}\n\n${body}`
+          : `-----Original Message-----\nFrom: ${who.name} <${who.address}>\nSent: ${when.toUTCString()}\nTo: ${me.address}\nSubject: ${pick(r, SUBJECTS[lang])}\n\n${body}`;
       history = history ? `${block}\n\n${history}` : block;
     } else {
       const inner = history ? `${body}\n\n${history}` : body;
@@ -192,7 +307,8 @@ function escapeHtml(s: string): string {
 /** Roughly what Outlook and webmailers send: styles, a wrapper div, paragraphs, blockquotes for quotes. */
 function toHtml(text: string): string {
   const blocks = text.split(/\n{2,}/).map((block) => {
-    if (block.startsWith(">")) return `<blockquote style="margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex">${escapeHtml(block.replace(/^> ?/gm, "")).replace(/\n/g, "<br>\n")}</blockquote>`;
+    if (block.startsWith(">"))
+      return `<blockquote style="margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex">${escapeHtml(block.replace(/^> ?/gm, "")).replace(/\n/g, "<br>\n")}</blockquote>`;
     return `<p class="MsoNormal" style="margin:0 0 12px 0"><span style="font-family:Calibri,sans-serif;font-size:11pt">${escapeHtml(block).replace(/\n/g, "<br>\n")}</span></p>`;
   });
   return `<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"><style>p.MsoNormal{margin:0;font-size:11pt;font-family:"Calibri",sans-serif}</style></head><body lang="DE" link="#0563C1"><div class="WordSection1">\n${blocks.join("\n")}\n</div></body></html>`;
@@ -210,7 +326,10 @@ export function fakeFile(r: Rand, kind: "pdf" | "png", size: number): Buffer {
     words[i] = s >>> 0;
   }
   for (let i = words.length * 4; i < size; i++) buf[i] = 0x20;
-  const head = kind === "pdf" ? Buffer.from("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "latin1") : Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+  const head =
+    kind === "pdf"
+      ? Buffer.from("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "latin1")
+      : Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
   head.copy(buf, 0);
   if (kind === "pdf") Buffer.from("\n%%EOF\n").copy(buf, Math.max(head.length, size - 7));
   return buf;
@@ -226,14 +345,23 @@ function maybeAttachment(r: Rand, lang: Lang, share = 0.2): Attachment | null {
   if (r() >= share) return null;
   const kind = r() < 0.6 ? "pdf" : "png";
   const size = between(r, 20 * 1024, 200 * 1024);
-  const names = kind === "pdf" ? (lang === "de" ? ["Rechnung-2025-0317.pdf", "Lieferschein.pdf", "Vertrag_Änderung.pdf"] : ["invoice-2025-0142.pdf", "order-confirmation.pdf", "contract.pdf"]) : lang === "de" ? ["Fehlermeldung.png", "Bildschirmfoto 2025-03-03.png"] : ["screenshot.png", "error.png"];
+  const names =
+    kind === "pdf"
+      ? lang === "de"
+        ? ["Rechnung-2025-0317.pdf", "Lieferschein.pdf", "Vertrag_Änderung.pdf"]
+        : ["invoice-2025-0142.pdf", "order-confirmation.pdf", "contract.pdf"]
+      : lang === "de"
+        ? ["Fehlermeldung.png", "Bildschirmfoto 2025-03-03.png"]
+        : ["screenshot.png", "error.png"];
   return { filename: pick(r, names), content: fakeFile(r, kind, size), contentType: kind === "pdf" ? "application/pdf" : "image/png" };
 }
 
 function compose(mail: Record<string, unknown>, boundary: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     // A fixed base boundary keeps the bytes identical from run to run.
-    new MailComposer({ ...mail, baseBoundary: boundary } as ConstructorParameters<typeof MailComposer>[0]).compile().build((err, buf) => (err ? reject(err) : resolve(buf)));
+    new MailComposer({ ...mail, baseBoundary: boundary } as ConstructorParameters<typeof MailComposer>[0])
+      .compile()
+      .build((err, buf) => (err ? reject(err) : resolve(buf)));
   });
 }
 
@@ -250,7 +378,7 @@ export async function newRequest(seed: number, stream: string, i: number): Promi
   const shape: MailShape = roll < 0.45 ? "plain" : roll < 0.7 ? "html" : roll < 0.75 ? "html-only" : "quoted";
   const date = new Date(BASE_DATE + i * 97_000);
   const domain = me.address.split("@")[1];
-  const messageId = `${stream}.${i}.${(r() * 2 ** 32 >>> 0).toString(16)}@${domain}`;
+  const messageId = `${stream}.${i}.${((r() * 2 ** 32) >>> 0).toString(16)}@${domain}`;
   let subject = pick(r, SUBJECTS[lang]);
   const body = [pick(r, GREETING[lang]), ...paragraphs(r, lang), `${pick(r, CLOSING[lang])}\n${signature(me)}`];
   const headers: Record<string, string> = { "X-Mailer": pick(r, MAILERS) };
@@ -259,26 +387,29 @@ export async function newRequest(seed: number, stream: string, i: number): Promi
   if (shape === "quoted") {
     subject = `${lang === "de" ? "AW" : "Re"}: ${subject}`;
     body.push(quotedHistory(r, lang, me, date));
-    inReplyTo = `<ext.${i}.${(r() * 2 ** 32 >>> 0).toString(16)}@vendor.test>`;
+    inReplyTo = `<ext.${i}.${((r() * 2 ** 32) >>> 0).toString(16)}@vendor.test>`;
     references = [`<ext.${i}.0@vendor.test>`, inReplyTo];
   }
   const text = body.join("\n\n");
   const attachment = maybeAttachment(r, lang);
   const cc = r() < 0.1 ? customer(r) : null;
-  const raw = await compose({
-    from: { name: me.name, address: me.address },
-    to: SUPPORT_ADDRESS,
-    cc: cc ? { name: cc.name, address: cc.address } : undefined,
-    subject,
-    date,
-    messageId: `<${messageId}>`,
-    inReplyTo,
-    references,
-    headers,
-    text: shape === "html-only" ? undefined : text,
-    html: shape === "plain" || (shape === "quoted" && r() < 0.6) ? undefined : toHtml(text),
-    attachments: attachment ? [attachment] : [],
-  }, `${stream}${i}`);
+  const raw = await compose(
+    {
+      from: { name: me.name, address: me.address },
+      to: SUPPORT_ADDRESS,
+      cc: cc ? { name: cc.name, address: cc.address } : undefined,
+      subject,
+      date,
+      messageId: `<${messageId}>`,
+      inReplyTo,
+      references,
+      headers,
+      text: shape === "html-only" ? undefined : text,
+      html: shape === "plain" || (shape === "quoted" && r() < 0.6) ? undefined : toHtml(text),
+      attachments: attachment ? [attachment] : [],
+    },
+    `${stream}${i}`,
+  );
   return { raw, messageId, from: me.address, shape, lang, attachmentBytes: attachment?.content.length ?? 0 };
 }
 
@@ -305,24 +436,32 @@ export async function replyTo(seed: number, i: number, ack: AckInfo): Promise<Be
   const lang: Lang = ack.language === "de" ? "de" : "en";
   const me: Person = { name: ack.toName ?? ack.toAddress, address: ack.toAddress, lang };
   const date = new Date(BASE_DATE + 86_400_000 + i * 61_000);
-  const messageId = `reply.${i}.${(r() * 2 ** 32 >>> 0).toString(16)}@${me.address.split("@")[1]}`;
-  const lines = [pick(r, GREETING[lang]), pick(r, REPLY_LINES[lang]), ...paragraphs(r, lang).slice(0, between(r, 0, 3)), `${pick(r, CLOSING[lang])}\n${me.name}`];
+  const messageId = `reply.${i}.${((r() * 2 ** 32) >>> 0).toString(16)}@${me.address.split("@")[1]}`;
+  const lines = [
+    pick(r, GREETING[lang]),
+    pick(r, REPLY_LINES[lang]),
+    ...paragraphs(r, lang).slice(0, between(r, 0, 3)),
+    `${pick(r, CLOSING[lang])}\n${me.name}`,
+  ];
   const text = `${lines.join("\n\n")}\n\n${dateLine(lang, new Date(date.getTime() - 3_600_000), `ACME Support <${SUPPORT_ADDRESS}>`)}\n${quote(ack.textBody.trim())}\n`;
   const attachment = maybeAttachment(r, lang, 0.1);
   const shape: MailShape = r() < 0.3 ? "html" : "plain";
-  const raw = await compose({
-    from: { name: me.name, address: me.address },
-    to: SUPPORT_ADDRESS,
-    subject: `${lang === "de" ? "AW" : "Re"}: ${ack.subject}`,
-    date,
-    messageId: `<${messageId}>`,
-    inReplyTo: `<${ack.messageId}>`,
-    references: [...(ack.inReplyTo ? [`<${ack.inReplyTo}>`] : []), `<${ack.messageId}>`],
-    headers: { "X-Mailer": pick(r, MAILERS) },
-    text,
-    html: shape === "html" ? toHtml(text) : undefined,
-    attachments: attachment ? [attachment] : [],
-  }, `reply${i}`);
+  const raw = await compose(
+    {
+      from: { name: me.name, address: me.address },
+      to: SUPPORT_ADDRESS,
+      subject: `${lang === "de" ? "AW" : "Re"}: ${ack.subject}`,
+      date,
+      messageId: `<${messageId}>`,
+      inReplyTo: `<${ack.messageId}>`,
+      references: [...(ack.inReplyTo ? [`<${ack.inReplyTo}>`] : []), `<${ack.messageId}>`],
+      headers: { "X-Mailer": pick(r, MAILERS) },
+      text,
+      html: shape === "html" ? toHtml(text) : undefined,
+      attachments: attachment ? [attachment] : [],
+    },
+    `reply${i}`,
+  );
   return { raw, messageId, from: me.address, shape, lang, attachmentBytes: attachment?.content.length ?? 0 };
 }
 
@@ -331,15 +470,18 @@ export async function bigMail(seed: number, attachmentBytes: number): Promise<Be
   const r = rng(streamSeed(seed, "big", 0));
   const me = customer(r, "big");
   const messageId = `big.${attachmentBytes}@${me.address.split("@")[1]}`;
-  const raw = await compose({
-    from: { name: me.name, address: me.address },
-    to: SUPPORT_ADDRESS,
-    subject: "Scans of all signed delivery notes 2024",
-    date: new Date(BASE_DATE),
-    messageId: `<${messageId}>`,
-    text: "Hello,\n\nattached are the scans you asked for, all in one file.\n\nBest regards\n" + me.name,
-    attachments: [{ filename: "delivery-notes-2024.pdf", content: fakeFile(r, "pdf", attachmentBytes), contentType: "application/pdf" }],
-  }, "big");
+  const raw = await compose(
+    {
+      from: { name: me.name, address: me.address },
+      to: SUPPORT_ADDRESS,
+      subject: "Scans of all signed delivery notes 2024",
+      date: new Date(BASE_DATE),
+      messageId: `<${messageId}>`,
+      text: "Hello,\n\nattached are the scans you asked for, all in one file.\n\nBest regards\n" + me.name,
+      attachments: [{ filename: "delivery-notes-2024.pdf", content: fakeFile(r, "pdf", attachmentBytes), contentType: "application/pdf" }],
+    },
+    "big",
+  );
   return { raw, messageId, from: me.address, shape: "plain", lang: "en", attachmentBytes };
 }
 

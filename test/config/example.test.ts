@@ -5,7 +5,10 @@ import { directoryOf } from "../../src/cli/gateway.js";
 
 describe("config/ticketpost.example.json", () => {
   it("loads and validates with the passwords from the environment, and describes the three departments; SMTP without login", () => {
-    const config = loadConfig(path.resolve("config/ticketpost.example.json"), { TICKETPOST_IMAP_PASSWORD: "x", TICKETPOST_SMTP_PASSWORD: "y" });
+    const config = loadConfig(path.resolve("config/ticketpost.example.json"), {
+      TICKETPOST_IMAP_PASSWORD: "x",
+      TICKETPOST_SMTP_PASSWORD: "y",
+    });
     expect(config.departments.map((d) => d.id)).to.deep.equal(["it", "web", "consulting"]);
     expect(config.defaultDepartment).to.equal("it");
     expect(config.imap.tls.rejectUnauthorized).to.equal(true);

@@ -78,7 +78,10 @@ describe("config/load", () => {
     });
 
     it("resolves dataDir and sqlitePath against baseDir when given", () => {
-      const c = parseConfig({ ...minimal(), dataDir: "state", database: { sqlitePath: "db/t.sqlite" } }, { env: {}, baseDir: "/srv/ticketpost" });
+      const c = parseConfig(
+        { ...minimal(), dataDir: "state", database: { sqlitePath: "db/t.sqlite" } },
+        { env: {}, baseDir: "/srv/ticketpost" },
+      );
       expect(c.dataDir).to.equal(path.resolve("/srv/ticketpost/state"));
       expect(c.database.sqlitePath).to.equal(path.resolve("/srv/ticketpost/state/db/t.sqlite"));
     });
@@ -153,13 +156,19 @@ describe("config/load", () => {
     it("loads without the IMAP password, and the login that needs it names the environment variable", async () => {
       const c = parseConfig(withValue("imap.password", undefined), { env: {} });
       expect(c.imap.password).to.equal(null);
-      const err = await new AccountLogins().credentials(c.imap, "imap").then(() => null, (e: TicketpostError) => e);
+      const err = await new AccountLogins().credentials(c.imap, "imap").then(
+        () => null,
+        (e: TicketpostError) => e,
+      );
       expect(err?.code).to.equal("ECONFIG");
       expect(err?.message).to.contain("imap.password").and.to.contain("TICKETPOST_IMAP_PASSWORD");
     });
 
     it("takes the SMTP password from TICKETPOST_SMTP_PASSWORD, over the file", () => {
-      const withUser = (password?: string) => ({ ...minimal(), smtp: { host: "smtp.example.net", user: "support@example.net", ...(password ? { password } : {}) } });
+      const withUser = (password?: string) => ({
+        ...minimal(),
+        smtp: { host: "smtp.example.net", user: "support@example.net", ...(password ? { password } : {}) },
+      });
       expect(parseConfig(withUser(), { env: { TICKETPOST_SMTP_PASSWORD: "smtp-env" } }).smtp.password).to.equal("smtp-env");
       expect(parseConfig(withUser("smtp-file"), { env: { TICKETPOST_SMTP_PASSWORD: "smtp-env" } }).smtp.password).to.equal("smtp-env");
       expect(parseConfig(withUser("smtp-file"), { env: {} }).smtp.password).to.equal("smtp-file");
@@ -174,8 +183,12 @@ describe("config/load", () => {
     it("takes the database URL from TICKETPOST_DATABASE_URL, over the file", () => {
       const url = "postgres://ticketpost:pw@db.example.net:5432/ticketpost";
       expect(parseConfig(minimal(), { env: { TICKETPOST_DATABASE_URL: url } }).database.url).to.equal(url);
-      expect(parseConfig(withValue("database.url", "postgresql://a:b@file/db"), { env: { TICKETPOST_DATABASE_URL: url } }).database.url).to.equal(url);
-      expect(parseConfig(withValue("database.url", "postgresql://a:b@file/db"), { env: {} }).database.url).to.equal("postgresql://a:b@file/db");
+      expect(
+        parseConfig(withValue("database.url", "postgresql://a:b@file/db"), { env: { TICKETPOST_DATABASE_URL: url } }).database.url,
+      ).to.equal(url);
+      expect(parseConfig(withValue("database.url", "postgresql://a:b@file/db"), { env: {} }).database.url).to.equal(
+        "postgresql://a:b@file/db",
+      );
     });
 
     it("reads nothing from process.env unless it is passed", () => {
@@ -197,7 +210,10 @@ describe("config/load", () => {
     ];
     for (const url of badUrls) {
       it(`a bad database URL (${url.split(":")[0]}...) is named without its password, from the file or the environment`, () => {
-        for (const [config, env] of [[withValue("database.url", url), {}], [minimal(), { TICKETPOST_DATABASE_URL: url }]] as const) {
+        for (const [config, env] of [
+          [withValue("database.url", url), {}],
+          [minimal(), { TICKETPOST_DATABASE_URL: url }],
+        ] as const) {
           const err = configError(() => parseConfig(config, { env }));
           expect(err.message).to.contain("database.url");
           expect(err.message).not.to.contain("Sup3rS3cret");
@@ -258,7 +274,10 @@ describe("config/load", () => {
 
     it("invalid JSON next to a secret → the message does not quote the secret", () => {
       const file = path.join(dir, "unquoted-secret.json");
-      writeFileSync(file, '{ "supportAddress": "support@example.net", "imap": { "host": "imap.example.net", "user": "support", "password": Hunter2Secret } }');
+      writeFileSync(
+        file,
+        '{ "supportAddress": "support@example.net", "imap": { "host": "imap.example.net", "user": "support", "password": Hunter2Secret } }',
+      );
       const err = configError(() => loadConfig(file, {}));
       expect(err.message).to.contain(file);
       expect(err.message).not.to.contain("Hunter2");

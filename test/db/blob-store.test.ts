@@ -22,7 +22,10 @@ describe("BlobStore: content-addressed files under the data directory", () => {
     expect(await store.put(a)).to.equal(sha(a));
     expect(await store.put(a)).to.equal(sha(a));
     const big = Buffer.alloc(600 * 1024, 7);
-    expect(await store.putStream(Readable.from([big.subarray(0, 1000), big.subarray(1000)]))).to.deep.equal({ sha256: sha(big), size: big.length });
+    expect(await store.putStream(Readable.from([big.subarray(0, 1000), big.subarray(1000)]))).to.deep.equal({
+      sha256: sha(big),
+      size: big.length,
+    });
     const file = path.join(dir, "spool.1.2.ab.eml");
     writeFileSync(file, "spooled");
     expect((await store.putFile(file)).sha256).to.equal(sha(Buffer.from("spooled")));

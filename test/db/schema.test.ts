@@ -26,7 +26,10 @@ for (const engine of ENGINES) {
       const db = await openDatabase(tdb.options, { migrate: true });
       try {
         const pending = await db.driver.createSchemaBuilder().log();
-        expect(pending.upQueries.map((q) => q.query), "schema drift between entities and migrations").to.deep.equal([]);
+        expect(
+          pending.upQueries.map((q) => q.query),
+          "schema drift between entities and migrations",
+        ).to.deep.equal([]);
         expect(await db.showMigrations()).to.equal(false);
       } finally {
         await db.destroy();
@@ -56,7 +59,9 @@ for (const engine of ENGINES) {
       const old = new DataSource({ ...first.options, migrations: [MIGRATIONS[0]] } as never);
       await old.initialize();
       await old.runMigrations();
-      await old.query(`INSERT INTO ticket (title, description, status, "requesterAddress", "requesterName", language, "createdAt", "updatedAt") VALUES ('Old printer', 'jam', 'new', 'carla@customer.test', NULL, 'en', '2026-01-01 10:00:00', '2026-01-01 10:00:00')`);
+      await old.query(
+        `INSERT INTO ticket (title, description, status, "requesterAddress", "requesterName", language, "createdAt", "updatedAt") VALUES ('Old printer', 'jam', 'new', 'carla@customer.test', NULL, 'en', '2026-01-01 10:00:00', '2026-01-01 10:00:00')`,
+      );
       await old.destroy();
       const db = await openDatabase(tdb.options, { migrate: true });
       try {

@@ -21,7 +21,12 @@ describe("end to end: a mail with a 50 MB attachment", function () {
     const video = Buffer.alloc(50 * 1024 * 1024);
     for (let i = 0; i < video.length; i += 4) video.writeUInt32LE((i * 2654435761) >>> 0, i);
     const sha = createHash("sha256").update(video).digest("hex");
-    await world.user("carla@customer.test").send({ to: SUPPORT, subject: "Screen recording of the bug", text: "See the video.", attachments: [{ filename: "recording.mp4", content: video, contentType: "video/mp4" }] });
+    await world.user("carla@customer.test").send({
+      to: SUPPORT,
+      subject: "Screen recording of the bug",
+      text: "See the video.",
+      attachments: [{ filename: "recording.mp4", content: video, contentType: "video/mp4" }],
+    });
     const r = await world.cli(["poll-once", "--json"]);
     expect(r.code, r.stderr).to.equal(0);
     expect(JSON.parse(r.stdout).byOutcome).to.deep.equal({ ticket_created: 1 });

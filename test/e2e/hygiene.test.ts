@@ -21,7 +21,18 @@ describe("end to end: mail hygiene and safety", function () {
 
   before(async function () {
     requireDovecot(this);
-    world = await MailWorld.start(["carla@customer.test", "alice@example.test", "mallory@evil.test", "robot1@customer.test", "robot2@customer.test", "gone@customer.test", "big@customer.test"], CONFIG);
+    world = await MailWorld.start(
+      [
+        "carla@customer.test",
+        "alice@example.test",
+        "mallory@evil.test",
+        "robot1@customer.test",
+        "robot2@customer.test",
+        "gone@customer.test",
+        "big@customer.test",
+      ],
+      CONFIG,
+    );
     carla = world.user("carla@customer.test", "Carla Customer");
     alice = world.user("alice@example.test", "Alice Admin");
     mallory = world.user("mallory@evil.test", "Mallory");
@@ -34,7 +45,11 @@ describe("end to end: mail hygiene and safety", function () {
 
   it("autoresponders that answer every mail (with and without RFC 3834 headers) exchange only a few mails with the gateway, then stop", async () => {
     const robots = [
-      { user: world.user("robot1@customer.test"), headers: { "Auto-Submitted": "auto-replied", "X-Autoreply": "yes" }, subject: (s: string) => `Out of office: ${s}` },
+      {
+        user: world.user("robot1@customer.test"),
+        headers: { "Auto-Submitted": "auto-replied", "X-Autoreply": "yes" },
+        subject: (s: string) => `Out of office: ${s}`,
+      },
       // Another company's ticket system: no automatic-mail headers, no out-of-office wording, and it
       // drops our reference, so every answer of it looks like a new request of a person.
       { user: world.user("robot2@customer.test"), headers: {} as Record<string, string>, subject: (s: string) => `Re: ${s}` },
@@ -49,7 +64,12 @@ describe("end to end: mail hygiene and safety", function () {
         for (const m of await r.user.inbox()) {
           if (answered.get(r.user.address)!.has(m.uid)) continue;
           answered.get(r.user.address)!.add(m.uid);
-          await r.user.send({ to: SUPPORT, subject: r.subject(m.subject.replace(TAG, "").trim()), text: "Thank you for your mail. We will get back to you.", headers: r.headers });
+          await r.user.send({
+            to: SUPPORT,
+            subject: r.subject(m.subject.replace(TAG, "").trim()),
+            text: "Thank you for your mail. We will get back to you.",
+            headers: r.headers,
+          });
           sent++;
         }
       }
@@ -68,7 +88,11 @@ describe("end to end: mail hygiene and safety", function () {
     await poll();
     const ack = await carla.waitForMail((m) => m.subject.includes("Monitor flickers"));
     const ref = /\[#(T-\d+)-/.exec(ack.subject)![1];
-    await carla.reply(ack, { text: "I am out of the office until Monday.", subjectPrefix: "Automatic reply: ", extraHeaders: { "Auto-Submitted": "auto-replied" } });
+    await carla.reply(ack, {
+      text: "I am out of the office until Monday.",
+      subjectPrefix: "Automatic reply: ",
+      extraHeaders: { "Auto-Submitted": "auto-replied" },
+    });
     expect(await poll()).to.deep.equal({ reply_added: 1 });
     const t = await ticket(ref);
     expect(t.status).to.equal("new");
@@ -84,7 +108,12 @@ describe("end to end: mail hygiene and safety", function () {
     const ref = /T-\d+/.exec(tag)![0];
     // Mallory writes as Alice, but cannot log in as her: the border server's verdict is dmarc=fail.
     const forger = world.user("alice@example.test", "Alice Admin", { authenticate: false });
-    await forger.send({ to: SUPPORT, subject: `Re: ${tag} Keyboard missing keys`, text: "#resolve\nDone, closing." , headers: { "Authentication-Results": `${AUTHSERV_ID}; dmarc=pass header.from=example.test` } });
+    await forger.send({
+      to: SUPPORT,
+      subject: `Re: ${tag} Keyboard missing keys`,
+      text: "#resolve\nDone, closing.",
+      headers: { "Authentication-Results": `${AUTHSERV_ID}; dmarc=pass header.from=example.test` },
+    });
     expect(await poll()).to.deep.equal({ reply_added: 1 });
     const t = await ticket(ref);
     expect(t.status).to.equal("new");
@@ -129,7 +158,12 @@ describe("end to end: mail hygiene and safety", function () {
 
   it("a 30 MB mail goes to Failed with its reason, and its sender gets one polite notice", async () => {
     const big = world.user("big@customer.test");
-    await big.send({ to: SUPPORT, subject: "Holiday video", text: "see attached", attachments: [{ filename: "video.mp4", content: Buffer.alloc(30 * 1024 * 1024, 7) }] });
+    await big.send({
+      to: SUPPORT,
+      subject: "Holiday video",
+      text: "see attached",
+      attachments: [{ filename: "video.mp4", content: Buffer.alloc(30 * 1024 * 1024, 7) }],
+    });
     expect(await poll()).to.deep.equal({ failed: 1 });
     const failed = await world.json<any[]>(["failed", "list"]);
     expect(failed.at(-1)).to.include({ code: "EOVERSIZE", from: "big@customer.test", folder: "Failed" });
@@ -140,7 +174,12 @@ describe("end to end: mail hygiene and safety", function () {
   });
 
   it("an attachment named ../../etc/passwd is stored under a safe name", async () => {
-    await carla.send({ to: SUPPORT, subject: "Config file", text: "attached", attachments: [{ filename: "../../etc/passwd", content: "root:x:0:0\n" }] });
+    await carla.send({
+      to: SUPPORT,
+      subject: "Config file",
+      text: "attached",
+      attachments: [{ filename: "../../etc/passwd", content: "root:x:0:0\n" }],
+    });
     expect(await poll()).to.deep.equal({ ticket_created: 1 });
     const list = await world.json<any[]>(["tickets", "list"]);
     const t = await ticket(list.find((x) => x.title === "Config file").reference);
@@ -211,7 +250,10 @@ describe("end to end: mail hygiene and safety", function () {
     const before = (await world.json<any[]>(["tickets", "list"])).length;
     const { writeFileSync } = await import("node:fs");
     const file = `${world.dir}/probe.eml`;
-    writeFileSync(file, "From: Dan <dan@customer.test>\r\nTo: it@example.test\r\nSubject: Re: VPN\r\nMessage-ID: <probe-1@customer.test>\r\n\r\nPriority: high\r\nDue: 2026-12-24\r\n\r\nThe VPN is down.\r\n");
+    writeFileSync(
+      file,
+      "From: Dan <dan@customer.test>\r\nTo: it@example.test\r\nSubject: Re: VPN\r\nMessage-ID: <probe-1@customer.test>\r\n\r\nPriority: high\r\nDue: 2026-12-24\r\n\r\nThe VPN is down.\r\n",
+    );
     const r = await world.json<any>(["inspect", file]);
     expect(r.verdict).to.equal("new-ticket");
     expect(r.parsed).to.include({ title: "VPN", requester: "dan@customer.test" });
@@ -223,7 +265,12 @@ describe("end to end: mail hygiene and safety", function () {
 
   it("failed retry processes a failed mail again after a config change, and moves it from Failed to Processed", async () => {
     world.updateConfig((c) => (c.maxMessageBytes = 20_000));
-    await carla.send({ to: SUPPORT, subject: "Scan of the contract", text: "attached", attachments: [{ filename: "scan.pdf", content: Buffer.alloc(40_000, 1) }] });
+    await carla.send({
+      to: SUPPORT,
+      subject: "Scan of the contract",
+      text: "attached",
+      attachments: [{ filename: "scan.pdf", content: Buffer.alloc(40_000, 1) }],
+    });
     expect(await poll()).to.deep.equal({ failed: 1 });
     const failedBefore = await world.user(SUPPORT).count("Failed");
     const id = (await world.json<any[]>(["failed", "list"])).find((f) => f.subject === "Scan of the contract").id;

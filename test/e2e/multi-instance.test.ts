@@ -25,7 +25,11 @@ describe("end to end: three instances on PostgreSQL, with random kills and resta
 
   before(async function () {
     requireDovecot(this);
-    world = await MailWorld.start(CUSTOMERS, { autoReplyLimit: { perAddress: 1000, windowMinutes: 60 }, instances: { leaseSeconds: 6 } }, "postgres");
+    world = await MailWorld.start(
+      CUSTOMERS,
+      { autoReplyLimit: { perAddress: 1000, windowMinutes: 60 }, instances: { leaseSeconds: 6 } },
+      "postgres",
+    );
     world.updateConfig((c) => (c.imap.batchSize = 20));
     expect((await world.cli(["migrate"])).code).to.equal(0);
   });
@@ -33,11 +37,22 @@ describe("end to end: three instances on PostgreSQL, with random kills and resta
 
   it(`${TOTAL} mails → exactly ${TOTAL} tickets, each acknowledged once, every mail in Processed`, async function () {
     // Fill the shared mailbox first (as a backlog), then let the instances race for it.
-    const client = new ImapFlow({ host: world.dovecot.host, port: world.dovecot.imapPort, secure: false, auth: { user: SUPPORT, pass: world.dovecot.password }, logger: false });
+    const client = new ImapFlow({
+      host: world.dovecot.host,
+      port: world.dovecot.imapPort,
+      secure: false,
+      auth: { user: SUPPORT, pass: world.dovecot.password },
+      logger: false,
+    });
     await client.connect();
     for (let i = 0; i < TOTAL; i++) {
       const from = CUSTOMERS[i % CUSTOMERS.length];
-      await client.append("INBOX", Buffer.from(`From: ${from}\r\nTo: ${SUPPORT}\r\nSubject: Request ${i}\r\nMessage-ID: <multi-${i}@customer.test>\r\nDate: Thu, 26 Nov 2026 10:00:00 +0000\r\n\r\nPlease help with ${i}.\r\n`));
+      await client.append(
+        "INBOX",
+        Buffer.from(
+          `From: ${from}\r\nTo: ${SUPPORT}\r\nSubject: Request ${i}\r\nMessage-ID: <multi-${i}@customer.test>\r\nDate: Thu, 26 Nov 2026 10:00:00 +0000\r\n\r\nPlease help with ${i}.\r\n`,
+        ),
+      );
     }
     await client.logout();
 
@@ -62,11 +77,16 @@ describe("end to end: three instances on PostgreSQL, with random kills and resta
       await waitFor("the inbox to be empty", async () => (await support.count("INBOX")) === 0, 60_000, 500);
       // Distinct Message-IDs: a resent copy must not count as another ticket's acknowledgement.
       const users = CUSTOMERS.map((c) => world.user(c));
-      await waitFor("every acknowledgement", async () => {
-        const ids = new Set<string | undefined>();
-        for (const u of users) for (const m of await u.inbox()) ids.add(m.messageId);
-        return ids.size >= TOTAL;
-      }, 90_000, 500);
+      await waitFor(
+        "every acknowledgement",
+        async () => {
+          const ids = new Set<string | undefined>();
+          for (const u of users) for (const m of await u.inbox()) ids.add(m.messageId);
+          return ids.size >= TOTAL;
+        },
+        90_000,
+        500,
+      );
     } finally {
       for (const d of daemons) d.child.kill("SIGTERM");
       for (const d of daemons) await d.exited;
@@ -103,7 +123,11 @@ describe("end to end: three instances on PostgreSQL, with random kills and resta
   it("when the instance draining the mailbox is killed, another takes over within the lease", async function () {
     const daemons = [world.startDaemon(), world.startDaemon()];
     try {
-      const leader = await waitFor("a leader", async () => daemons.find((d) => d.log().includes("mailbox leadership taken")) ?? null, 20_000);
+      const leader = await waitFor(
+        "a leader",
+        async () => daemons.find((d) => d.log().includes("mailbox leadership taken")) ?? null,
+        20_000,
+      );
       const other = daemons.find((d) => d !== leader)!;
       leader.child.kill("SIGKILL");
       await leader.exited;

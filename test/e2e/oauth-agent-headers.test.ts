@@ -17,7 +17,11 @@ const PEOPLE = {
   agents: [{ address: ALICE, name: "Alice Admin" }],
 };
 
-interface TicketJson { status: string; assignee: string | null; resolution: string | null }
+interface TicketJson {
+  status: string;
+  assignee: string | null;
+  resolution: string | null;
+}
 
 for (const kind of ["exchange-online", "gmail"] as const) {
   const provider = kind === "gmail" ? "google" : "microsoft365";
@@ -32,7 +36,13 @@ for (const kind of ["exchange-online", "gmail"] as const) {
 
     before(async function () {
       requireDovecot(this);
-      world = await MailWorld.start([CARLA, ALICE], { ...PEOPLE, agentAuth: { mode } }, "sqlite", {}, { relay: { authservId: undefined, border: { kind, internalDomains: ["example.test"] } } });
+      world = await MailWorld.start(
+        [CARLA, ALICE],
+        { ...PEOPLE, agentAuth: { mode } },
+        "sqlite",
+        {},
+        { relay: { authservId: undefined, border: { kind, internalDomains: ["example.test"] } } },
+      );
       world.updateConfig((c) => (c.imap.provider = provider));
       alice = world.user(ALICE, "Alice Admin");
       // Anyone on the internet can write "From: alice@…"; they cannot log in as her.
@@ -48,9 +58,14 @@ for (const kind of ["exchange-online", "gmail"] as const) {
     const ticket = () => world.json<TicketJson>(["tickets", "show", ref]);
 
     it("a forged header from outside changes nothing", async () => {
-      const forged: Record<string, string> = kind === "gmail"
-        ? { "Authentication-Results": "mx.google.com; dkim=pass header.i=@example.test; dmarc=pass (p=REJECT) header.from=example.test" }
-        : { "X-MS-Exchange-Organization-AuthAs": "Internal", "Authentication-Results": "spf=pass (sender IP is 203.0.113.7) smtp.mailfrom=example.test; dkim=pass (signature was verified) header.d=example.test;dmarc=pass action=none header.from=example.test;compauth=pass reason=100" };
+      const forged: Record<string, string> =
+        kind === "gmail"
+          ? { "Authentication-Results": "mx.google.com; dkim=pass header.i=@example.test; dmarc=pass (p=REJECT) header.from=example.test" }
+          : {
+              "X-MS-Exchange-Organization-AuthAs": "Internal",
+              "Authentication-Results":
+                "spf=pass (sender IP is 203.0.113.7) smtp.mailfrom=example.test; dkim=pass (signature was verified) header.d=example.test;dmarc=pass action=none header.from=example.test;compauth=pass reason=100",
+            };
       await mallory.reply(notice, { text: "#resolve\nNothing to do.", extraHeaders: forged });
       await world.pollOnce();
       expect(await ticket()).to.include({ status: "new", assignee: null, resolution: null });

@@ -17,7 +17,11 @@ const CLIENT_SECRET = `cs-${Math.random().toString(36).slice(2)}-never-logged`;
 const TOKEN_SECONDS = 3;
 
 function mailCount(world: MailWorld, user: string, folder: string): number {
-  const out = execFileSync("doveadm", ["-c", path.join(world.dovecot.dir, "dovecot.conf"), "mailbox", "status", "-u", user, "messages", folder], { encoding: "utf8" });
+  const out = execFileSync(
+    "doveadm",
+    ["-c", path.join(world.dovecot.dir, "dovecot.conf"), "mailbox", "status", "-u", user, "messages", folder],
+    { encoding: "utf8" },
+  );
   return Number(/messages=(\d+)/.exec(out)?.[1] ?? "0");
 }
 
@@ -26,14 +30,31 @@ async function worldWithTokens(grant: "client_credentials" | "refresh_token"): P
     accessTokenSeconds: TOKEN_SECONDS,
     clients: [
       { clientId: "ticketpost-app", clientSecret: CLIENT_SECRET, grants: ["client_credentials"], mailbox: SUPPORT },
-      { clientId: "ticketpost-desk", clientSecret: CLIENT_SECRET, grants: ["refresh_token", "authorization_code", "urn:ietf:params:oauth:grant-type:device_code"] },
+      {
+        clientId: "ticketpost-desk",
+        clientSecret: CLIENT_SECRET,
+        grants: ["refresh_token", "authorization_code", "urn:ietf:params:oauth:grant-type:device_code"],
+      },
     ],
   });
-  const oauth2 = { grant, clientId: grant === "client_credentials" ? "ticketpost-app" : "ticketpost-desk", tokenEndpoint: tokens.tokenEndpoint, authorizationEndpoint: tokens.authorizationEndpoint, deviceAuthorizationEndpoint: tokens.deviceAuthorizationEndpoint, scope: tokens.scope };
-  const world = await MailWorld.start([CUSTOMER], {}, "sqlite", {}, {
-    dovecot: { oauth2: { introspectionUrl: tokens.introspectionUrlWithCredentials, scope: tokens.scope, tokenOnly: [SUPPORT] } },
-    relay: { oauth2: { introspect: (t) => tokens.introspect(t), tokenOnly: [SUPPORT] } },
-  });
+  const oauth2 = {
+    grant,
+    clientId: grant === "client_credentials" ? "ticketpost-app" : "ticketpost-desk",
+    tokenEndpoint: tokens.tokenEndpoint,
+    authorizationEndpoint: tokens.authorizationEndpoint,
+    deviceAuthorizationEndpoint: tokens.deviceAuthorizationEndpoint,
+    scope: tokens.scope,
+  };
+  const world = await MailWorld.start(
+    [CUSTOMER],
+    {},
+    "sqlite",
+    {},
+    {
+      dovecot: { oauth2: { introspectionUrl: tokens.introspectionUrlWithCredentials, scope: tokens.scope, tokenOnly: [SUPPORT] } },
+      relay: { oauth2: { introspect: (t) => tokens.introspect(t), tokenOnly: [SUPPORT] } },
+    },
+  );
   world.updateConfig((c) => {
     c.imap = { host: world.dovecot.host, port: world.dovecot.imapPort, secure: false, user: SUPPORT, schedule: "*/10 * * * * *", oauth2 };
     c.smtp = { host: world.relay.host, port: world.relay.port, secure: false, user: SUPPORT, oauth2 };
@@ -64,9 +85,15 @@ describe("end to end: OAuth2 client credentials (Microsoft 365 app-only style)",
 
   it("the support user's password is refused by IMAP and SMTP; check passes with tokens", async () => {
     const withPassword = world.user(SUPPORT);
-    const err = await withPassword.count("INBOX").then(() => null, (e: Error) => e);
+    const err = await withPassword.count("INBOX").then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err?.message).to.match(/auth/i);
-    const sent = await withPassword.send({ to: CUSTOMER, subject: "by password", text: "x" }).then(() => null, (e: Error) => e);
+    const sent = await withPassword.send({ to: CUSTOMER, subject: "by password", text: "x" }).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(sent?.message).to.contain("OAuth2");
 
     const r = await world.cli(["check"], env);
@@ -103,7 +130,9 @@ describe("end to end: OAuth2 client credentials (Microsoft 365 app-only style)",
     await world.user(CUSTOMER).send({ to: SUPPORT, subject: "Waiting for a fix", text: "x" });
     const r = await world.cli(["check"], { TICKETPOST_OAUTH_CLIENT_SECRET: "wrong-secret" });
     expect(r.code).to.equal(1);
-    expect(r.stdout).to.match(/^FAIL\s+oauth2\s+wrong-client: imap: the token endpoint refused the client credentials of client ticketpost-app: invalid_client/m);
+    expect(r.stdout).to.match(
+      /^FAIL\s+oauth2\s+wrong-client: imap: the token endpoint refused the client credentials of client ticketpost-app: invalid_client/m,
+    );
     expect(r.stdout).to.contain("→ fix: check imap.oauth2.clientId");
     const poll = await world.cli(["poll-once", "--json"], { TICKETPOST_OAUTH_CLIENT_SECRET: "wrong-secret" });
     expect(poll.code).to.equal(1);
@@ -124,7 +153,10 @@ describe("end to end: OAuth2 refresh token with rotation, revocation and restart
     requireDovecot(this);
     ({ world, tokens } = await worldWithTokens("refresh_token"));
     expect((await world.cli(["migrate"])).code).to.equal(0);
-    env = { TICKETPOST_OAUTH_CLIENT_SECRET: CLIENT_SECRET, TICKETPOST_IMAP_REFRESH_TOKEN: await tokens.issueRefreshToken("ticketpost-desk", SUPPORT) };
+    env = {
+      TICKETPOST_OAUTH_CLIENT_SECRET: CLIENT_SECRET,
+      TICKETPOST_IMAP_REFRESH_TOKEN: await tokens.issueRefreshToken("ticketpost-desk", SUPPORT),
+    };
   });
   after(async () => {
     await world?.stop();
@@ -134,7 +166,9 @@ describe("end to end: OAuth2 refresh token with rotation, revocation and restart
   const storedRefreshTokens = (): string[] => {
     const db = new Database(path.join(world.dir, "data", "ticketpost.sqlite"), { readonly: true });
     try {
-      return (db.prepare(`SELECT value FROM gateway_setting WHERE key LIKE 'oauth2:%'`).all() as Array<{ value: string }>).map((r) => JSON.parse(r.value).refreshToken);
+      return (db.prepare(`SELECT value FROM gateway_setting WHERE key LIKE 'oauth2:%'`).all() as Array<{ value: string }>).map(
+        (r) => JSON.parse(r.value).refreshToken,
+      );
     } finally {
       db.close();
     }
@@ -181,7 +215,7 @@ describe("end to end: OAuth2 refresh token with rotation, revocation and restart
       world.kickImapUser(SUPPORT);
       await olga.send({ to: SUPPORT, subject: "During the revocation", text: "x" });
       await waitFor("the log line", async () => /OAuth2 token not obtained.*"kind":"consent"/.test(daemon.log()), 30_000);
-      expect(daemon.log()).to.contain('ticketpost auth imap');
+      expect(daemon.log()).to.contain("ticketpost auth imap");
 
       const status = await world.cli(["status"], env);
       expect(status.code).to.equal(1);
@@ -210,13 +244,22 @@ describe("end to end: OAuth2 refresh token with rotation, revocation and restart
   it("ticketpost auth: the device-code consent (Microsoft's way) is stored", async () => {
     await tokens.revokeGrants(SUPPORT);
     const noToken = { TICKETPOST_OAUTH_CLIENT_SECRET: CLIENT_SECRET };
-    const child = spawn(process.execPath, [CLI, "auth", "imap", "--config", world.configPath], { env: { ...process.env, ...noToken }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, "auth", "imap", "--config", world.configPath], {
+      env: { ...process.env, ...noToken },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout!.on("data", (d) => (out += d));
     child.stderr!.on("data", (d) => (err += d));
     const exited = new Promise<number | null>((r) => child.on("close", r));
-    expect(await waitFor("the code", async () => /enter the code (\S+)/.exec(err)?.[1] ?? (child.exitCode !== null ? Promise.reject(new Error(err)) : null), 20_000)).to.match(/^[A-Z-]+$/);
+    expect(
+      await waitFor(
+        "the code",
+        async () => /enter the code (\S+)/.exec(err)?.[1] ?? (child.exitCode !== null ? Promise.reject(new Error(err)) : null),
+        20_000,
+      ),
+    ).to.match(/^[A-Z-]+$/);
     const complete = /\(or open (\S+)\)/.exec(err)![1];
     await tokens.signIn(complete, SUPPORT);
     expect(await exited, err).to.equal(0);
@@ -229,13 +272,20 @@ describe("end to end: OAuth2 refresh token with rotation, revocation and restart
     it(`ticketpost auth: the browser consent (address ${way}) is stored and used by the gateway, with no token in the environment`, async () => {
       await tokens.revokeGrants(SUPPORT);
       const noToken = { TICKETPOST_OAUTH_CLIENT_SECRET: CLIENT_SECRET };
-      const child = spawn(process.execPath, [CLI, "auth", "imap", "--browser", "--config", world.configPath], { env: { ...process.env, ...noToken }, stdio: ["pipe", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [CLI, "auth", "imap", "--browser", "--config", world.configPath], {
+        env: { ...process.env, ...noToken },
+        stdio: ["pipe", "pipe", "pipe"],
+      });
       let out = "";
       let err = "";
       child.stdout!.on("data", (d) => (out += d));
       child.stderr!.on("data", (d) => (err += d));
       const exited = new Promise<number | null>((r) => child.on("close", r));
-      const authUrl = await waitFor("the printed address", async () => /^\s+(http\S+)$/m.exec(err)?.[1] ?? (child.exitCode !== null ? Promise.reject(new Error(err)) : null), 20_000);
+      const authUrl = await waitFor(
+        "the printed address",
+        async () => /^\s+(http\S+)$/m.exec(err)?.[1] ?? (child.exitCode !== null ? Promise.reject(new Error(err)) : null),
+        20_000,
+      );
       const back = await tokens.signIn(authUrl, SUPPORT);
       expect(back).to.match(/^http:\/\/127\.0\.0\.1:\d+\/\?code=/);
       if (way === "pasted") child.stdin!.write(`${back}\n`);

@@ -47,14 +47,19 @@ describe("end to end: agents on Outlook (Danish, French, Japanese) answer by rep
 
   before(async function () {
     requireDovecot(this);
-    world = await MailWorld.start(["dorte@client.test", "alice@example.test", "bob@example.test"], {
-      defaultDepartment: "it",
-      departments: [{ id: "it", name: "IT service", addresses: [IT], members: ["alice@example.test", "bob@example.test"] }],
-      agents: [
-        { address: "alice@example.test", name: "Alice Admin" },
-        { address: "bob@example.test", name: "Bob Berger" },
-      ],
-    }, "sqlite", { [IT]: SUPPORT });
+    world = await MailWorld.start(
+      ["dorte@client.test", "alice@example.test", "bob@example.test"],
+      {
+        defaultDepartment: "it",
+        departments: [{ id: "it", name: "IT service", addresses: [IT], members: ["alice@example.test", "bob@example.test"] }],
+        agents: [
+          { address: "alice@example.test", name: "Alice Admin" },
+          { address: "bob@example.test", name: "Bob Berger" },
+        ],
+      },
+      "sqlite",
+      { [IT]: SUPPORT },
+    );
     dorte = world.user("dorte@client.test", "Dorte Kunde");
     alice = world.user("alice@example.test", "Alice Admin");
     bob = world.user("bob@example.test", "Bob Berger");

@@ -9,16 +9,23 @@ import type { MailUser, ReceivedMail } from "../harness/mail-user.js";
 const CONFIG = {
   defaultDepartment: "it",
   departments: [{ id: "it", name: "IT service", addresses: ["it@example.test"], members: ["alice@example.test", "bob@example.test"] }],
-  agents: [{ address: "alice@example.test", name: "Alice Admin" }, { address: "bob@example.test", name: "Bob Berger" }],
+  agents: [
+    { address: "alice@example.test", name: "Alice Admin" },
+    { address: "bob@example.test", name: "Bob Berger" },
+  ],
 };
 
 const TAG = /\[#T-\d+-[0-9a-z]{5}\]/g;
-const normalise = (m: ReceivedMail, ref: string) => ({ subject: m.subject.replace(TAG, "[#TAG]").replaceAll(ref, "REF"), text: m.text.replace(TAG, "[#TAG]").replaceAll(ref, "REF") });
+const normalise = (m: ReceivedMail, ref: string) => ({
+  subject: m.subject.replace(TAG, "[#TAG]").replaceAll(ref, "REF"),
+  text: m.text.replace(TAG, "[#TAG]").replaceAll(ref, "REF"),
+});
 
 describe("end to end: ticket commands from the terminal send what the mail commands send", function () {
   let world: MailWorld;
   let carla: MailUser, alice: MailUser;
-  let byMail = "", byTerminal = "";
+  let byMail = "",
+    byTerminal = "";
 
   before(async function () {
     requireDovecot(this);
@@ -51,14 +58,22 @@ describe("end to end: ticket commands from the terminal send what the mail comma
   });
 
   it("ask", async () => {
-    await sameMailToCarla("ask", "#ask\nWhich model is it?", ["--text", "Which model is it?"], (m) => m.text.includes("Which model is it?"));
+    await sameMailToCarla("ask", "#ask\nWhich model is it?", ["--text", "Which model is it?"], (m) =>
+      m.text.includes("Which model is it?"),
+    );
   });
 
   it("resolve", async () => {
-    await sameMailToCarla("resolve", "#resolve\nReplaced the toner.", ["--text", "Replaced the toner."], (m) => m.text.includes("Replaced the toner."));
+    await sameMailToCarla("resolve", "#resolve\nReplaced the toner.", ["--text", "Replaced the toner."], (m) =>
+      m.text.includes("Replaced the toner."),
+    );
     const a = await world.json<{ status: string; assignee: string; resolution: string }>(["tickets", "show", byMail]);
     const b = await world.json<{ status: string; assignee: string; resolution: string }>(["tickets", "show", byTerminal]);
-    expect({ status: b.status, assignee: b.assignee, resolution: b.resolution }).to.deep.equal({ status: a.status, assignee: a.assignee, resolution: a.resolution });
+    expect({ status: b.status, assignee: b.assignee, resolution: b.resolution }).to.deep.equal({
+      status: a.status,
+      assignee: a.assignee,
+      resolution: a.resolution,
+    });
   });
 
   it("a command the agent may not give changes nothing and says why, exit 1", async () => {

@@ -13,9 +13,32 @@ const WEB = "web@example.test";
 const DEPARTMENTS = {
   defaultDepartment: "it",
   departments: [
-    { id: "it", name: "IT service", names: { de: "IT-Service" }, addresses: [IT], aliases: ["itservice"], members: ["alice@example.test", "bob@example.test"], defaultUrgency: "impaired" },
-    { id: "web", name: "Web development", names: { de: "Webentwicklung" }, addresses: [WEB], members: ["wendy@example.test"], defaultUrgency: "minor" },
-    { id: "consulting", name: "Consulting", names: { de: "Beratung" }, addresses: ["beratung@example.test"], members: ["conny@example.test"], defaultUrgency: "change-request", language: "de" },
+    {
+      id: "it",
+      name: "IT service",
+      names: { de: "IT-Service" },
+      addresses: [IT],
+      aliases: ["itservice"],
+      members: ["alice@example.test", "bob@example.test"],
+      defaultUrgency: "impaired",
+    },
+    {
+      id: "web",
+      name: "Web development",
+      names: { de: "Webentwicklung" },
+      addresses: [WEB],
+      members: ["wendy@example.test"],
+      defaultUrgency: "minor",
+    },
+    {
+      id: "consulting",
+      name: "Consulting",
+      names: { de: "Beratung" },
+      addresses: ["beratung@example.test"],
+      members: ["conny@example.test"],
+      defaultUrgency: "change-request",
+      language: "de",
+    },
   ],
   agents: [
     { address: "alice@example.test", name: "Alice Admin" },
@@ -154,7 +177,11 @@ describe("end to end: the ticket workflow story, by mail alone", function () {
 
   it("after the fact: Bob records work already done with one mail; it is created resolved, assigned to him, nobody is acknowledged", async () => {
     const aliceBefore = (await alice.inbox()).length;
-    await bob.send({ to: IT, subject: "Server nach Stromausfall neu gestartet", text: "#erledigt\nFileserver nach dem Stromausfall um 6 Uhr neu gestartet, alles geprüft." });
+    await bob.send({
+      to: IT,
+      subject: "Server nach Stromausfall neu gestartet",
+      text: "#erledigt\nFileserver nach dem Stromausfall um 6 Uhr neu gestartet, alles geprüft.",
+    });
     expect(await poll()).to.deep.equal({ ticket_created: 1 });
     const list = await world.json<Array<{ reference: string; title: string; status: string; assignee: string }>>(["tickets", "list"]);
     const done = list.find((t) => t.title === "Server nach Stromausfall neu gestartet")!;

@@ -72,9 +72,7 @@ export function dovecotAvailable(): boolean {
 export async function startDovecot(opts: DovecotOptions): Promise<DovecotInstance> {
   const binary = findDovecotBinary();
   if (binary === undefined) {
-    throw new Error(
-      "dovecot binary not found; install it with: apt-get update && apt-get install -y dovecot-imapd dovecot-lmtpd",
-    );
+    throw new Error("dovecot binary not found; install it with: apt-get update && apt-get install -y dovecot-imapd dovecot-lmtpd");
   }
   if (typeof process.getuid === "function" && process.getuid() !== 0) {
     throw new Error("startDovecot must run as root (Dovecot switches to its own users and to uid nobody)");
@@ -93,13 +91,15 @@ export async function startDovecot(opts: DovecotOptions): Promise<DovecotInstanc
     await mkdir(mailDir);
     const { uid: nobodyUid, gid: nogroupGid } = lookupNobody();
     await chown(mailDir, nobodyUid, nogroupGid);
-    await writeFile(
-      path.join(dir, "users"),
-      users.map((user) => `${user}:{PLAIN}${password}::::::\n`).join(""),
-      { mode: 0o644 },
-    );
+    await writeFile(path.join(dir, "users"), users.map((user) => `${user}:{PLAIN}${password}::::::\n`).join(""), { mode: 0o644 });
     if (opts.oauth2) {
-      await writeFile(path.join(dir, "token-only-users"), normalizeUsers(opts.oauth2.tokenOnly).map((u) => `${u}:::::::\n`).join(""), { mode: 0o644 });
+      await writeFile(
+        path.join(dir, "token-only-users"),
+        normalizeUsers(opts.oauth2.tokenOnly)
+          .map((u) => `${u}:::::::\n`)
+          .join(""),
+        { mode: 0o644 },
+      );
       // Dovecot's auth process reads it as user dovecot; the introspection URL holds a client secret.
       await writeFile(path.join(dir, "dovecot-oauth2.conf.ext"), renderOAuth2(opts.oauth2), { mode: 0o644 });
     }

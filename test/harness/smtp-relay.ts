@@ -85,10 +85,7 @@ type Deliver = (mail: Omit<AcceptedMail, "at">) => Promise<void>;
  */
 const greetAtOnce = new WeakSet<SMTPServer>();
 const stockInit = SMTPConnection.prototype.init;
-if (
-  typeof SMTPConnection.prototype._setListeners === "function" &&
-  typeof SMTPConnection.prototype.connectionReady === "function"
-) {
+if (typeof SMTPConnection.prototype._setListeners === "function" && typeof SMTPConnection.prototype.connectionReady === "function") {
   SMTPConnection.prototype.init = function init(this: SMTPConnection): void {
     if (!greetAtOnce.has(this._server)) {
       stockInit.call(this);
@@ -124,7 +121,11 @@ export async function startSmtpRelay(opts: SmtpRelayOptions): Promise<SmtpRelay>
       throw new Error(`LMTP rejected ${rejected.join(", ")}${delivered}${reasons ? `: ${reasons}` : ""}`);
     }
   };
-  const stamp = opts.border ? (raw: Buffer, user: string | null) => stampBorder(raw, opts.border!, user) : opts.authservId ? (raw: Buffer, user: string | null) => stampAuthenticationResults(raw, opts.authservId!, user) : null;
+  const stamp = opts.border
+    ? (raw: Buffer, user: string | null) => stampBorder(raw, opts.border!, user)
+    : opts.authservId
+      ? (raw: Buffer, user: string | null) => stampAuthenticationResults(raw, opts.authservId!, user)
+      : null;
   const server = await listen(deliver, stamp, opts.oauth2);
   return { ...server, stop: () => server.stop().finally(() => lmtp.close()) };
 }
@@ -156,12 +157,19 @@ type AuthCheck = NonNullable<SmtpRelayOptions["oauth2"]>;
 /** smtp-server's onAuth: anything goes, except for token-only users (XOAUTH2 with an active token naming them). */
 function authenticate(oauth2: AuthCheck | undefined) {
   const tokenOnly = new Set((oauth2?.tokenOnly ?? []).map((u) => u.toLowerCase()));
-  return (auth: { method: string; username?: string; accessToken?: string }, _session: unknown, callback: (err: Error | null, res?: { user: string }) => void): void => {
+  return (
+    auth: { method: string; username?: string; accessToken?: string },
+    _session: unknown,
+    callback: (err: Error | null, res?: { user: string }) => void,
+  ): void => {
     const user = (auth.username ?? "anonymous").toLowerCase();
     if (!tokenOnly.has(user)) return callback(null, { user: auth.username ?? "anonymous" });
     if (auth.method !== "XOAUTH2" || !auth.accessToken) return callback(smtpError(535, "5.7.8 this account accepts OAuth2 (XOAUTH2) only"));
     oauth2!.introspect(auth.accessToken).then(
-      (r) => (r.active && r.username?.toLowerCase() === user ? callback(null, { user: auth.username! }) : callback(smtpError(535, "5.7.8 token not accepted"))),
+      (r) =>
+        r.active && r.username?.toLowerCase() === user
+          ? callback(null, { user: auth.username! })
+          : callback(smtpError(535, "5.7.8 token not accepted")),
       (err: Error) => callback(smtpError(454, `4.7.0 token check failed: ${err.message}`)),
     );
   };

@@ -4,7 +4,10 @@ import type { AddressInfo } from "node:net";
 function quietly<T>(fn: () => Promise<T>): Promise<T> {
   const warn = console.warn;
   const info = console.info;
-  const keep = (f: typeof console.warn) => (...args: unknown[]) => (/^oidc-provider (WARNING|NOTICE)/.test(String(args[0])) ? undefined : f(...args));
+  const keep =
+    (f: typeof console.warn) =>
+    (...args: unknown[]) =>
+      /^oidc-provider (WARNING|NOTICE)/.test(String(args[0])) ? undefined : f(...args);
   console.warn = keep(warn);
   console.info = keep(info);
   return fn().finally(() => {
@@ -83,61 +86,88 @@ export async function startTokenServer(o: TokenServerOptions): Promise<TokenServ
   const issued = new Set<string>();
   const counts: Record<string, number> = {};
 
-  const provider = await quietly(async () => new OidcProvider(issuer, {
-    clients: [
-      ...o.clients.map((c) => ({
-        client_id: c.clientId,
-        ...(c.jwks ? { jwks: c.jwks, token_endpoint_auth_method: "private_key_jwt" } : { client_secret: c.clientSecret, token_endpoint_auth_method: "client_secret_post" }),
-        grant_types: c.grants,
-        response_types: c.grants.includes("authorization_code") ? ["code"] : [],
-        // ticketpost auth listens on a loopback port of its choice (RFC 8252 section 7.3).
-        redirect_uris: c.redirectUris ?? (c.grants.includes("authorization_code") ? ["http://127.0.0.1/"] : []),
-        // A native app: its loopback redirect may use any port (RFC 8252 section 7.3).
-        ...(c.grants.includes("authorization_code") ? { application_type: "native" } : {}),
-        ...(c.mailbox ? { mailbox: c.mailbox } : {}),
-      })),
-      { client_id: INTROSPECTOR.clientId, client_secret: INTROSPECTOR.clientSecret, grant_types: [], response_types: [], redirect_uris: [] },
-    ],
-    extraClientMetadata: { properties: ["mailbox"] },
-    scopes: ["openid", "offline_access", SCOPE],
-    features: {
-      devInteractions: { enabled: true },
-      clientCredentials: { enabled: true },
-      deviceFlow: { enabled: true },
-      introspection: { enabled: true, allowedPolicy: async () => true },
-      revocation: { enabled: true },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: async () => RESOURCE,
-        useGrantedResource: async () => true,
-        getResourceServerInfo: async () => ({ scope: SCOPE, accessTokenTTL: o.accessTokenSeconds, accessTokenFormat: "opaque" }),
-      },
-    },
-    // Every use of a refresh token returns a new one; the old one is then spent (a replay revokes the grant).
-    rotateRefreshToken: () => true,
-    extraTokenClaims: async (_ctx: unknown, token: { kind: string; accountId?: string; clientId: string }) => {
-      if (token.accountId) return { username: token.accountId };
-      const client = o.clients.find((c) => c.clientId === token.clientId);
-      return client?.mailbox ? { username: client.mailbox } : undefined;
-    },
-    findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub }) }),
-    loadExistingGrant: async (ctx: any) => {
-      // Consent is given by the login itself in this test server: every asked scope is granted.
-      const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
-      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
-      grant.addOIDCScope("openid offline_access");
-      grant.addResourceScope(RESOURCE, SCOPE);
-      await grant.save();
-      (grantsOf.get(ctx.oidc.session.accountId) ?? grantsOf.set(ctx.oidc.session.accountId, new Set()).get(ctx.oidc.session.accountId)!).add(grant.jti);
-      return grant;
-    },
-    issueRefreshToken: async () => true,
-    ttl: { IdToken: 60, AccessToken: o.accessTokenSeconds, ClientCredentials: o.accessTokenSeconds, RefreshToken: 24 * 3600, Grant: 24 * 3600, Session: 3600, Interaction: 600, DeviceCode: 600, AuthorizationCode: 60 },
-    pkce: { required: () => false },
-  }));
+  const provider = await quietly(
+    async () =>
+      new OidcProvider(issuer, {
+        clients: [
+          ...o.clients.map((c) => ({
+            client_id: c.clientId,
+            ...(c.jwks
+              ? { jwks: c.jwks, token_endpoint_auth_method: "private_key_jwt" }
+              : { client_secret: c.clientSecret, token_endpoint_auth_method: "client_secret_post" }),
+            grant_types: c.grants,
+            response_types: c.grants.includes("authorization_code") ? ["code"] : [],
+            // ticketpost auth listens on a loopback port of its choice (RFC 8252 section 7.3).
+            redirect_uris: c.redirectUris ?? (c.grants.includes("authorization_code") ? ["http://127.0.0.1/"] : []),
+            // A native app: its loopback redirect may use any port (RFC 8252 section 7.3).
+            ...(c.grants.includes("authorization_code") ? { application_type: "native" } : {}),
+            ...(c.mailbox ? { mailbox: c.mailbox } : {}),
+          })),
+          {
+            client_id: INTROSPECTOR.clientId,
+            client_secret: INTROSPECTOR.clientSecret,
+            grant_types: [],
+            response_types: [],
+            redirect_uris: [],
+          },
+        ],
+        extraClientMetadata: { properties: ["mailbox"] },
+        scopes: ["openid", "offline_access", SCOPE],
+        features: {
+          devInteractions: { enabled: true },
+          clientCredentials: { enabled: true },
+          deviceFlow: { enabled: true },
+          introspection: { enabled: true, allowedPolicy: async () => true },
+          revocation: { enabled: true },
+          resourceIndicators: {
+            enabled: true,
+            defaultResource: async () => RESOURCE,
+            useGrantedResource: async () => true,
+            getResourceServerInfo: async () => ({ scope: SCOPE, accessTokenTTL: o.accessTokenSeconds, accessTokenFormat: "opaque" }),
+          },
+        },
+        // Every use of a refresh token returns a new one; the old one is then spent (a replay revokes the grant).
+        rotateRefreshToken: () => true,
+        extraTokenClaims: async (_ctx: unknown, token: { kind: string; accountId?: string; clientId: string }) => {
+          if (token.accountId) return { username: token.accountId };
+          const client = o.clients.find((c) => c.clientId === token.clientId);
+          return client?.mailbox ? { username: client.mailbox } : undefined;
+        },
+        findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub }) }),
+        loadExistingGrant: async (ctx: any) => {
+          // Consent is given by the login itself in this test server: every asked scope is granted.
+          const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+          if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+          const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
+          grant.addOIDCScope("openid offline_access");
+          grant.addResourceScope(RESOURCE, SCOPE);
+          await grant.save();
+          (
+            grantsOf.get(ctx.oidc.session.accountId) ?? grantsOf.set(ctx.oidc.session.accountId, new Set()).get(ctx.oidc.session.accountId)!
+          ).add(grant.jti);
+          return grant;
+        },
+        issueRefreshToken: async () => true,
+        ttl: {
+          IdToken: 60,
+          AccessToken: o.accessTokenSeconds,
+          ClientCredentials: o.accessTokenSeconds,
+          RefreshToken: 24 * 3600,
+          Grant: 24 * 3600,
+          Session: 3600,
+          Interaction: 600,
+          DeviceCode: 600,
+          AuthorizationCode: 60,
+        },
+        pkce: { required: () => false },
+      }),
+  );
   provider.on("server_error", (_ctx: unknown, err: Error) => console.error("token server error:", err));
-  for (const [event, kind] of [["access_token.saved", "access"], ["client_credentials.saved", "client_credentials"], ["refresh_token.saved", "refresh"]] as const) {
+  for (const [event, kind] of [
+    ["access_token.saved", "access"],
+    ["client_credentials.saved", "client_credentials"],
+    ["refresh_token.saved", "refresh"],
+  ] as const) {
     provider.on(event, (token: { jti: string }) => {
       counts[kind] = (counts[kind] ?? 0) + 1;
       // Opaque tokens are their jti.
@@ -163,7 +193,14 @@ export async function startTokenServer(o: TokenServerOptions): Promise<TokenServ
       grant.addResourceScope(RESOURCE, SCOPE);
       const grantId = await grant.save();
       (grantsOf.get(account) ?? grantsOf.set(account, new Set()).get(account)!).add(grantId);
-      const rt = new provider.RefreshToken({ client, accountId: account, grantId, scope: `openid offline_access ${SCOPE}`, resource: RESOURCE, gty: "authorization_code" });
+      const rt = new provider.RefreshToken({
+        client,
+        accountId: account,
+        grantId,
+        scope: `openid offline_access ${SCOPE}`,
+        resource: RESOURCE,
+        gty: "authorization_code",
+      });
       const value = await rt.save();
       issued.add(value);
       return value;
@@ -181,7 +218,10 @@ export async function startTokenServer(o: TokenServerOptions): Promise<TokenServ
     async introspect(token) {
       const res = await fetch(`${issuer}/token/introspection`, {
         method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${Buffer.from(`${INTROSPECTOR.clientId}:${INTROSPECTOR.clientSecret}`).toString("base64")}` },
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          authorization: `Basic ${Buffer.from(`${INTROSPECTOR.clientId}:${INTROSPECTOR.clientSecret}`).toString("base64")}`,
+        },
         body: new URLSearchParams({ token }),
       });
       return (await res.json()) as { active: boolean; username?: string };
@@ -200,7 +240,10 @@ async function browse(issuer: string, start: string, account: string): Promise<s
     const res = await fetch(url, {
       method: body ? "POST" : "GET",
       redirect: "manual",
-      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; "), ...(body ? { "content-type": "application/x-www-form-urlencoded" } : {}) },
+      headers: {
+        cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; "),
+        ...(body ? { "content-type": "application/x-www-form-urlencoded" } : {}),
+      },
       body: body ?? undefined,
     });
     for (const c of res.headers.getSetCookie()) {

@@ -21,7 +21,17 @@ export interface TestGateway {
 }
 
 /** A GatewayContext over a fresh, migrated database of the given engine and the real templates. */
-export async function createTestGateway(engine: Engine, opts: { clock?: Clock; maxMessageBytes?: number; directory?: Directory; reopenDays?: number; safety?: Partial<SafetySettings>; config?: TicketpostConfig } = {}): Promise<TestGateway> {
+export async function createTestGateway(
+  engine: Engine,
+  opts: {
+    clock?: Clock;
+    maxMessageBytes?: number;
+    directory?: Directory;
+    reopenDays?: number;
+    safety?: Partial<SafetySettings>;
+    config?: TicketpostConfig;
+  } = {},
+): Promise<TestGateway> {
   const tdb = await createTestDatabase(engine);
   const db = await openDatabase(tdb.options, { migrate: true });
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "tp-data-"));
@@ -56,7 +66,14 @@ export async function createTestGateway(engine: Engine, opts: { clock?: Clock; m
       directory: opts.directory ?? directoryOf(c),
       reopenDays: c.reopenDays,
       verifyAgent: agentVerifierFor(c, (msg) => ctx.blobs.get(msg.rawSha256)),
-      safety: { ...ctx.safety, strangerPolicy: c.strangerPolicy, maxParticipants: c.limits.maxParticipants, maxAttachments: c.limits.maxAttachments, maxAttachmentBytes: c.notify.maxAttachmentBytes, ...opts.safety },
+      safety: {
+        ...ctx.safety,
+        strangerPolicy: c.strangerPolicy,
+        maxParticipants: c.limits.maxParticipants,
+        maxAttachments: c.limits.maxAttachments,
+        maxAttachmentBytes: c.notify.maxAttachmentBytes,
+        ...opts.safety,
+      },
     } satisfies Partial<GatewayContext>);
   }
   return {
@@ -78,7 +95,18 @@ export function nextPosition(mailbox = "INBOX") {
 }
 
 /** A raw mail as a mail client writes it (CRLF). */
-export function rawMail(h: { from?: string; to?: string; cc?: string; subject?: string; messageId?: string | null; inReplyTo?: string; references?: string; replyTo?: string; extra?: string[]; body?: string }): Buffer {
+export function rawMail(h: {
+  from?: string;
+  to?: string;
+  cc?: string;
+  subject?: string;
+  messageId?: string | null;
+  inReplyTo?: string;
+  references?: string;
+  replyTo?: string;
+  extra?: string[];
+  body?: string;
+}): Buffer {
   const lines = [
     `From: ${h.from ?? "Carla Customer <carla@customer.test>"}`,
     `To: ${h.to ?? "support@example.test"}`,

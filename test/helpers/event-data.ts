@@ -1,5 +1,12 @@
 import { formatReference, formatTag } from "../../src/mail/subject.js";
-import { eventByName, type EventData, type EventName, type FilesView, type QueueLine, type TemplateData } from "../../src/notify/events/index.js";
+import {
+  eventByName,
+  type EventData,
+  type EventName,
+  type FilesView,
+  type QueueLine,
+  type TemplateData,
+} from "../../src/notify/events/index.js";
 import { PRIORITY_LABELS, STATUS_LABELS, URGENCY_LABELS } from "../../src/tickets/levels.js";
 
 /*

@@ -33,7 +33,10 @@ export interface CliResult {
 /** Runs the real `ticketpost` process to the end; `input` goes to its standard input. */
 export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...opts.env },
+      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (d) => (stdout += d));
@@ -53,7 +56,12 @@ export class MailWorld {
   readonly configPath: string;
   private daemons: ChildProcess[] = [];
 
-  private constructor(readonly dovecot: DovecotInstance, readonly relay: SmtpRelay, readonly database: TestDatabase | null, extraConfig: Record<string, unknown>) {
+  private constructor(
+    readonly dovecot: DovecotInstance,
+    readonly relay: SmtpRelay,
+    readonly database: TestDatabase | null,
+    extraConfig: Record<string, unknown>,
+  ) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), "tp-world-"));
     this.configPath = path.join(this.dir, "ticketpost.json");
     const config = {
@@ -62,7 +70,14 @@ export class MailWorld {
       messageIdDomain: "tickets.example.test",
       dataDir: path.join(this.dir, "data"),
       ...(database ? { database: { url: database.options.url } } : {}),
-      imap: { host: dovecot.host, port: dovecot.imapPort, secure: false, user: SUPPORT, password: dovecot.password, schedule: "*/10 * * * * *" },
+      imap: {
+        host: dovecot.host,
+        port: dovecot.imapPort,
+        secure: false,
+        user: SUPPORT,
+        password: dovecot.password,
+        schedule: "*/10 * * * * *",
+      },
       smtp: { host: relay.host, port: relay.port, secure: false },
       outbox: { intervalMs: 500, backoffBaseMs: 500, backoffMaxMs: 5000, claimMs: 2000 },
       agentAuth: { mode: "authentication-results", trustedAuthservIds: [AUTHSERV_ID] },
@@ -72,10 +87,26 @@ export class MailWorld {
   }
 
   /** engine "postgres" gives the gateway its own fresh PostgreSQL database; default is SQLite in the data folder. */
-  static async start(people: string[], extraConfig: Record<string, unknown> = {}, engine: Engine = "sqlite", aliases: Record<string, string> = {}, servers: { dovecot?: Partial<DovecotOptions>; relay?: Partial<SmtpRelayOptions> } = {}): Promise<MailWorld> {
+  static async start(
+    people: string[],
+    extraConfig: Record<string, unknown> = {},
+    engine: Engine = "sqlite",
+    aliases: Record<string, string> = {},
+    servers: { dovecot?: Partial<DovecotOptions>; relay?: Partial<SmtpRelayOptions> } = {},
+  ): Promise<MailWorld> {
     // A password no log line could contain by accident, so tests can check it never appears.
-    const dovecot = await startDovecot({ users: [SUPPORT, ...people], password: `pw-${randomBytes(8).toString("hex")}`, ...servers.dovecot });
-    const relay = await startSmtpRelay({ lmtpHost: dovecot.host, lmtpPort: dovecot.lmtpPort, aliases, authservId: AUTHSERV_ID, ...servers.relay });
+    const dovecot = await startDovecot({
+      users: [SUPPORT, ...people],
+      password: `pw-${randomBytes(8).toString("hex")}`,
+      ...servers.dovecot,
+    });
+    const relay = await startSmtpRelay({
+      lmtpHost: dovecot.host,
+      lmtpPort: dovecot.lmtpPort,
+      aliases,
+      authservId: AUTHSERV_ID,
+      ...servers.relay,
+    });
     const database = engine === "postgres" ? await createTestDatabase("postgres") : null;
     return new MailWorld(dovecot, relay, database, extraConfig);
   }
@@ -104,13 +135,21 @@ export class MailWorld {
   }
 
   /** `ticketpost poll-once --json`; a run that does not exit 0 fails the test with its stderr. */
-  async pollOnce(): Promise<{ mails: number; byOutcome: Record<string, number>; failed: number; outbox: { sent: number; deferred: number; failed: number } }> {
+  async pollOnce(): Promise<{
+    mails: number;
+    byOutcome: Record<string, number>;
+    failed: number;
+    outbox: { sent: number; deferred: number; failed: number };
+  }> {
     return this.json(["poll-once"]);
   }
 
   /** Starts `ticketpost start` in the background; its log lines are collected. */
   startDaemon(env: NodeJS.ProcessEnv = {}): { child: ChildProcess; log: () => string; exited: Promise<number | null> } {
-    const child = spawn(process.execPath, [CLI, "start", "--config", this.configPath], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [CLI, "start", "--config", this.configPath], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let log = "";
     child.stderr!.on("data", (d) => (log += d));
     const exited = new Promise<number | null>((resolve) => child.on("close", (code, signal) => resolve(code ?? (signal ? -1 : null))));
@@ -151,7 +190,12 @@ export class MailWorld {
   }
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

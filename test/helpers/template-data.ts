@@ -1,5 +1,7 @@
 /** A complete template data object (the contract every template gets), for tests that render or send one. */
-export function sampleTemplateData(o: { id?: number; title?: string; requesterName?: string | null; recipient?: { address: string; name: string | null } } = {}) {
+export function sampleTemplateData(
+  o: { id?: number; title?: string; requesterName?: string | null; recipient?: { address: string; name: string | null } } = {},
+) {
   const id = o.id ?? 1042;
   const requester = { address: "anna@customer.example.org", name: o.requesterName === undefined ? "Anna Berg" : o.requesterName };
   return {

@@ -25,9 +25,36 @@ export const SUPPORT = "support@example.test";
 
 export function makeDirectory(): Directory {
   const departments: DepartmentConfig[] = [
-    { id: "it", name: "IT service", names: { de: "IT-Service" }, addresses: [IT], aliases: ["itservice"], members: [ALICE, BOB], defaultUrgency: "impaired", language: null },
-    { id: "web", name: "Web development", names: { de: "Webentwicklung" }, addresses: [WEB], aliases: [], members: [WENDY], defaultUrgency: "minor", language: null },
-    { id: "consulting", name: "Consulting", names: { de: "Beratung" }, addresses: [CONSULTING], aliases: [], members: [CONNY], defaultUrgency: "change-request", language: "de" },
+    {
+      id: "it",
+      name: "IT service",
+      names: { de: "IT-Service" },
+      addresses: [IT],
+      aliases: ["itservice"],
+      members: [ALICE, BOB],
+      defaultUrgency: "impaired",
+      language: null,
+    },
+    {
+      id: "web",
+      name: "Web development",
+      names: { de: "Webentwicklung" },
+      addresses: [WEB],
+      aliases: [],
+      members: [WENDY],
+      defaultUrgency: "minor",
+      language: null,
+    },
+    {
+      id: "consulting",
+      name: "Consulting",
+      names: { de: "Beratung" },
+      addresses: [CONSULTING],
+      aliases: [],
+      members: [CONNY],
+      defaultUrgency: "change-request",
+      language: "de",
+    },
   ];
   const agents = [
     { address: ALICE, name: "Alice Admin" },
@@ -52,7 +79,12 @@ export function useWorld(engine: Engine, opts: { directory?: () => Directory; sa
     now: BASE,
   };
   before(async () => {
-    w.gw = await createTestGateway(engine, { directory: (opts.directory ?? makeDirectory)(), clock: { now: () => new Date(w.now) }, reopenDays: 14, safety: opts.safety });
+    w.gw = await createTestGateway(engine, {
+      directory: (opts.directory ?? makeDirectory)(),
+      clock: { now: () => new Date(w.now) },
+      reopenDays: 14,
+      safety: opts.safety,
+    });
   });
   after(async () => w.gw?.close());
   beforeEach(() => {
@@ -71,7 +103,13 @@ export function useWorld(engine: Engine, opts: { directory?: () => Directory; sa
 
   /** A new request; returns its ticket id. */
   async function open(h: Parameters<typeof rawMail>[0] = {}): Promise<number> {
-    const r = await deliver({ from: `Dave Doe <${DAVE}>`, to: IT, subject: "Printer on floor 2 is jammed", body: "It shows error E-42 since this morning.", ...h });
+    const r = await deliver({
+      from: `Dave Doe <${DAVE}>`,
+      to: IT,
+      subject: "Printer on floor 2 is jammed",
+      body: "It shows error E-42 since this morning.",
+      ...h,
+    });
     expect(r.outcome).to.equal("ticket_created");
     return r.ticketId!;
   }
@@ -83,13 +121,26 @@ export function useWorld(engine: Engine, opts: { directory?: () => Directory; sa
 
   const ticket = (id: number) => db().getRepository(Ticket).findOneByOrFail({ id });
   const events = async (id: number) =>
-    (await db().getRepository(TicketEvent).find({ where: { ticketId: id }, order: { id: "ASC" } })).map((e) => `${e.action}: ${e.detail}`);
-  const eventRows = (id: number) => db().getRepository(TicketEvent).find({ where: { ticketId: id }, order: { id: "ASC" } });
+    (
+      await db()
+        .getRepository(TicketEvent)
+        .find({ where: { ticketId: id }, order: { id: "ASC" } })
+    ).map((e) => `${e.action}: ${e.detail}`);
+  const eventRows = (id: number) =>
+    db()
+      .getRepository(TicketEvent)
+      .find({ where: { ticketId: id }, order: { id: "ASC" } });
   /** The stored inbound message of a mail. */
   const stored = (messageId: string) => db().getRepository(Message).findOneByOrFail({ messageId, direction: "inbound" });
   /** The mails queued because of one inbound mail (they answer it). */
-  const queuedFor = (messageId: string) => db().getRepository(OutboxMail).find({ where: { inReplyTo: messageId }, order: { id: "ASC" } });
-  const queuedForTicket = (id: number) => db().getRepository(OutboxMail).find({ where: { ticketId: id }, order: { id: "ASC" } });
+  const queuedFor = (messageId: string) =>
+    db()
+      .getRepository(OutboxMail)
+      .find({ where: { inReplyTo: messageId }, order: { id: "ASC" } });
+  const queuedForTicket = (id: number) =>
+    db()
+      .getRepository(OutboxMail)
+      .find({ where: { ticketId: id }, order: { id: "ASC" } });
   const one = (rows: OutboxMail[], event: string, to: string) => {
     const hits = rows.filter((r) => r.event === event && r.toAddress === to);
     expect(hits, `${event} to ${to} in ${JSON.stringify(who(rows))}`).to.have.length(1);
@@ -110,4 +161,3 @@ export function sorted(list: string[]): string[] {
 
 export const THUNDERBIRD_QUOTE = (ref: string, line: string) =>
   `\n\nOn 11/26/26 10:00 AM, ACME Support wrote:\n> [#${ref}] ${line}\n>\n> Hello Dave Doe,\n>\n> ${line}\n> Please keep [#${ref}] in the subject.`;
-

@@ -17,10 +17,15 @@ async function detect(lines: string[], eol = "\r\n"): Promise<BounceReport | nul
   return detectBounce(raw, await parseMail(Buffer.from(lines.join("\r\n") + "\r\n", "utf8")), ctx);
 }
 
-const OUR_ACK = ["From: Help Desk <support@help.example.net>", "To: jdoe@acme.example", "Subject: [#T-7] We received your request", "Message-ID: <ticketpost.7.lx9.0a1b@help.example.net>"];
+const OUR_ACK = [
+  "From: Help Desk <support@help.example.net>",
+  "To: jdoe@acme.example",
+  "Subject: [#T-7] We received your request",
+  "Message-ID: <ticketpost.7.lx9.0a1b@help.example.net>",
+];
 
 describe("mail/bounce detectBounce: classic MTAs and odd reports", () => {
-  it("Sendmail with only \"No Message Collected\" and a bare local part: a failure naming the local part", async () => {
+  it('Sendmail with only "No Message Collected" and a bare local part: a failure naming the local part', async () => {
     const report = await detect([
       "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.acme.example>",
       "To: support@help.example.net",
@@ -47,7 +52,7 @@ describe("mail/bounce detectBounce: classic MTAs and odd reports", () => {
     expect(report?.recipients[0]).to.include({ address: "jdoe", localPartOnly: true, status: "5.1.1", permanent: true, hardBounce: true });
   });
 
-  it("Sendmail's \"not a valid user here\" from a bare MAILER-DAEMON", async () => {
+  it('Sendmail\'s "not a valid user here" from a bare MAILER-DAEMON', async () => {
     const report = await detect([
       "From: MAILER-DAEMON (Mail Delivery Subsystem)",
       "To: support@help.example.net",
@@ -82,10 +87,12 @@ describe("mail/bounce detectBounce: classic MTAs and odd reports", () => {
     ]);
     expect(report?.recipients.map((r) => [r.address, r.localPartOnly])).to.deep.equal([["jdoe@acme.example", false]]);
     expect(report?.originalMessageId).to.equal("ticketpost.7.lx9.0a1b@help.example.net");
-    expect(report?.evidence.join("\n")).to.match(/null envelope sender/).and.match(/quotes our Message-ID <ticketpost\.7\.lx9\.0a1b@help\.example\.net>/);
+    expect(report?.evidence.join("\n"))
+      .to.match(/null envelope sender/)
+      .and.match(/quotes our Message-ID <ticketpost\.7\.lx9\.0a1b@help\.example\.net>/);
   });
 
-  it("Sendmail's \"Host unknown\"", async () => {
+  it('Sendmail\'s "Host unknown"', async () => {
     const report = await detect([
       "From: Mail Delivery Subsystem <MAILER-DAEMON@oldhost.example>",
       "To: support@help.example.net",

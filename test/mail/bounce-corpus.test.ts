@@ -61,7 +61,10 @@ const NOT_FAILURES = new Set(["vacation", "feedback", "delivered"]);
 
 function recipientAgrees(report: BounceReport, label: Label, i: number): { status: boolean; hard: boolean } {
   const got = report.recipients[i];
-  return { status: got !== undefined && got.status === (label.status || null), hard: got !== undefined && got.hardBounce === label.hardBounce };
+  return {
+    status: got !== undefined && got.status === (label.status || null),
+    hard: got !== undefined && got.hardBounce === label.hardBounce,
+  };
 }
 
 /** A report classifyMail acts on: one with mail-system evidence. */
@@ -74,7 +77,8 @@ describe("mail/bounce on the bounce corpus (../shared/corpora/bounces)", functio
   let labels: Record<string, Label[]> = {};
   let accepted: Accepted[] = [];
 
-  const isAccepted = (file: string, what?: Differs) => accepted.some((a) => a.file === file && (what === undefined || a.differs.includes(what)));
+  const isAccepted = (file: string, what?: Differs) =>
+    accepted.some((a) => a.file === file && (what === undefined || a.differs.includes(what)));
   const failures = () => outcomes.filter((o) => o.dir === "eml" && labels[o.file] && !NOT_FAILURES.has(labels[o.file][0].reason));
   const recognised = (o: Outcome) => believed(o.report) && (o.report?.kind === "failure" || o.report?.kind === "delayed");
   const sorted = (file: string) => [...labels[file]].sort((a, b) => a.recipientIndex - b.recipientIndex);
@@ -94,7 +98,9 @@ describe("mail/bounce on the bounce corpus (../shared/corpora/bounces)", functio
     labels = JSON.parse(readFileSync(path.join(CORPUS, "expected.json"), "utf8")) as Record<string, Label[]>;
     accepted = (JSON.parse(readFileSync(ACCEPTED_FILE, "utf8")) as { accepted: Accepted[] }).accepted;
     for (const dir of ["eml", "not-bounces"] as const) {
-      for (const file of readdirSync(path.join(CORPUS, dir)).filter((f) => f.endsWith(".eml")).sort()) {
+      for (const file of readdirSync(path.join(CORPUS, dir))
+        .filter((f) => f.endsWith(".eml"))
+        .sort()) {
         const outcome: Outcome = { file, dir, report: null, error: null };
         outcomes.push(outcome);
         try {
@@ -157,17 +163,21 @@ describe("mail/bounce on the bounce corpus (../shared/corpora/bounces)", functio
         `        original Message-ID found: ${pct(withId, bounces)} of the mails reported as bounces`,
       ].join("\n"),
     );
-    const unexpected = counted.filter((o) => !fileAgrees(o)).map((o) => {
-      const label = sorted(o.file)[0];
-      const got = o.report?.recipients[0];
-      return `${o.file}: label ${label.status || "-"}/${label.hardBounce ? "hard" : "soft"} (${label.reason}), got ${o.report ? `${o.report.kind} ${got ? `${got.status ?? "-"}/${got.hardBounce ? "hard" : "soft"} "${got.reason.slice(0, 90)}"` : "no recipient"}` : "no bounce"}`;
-    });
-    if (unexpected.length > 0) console.log(`      differences not in bounce-corpus.accepted.json:\n        ${unexpected.join("\n        ")}`);
+    const unexpected = counted
+      .filter((o) => !fileAgrees(o))
+      .map((o) => {
+        const label = sorted(o.file)[0];
+        const got = o.report?.recipients[0];
+        return `${o.file}: label ${label.status || "-"}/${label.hardBounce ? "hard" : "soft"} (${label.reason}), got ${o.report ? `${o.report.kind} ${got ? `${got.status ?? "-"}/${got.hardBounce ? "hard" : "soft"} "${got.reason.slice(0, 90)}"` : "no recipient"}` : "no bounce"}`;
+      });
+    if (unexpected.length > 0)
+      console.log(`      differences not in bounce-corpus.accepted.json:\n        ${unexpected.join("\n        ")}`);
     const stale = accepted.filter((a) => {
       const o = outcomes.find((x) => x.file === a.file);
       return o !== undefined && labels[a.file] && !NOT_FAILURES.has(labels[a.file][0].reason) && fileAgrees(o);
     });
-    if (stale.length > 0) console.log(`      accepted differences that now agree (remove them from the list): ${stale.map((a) => a.file).join(", ")}`);
+    if (stale.length > 0)
+      console.log(`      accepted differences that now agree (remove them from the list): ${stale.map((a) => a.file).join(", ")}`);
   });
 
   it("finds the corpus: 612 mails in eml/, labels for 591, ordinary mails in not-bounces/", () => {
@@ -190,7 +200,10 @@ describe("mail/bounce on the bounce corpus (../shared/corpora/bounces)", functio
       expect(a.reason.trim(), `${a.file}: no reason`).not.to.equal("");
     }
     const files = accepted.map((a) => a.file);
-    expect(files.filter((f, i) => files.indexOf(f) !== i), "files listed twice").to.deep.equal([]);
+    expect(
+      files.filter((f, i) => files.indexOf(f) !== i),
+      "files listed twice",
+    ).to.deep.equal([]);
   });
 
   it("recognises every labelled failure as a failure or a delay, accepted differences left out", () => {
@@ -210,7 +223,9 @@ describe("mail/bounce on the bounce corpus (../shared/corpora/bounces)", functio
     const counted = failures().filter((o) => !isAccepted(o.file));
     const agree = counted.filter(fileAgrees).length;
     const differing = counted.filter((o) => !fileAgrees(o)).map((o) => o.file);
-    expect(agree / counted.length, `${agree}/${counted.length} agree; differing: ${differing.join(", ")}`).to.be.at.least(MIN_FILE_RATE_COUNTED);
+    expect(agree / counted.length, `${agree}/${counted.length} agree; differing: ${differing.join(", ")}`).to.be.at.least(
+      MIN_FILE_RATE_COUNTED,
+    );
   });
 
   it(`agrees per recipient (in the order the report lists them) for at least ${MIN_RECIPIENT_RATE_COUNTED * 100}%, accepted differences left out`, () => {
@@ -228,12 +243,16 @@ describe("mail/bounce on the bounce corpus (../shared/corpora/bounces)", functio
   });
 
   it("finds mail-system evidence in every report it reads in eml/", () => {
-    const bare = outcomes.filter((o) => o.dir === "eml" && o.report !== null && !believed(o.report)).map((o) => `${o.file}: ${o.report?.kind} (${o.report?.reasons.join("; ")})`);
+    const bare = outcomes
+      .filter((o) => o.dir === "eml" && o.report !== null && !believed(o.report))
+      .map((o) => `${o.file}: ${o.report?.kind} (${o.report?.reasons.join("; ")})`);
     expect(bare).to.deep.equal([]);
   });
 
   it("reads every ARF report and complaint (arf-*) as abuse", () => {
-    const wrong = outcomes.filter((o) => o.file.startsWith("arf-") && !(believed(o.report) && o.report.kind === "abuse")).map((o) => `${o.file}: ${o.report?.kind ?? "no bounce"}, evidence ${JSON.stringify(o.report?.evidence ?? [])}`);
+    const wrong = outcomes
+      .filter((o) => o.file.startsWith("arf-") && !(believed(o.report) && o.report.kind === "abuse"))
+      .map((o) => `${o.file}: ${o.report?.kind ?? "no bounce"}, evidence ${JSON.stringify(o.report?.evidence ?? [])}`);
     expect(wrong).to.deep.equal([]);
   });
 

@@ -67,7 +67,13 @@ describe("mail/bounce detectBounce", () => {
       const report = await detect(
         dsn({
           recipients: [
-            ["Final-Recipient: rfc822; anna@customer.example.org", "Action: failed", "Status: 5.1.1", "Diagnostic-Code: smtp; 550 5.1.1 <anna@customer.example.org>: Recipient address rejected:", "    User unknown in virtual mailbox table"].join("\n"),
+            [
+              "Final-Recipient: rfc822; anna@customer.example.org",
+              "Action: failed",
+              "Status: 5.1.1",
+              "Diagnostic-Code: smtp; 550 5.1.1 <anna@customer.example.org>: Recipient address rejected:",
+              "    User unknown in virtual mailbox table",
+            ].join("\n"),
           ],
         }),
       );
@@ -90,22 +96,47 @@ describe("mail/bounce detectBounce", () => {
     });
 
     it("takes the original Message-ID from a text/rfc822-headers part", async () => {
-      const report = await detect(dsn({ headersOnly: true, recipients: ["Final-Recipient: rfc822; anna@customer.example.org\nAction: failed\nStatus: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full"] }));
+      const report = await detect(
+        dsn({
+          headersOnly: true,
+          recipients: [
+            "Final-Recipient: rfc822; anna@customer.example.org\nAction: failed\nStatus: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full",
+          ],
+        }),
+      );
       expect(report?.originalMessageId).to.equal("ticketpost.42.3@help.example.net");
     });
 
     it("a full mailbox fails this message for good but does not make the address bad", async () => {
-      const report = await detect(dsn({ recipients: ["Final-Recipient: rfc822; anna@customer.example.org\nAction: failed\nStatus: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full"] }));
+      const report = await detect(
+        dsn({
+          recipients: [
+            "Final-Recipient: rfc822; anna@customer.example.org\nAction: failed\nStatus: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full",
+          ],
+        }),
+      );
       expect(report?.recipients[0]).to.include({ status: "5.2.2", replyCode: "552", permanent: true, hardBounce: false });
     });
 
     it("a spam rejection is permanent for the message, not a bad address", async () => {
-      const report = await detect(dsn({ recipients: ["Final-Recipient: rfc822; anna@customer.example.org\nAction: failed\nStatus: 5.7.1\nDiagnostic-Code: smtp; 554 5.7.1 Message rejected as spam"] }));
+      const report = await detect(
+        dsn({
+          recipients: [
+            "Final-Recipient: rfc822; anna@customer.example.org\nAction: failed\nStatus: 5.7.1\nDiagnostic-Code: smtp; 554 5.7.1 Message rejected as spam",
+          ],
+        }),
+      );
       expect(report?.recipients[0]).to.include({ status: "5.7.1", permanent: true, hardBounce: false });
     });
 
     it("prefers the specific status in the diagnostic over a class-only Status field", async () => {
-      const report = await detect(dsn({ recipients: ["Final-Recipient: rfc822; anna@customer.example.org\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550 5.1.1 No such user"] }));
+      const report = await detect(
+        dsn({
+          recipients: [
+            "Final-Recipient: rfc822; anna@customer.example.org\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550 5.1.1 No such user",
+          ],
+        }),
+      );
       expect(report?.recipients[0]).to.include({ status: "5.1.1", hardBounce: true });
     });
 
@@ -113,7 +144,9 @@ describe("mail/bounce detectBounce", () => {
       const report = await detect(
         dsn({
           subject: "Delayed Mail (still being retried)",
-          recipients: ["Final-Recipient: rfc822; anna@customer.example.org\nAction: delayed\nStatus: 4.4.1\nDiagnostic-Code: X-Postfix; connect to mx.customer.example.org[192.0.2.1]:25: Connection timed out"],
+          recipients: [
+            "Final-Recipient: rfc822; anna@customer.example.org\nAction: delayed\nStatus: 4.4.1\nDiagnostic-Code: X-Postfix; connect to mx.customer.example.org[192.0.2.1]:25: Connection timed out",
+          ],
         }),
       );
       expect(report?.kind).to.equal("delayed");
@@ -121,7 +154,14 @@ describe("mail/bounce detectBounce", () => {
     });
 
     it("reports a success notice as delivered", async () => {
-      const report = await detect(dsn({ subject: "Successful Mail Delivery Report", recipients: ["Final-Recipient: rfc822; anna@customer.example.org\nAction: delivered\nStatus: 2.0.0\nDiagnostic-Code: smtp; 250 2.0.0 Ok: queued"] }));
+      const report = await detect(
+        dsn({
+          subject: "Successful Mail Delivery Report",
+          recipients: [
+            "Final-Recipient: rfc822; anna@customer.example.org\nAction: delivered\nStatus: 2.0.0\nDiagnostic-Code: smtp; 250 2.0.0 Ok: queued",
+          ],
+        }),
+      );
       expect(report?.kind).to.equal("delivered");
       expect(report?.recipients[0]).to.include({ address: "anna@customer.example.org", status: "2.0.0" });
     });
@@ -146,8 +186,11 @@ describe("mail/bounce detectBounce", () => {
     it("does not call the address bad when the server refused the sender (MAIL FROM)", async () => {
       const report = await detect(
         dsn({
-          human: "<anna@customer.example.org>: host mx.customer.example.org[192.0.2.1] said: 550 5.1.8\n    <support@help.example.net>: Sender address rejected: Domain not found (in reply to MAIL FROM command)",
-          recipients: ["Final-Recipient: rfc822; anna@customer.example.org\nAction: failed\nStatus: 5.1.8\nDiagnostic-Code: smtp; 550 5.1.8 <support@help.example.net>: Sender address rejected: Domain not found"],
+          human:
+            "<anna@customer.example.org>: host mx.customer.example.org[192.0.2.1] said: 550 5.1.8\n    <support@help.example.net>: Sender address rejected: Domain not found (in reply to MAIL FROM command)",
+          recipients: [
+            "Final-Recipient: rfc822; anna@customer.example.org\nAction: failed\nStatus: 5.1.8\nDiagnostic-Code: smtp; 550 5.1.8 <support@help.example.net>: Sender address rejected: Domain not found",
+          ],
         }),
       );
       expect(report?.recipients[0]).to.include({ status: "5.1.8", permanent: true, hardBounce: false });
@@ -218,14 +261,26 @@ describe("mail/bounce detectBounce", () => {
       expect(report?.format).to.equal("heuristic");
       expect(report?.originalMessageId).to.equal("ticketpost.42.3@help.example.net");
       expect(report?.recipients).to.have.length(1);
-      expect(report?.recipients[0]).to.include({ address: "anna@customer.example.org", status: "5.1.1", permanent: true, hardBounce: true });
+      expect(report?.recipients[0]).to.include({
+        address: "anna@customer.example.org",
+        status: "5.1.1",
+        permanent: true,
+        hardBounce: true,
+      });
       expect(report?.recipients[0].reason).to.match(/no mailbox here/);
     });
 
     it("reads an Exim bounce with X-Failed-Recipients", async () => {
       const report = await detect(
         textBounce(
-          ["Return-Path: <>", "From: Mail Delivery System <Mailer-Daemon@mx.help.example.net>", "To: support@help.example.net", "Subject: Mail delivery failed: returning message to sender", "X-Failed-Recipients: anna@customer.example.org", "Auto-Submitted: auto-replied"],
+          [
+            "Return-Path: <>",
+            "From: Mail Delivery System <Mailer-Daemon@mx.help.example.net>",
+            "To: support@help.example.net",
+            "Subject: Mail delivery failed: returning message to sender",
+            "X-Failed-Recipients: anna@customer.example.org",
+            "Auto-Submitted: auto-replied",
+          ],
           [
             "This message was created automatically by mail delivery software.",
             "",
@@ -244,14 +299,23 @@ describe("mail/bounce detectBounce", () => {
         ),
       );
       expect(report?.kind).to.equal("failure");
-      expect(report?.recipients[0]).to.include({ address: "anna@customer.example.org", status: "5.1.1", replyCode: "550", hardBounce: true });
+      expect(report?.recipients[0]).to.include({
+        address: "anna@customer.example.org",
+        status: "5.1.1",
+        replyCode: "550",
+        hardBounce: true,
+      });
       expect(report?.reasons.join(" ")).to.match(/X-Failed-Recipients/);
     });
 
     it("reads an Exchange non-delivery report", async () => {
       const report = await detect(
         textBounce(
-          ["From: Microsoft Outlook <postmaster@customer.example.org>", "To: support@help.example.net", "Subject: Undeliverable: [#T-42] Printer jammed"],
+          [
+            "From: Microsoft Outlook <postmaster@customer.example.org>",
+            "To: support@help.example.net",
+            "Subject: Undeliverable: [#T-42] Printer jammed",
+          ],
           [
             "Delivery has failed to these recipients or groups:",
             "",
@@ -268,13 +332,22 @@ describe("mail/bounce detectBounce", () => {
         ),
       );
       expect(report?.kind).to.equal("failure");
-      expect(report?.recipients[0]).to.include({ address: "anna@customer.example.org", status: "5.1.1", replyCode: "550", hardBounce: true });
+      expect(report?.recipients[0]).to.include({
+        address: "anna@customer.example.org",
+        status: "5.1.1",
+        replyCode: "550",
+        hardBounce: true,
+      });
     });
 
     it("reads a Gmail delay notice as delayed", async () => {
       const report = await detect(
         textBounce(
-          ["From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>", "To: support@help.example.net", "Subject: Delivery Status Notification (Delay)"],
+          [
+            "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+            "To: support@help.example.net",
+            "Subject: Delivery Status Notification (Delay)",
+          ],
           [
             "This is an automatically generated Delivery Status Notification",
             "",
@@ -300,13 +373,30 @@ describe("mail/bounce detectBounce", () => {
     it("reads an Amazon SES bounce notification (JSON)", async () => {
       const json = JSON.stringify({
         notificationType: "Bounce",
-        bounce: { bounceType: "Permanent", bouncedRecipients: [{ emailAddress: "anna@customer.example.org", action: "failed", status: "5.1.1", diagnosticCode: "smtp; 550 5.1.1 user unknown" }] },
+        bounce: {
+          bounceType: "Permanent",
+          bouncedRecipients: [
+            {
+              emailAddress: "anna@customer.example.org",
+              action: "failed",
+              status: "5.1.1",
+              diagnosticCode: "smtp; 550 5.1.1 user unknown",
+            },
+          ],
+        },
         mail: { headers: [{ name: "Message-ID", value: "<ticketpost.42.3@help.example.net>" }] },
       });
-      const report = await detect(textBounce(["From: no-reply@sns.amazonaws.com", "To: support@help.example.net", "Subject: AWS Notification Message"], json));
+      const report = await detect(
+        textBounce(["From: no-reply@sns.amazonaws.com", "To: support@help.example.net", "Subject: AWS Notification Message"], json),
+      );
       expect(report?.kind).to.equal("failure");
       expect(report?.originalMessageId).to.equal("ticketpost.42.3@help.example.net");
-      expect(report?.recipients[0]).to.include({ address: "anna@customer.example.org", status: "5.1.1", replyCode: "550", hardBounce: true });
+      expect(report?.recipients[0]).to.include({
+        address: "anna@customer.example.org",
+        status: "5.1.1",
+        replyCode: "550",
+        hardBounce: true,
+      });
     });
   });
 
@@ -324,7 +414,11 @@ describe("mail/bounce detectBounce", () => {
     it("a person forwarding a bounce to the helpdesk", async () => {
       const report = await detect(
         textBounce(
-          ["From: Anna Berg <anna@customer.example.org>", "To: support@help.example.net", "Subject: Fwd: Undelivered Mail Returned to Sender"],
+          [
+            "From: Anna Berg <anna@customer.example.org>",
+            "To: support@help.example.net",
+            "Subject: Fwd: Undelivered Mail Returned to Sender",
+          ],
           [
             "Why does this happen?",
             "",
@@ -341,7 +435,10 @@ describe("mail/bounce detectBounce", () => {
 
     it("a shared mailbox called mail@ writing about failed deliveries", async () => {
       const report = await detect(
-        textBounce(["From: mail@customer.example.org", "To: support@help.example.net", "Subject: Our newsletter"], "Our newsletter could not be delivered to 30 subscribers; the server said 550 user unknown."),
+        textBounce(
+          ["From: mail@customer.example.org", "To: support@help.example.net", "Subject: Our newsletter"],
+          "Our newsletter could not be delivered to 30 subscribers; the server said 550 user unknown.",
+        ),
       );
       expect(report).to.equal(null);
     });
@@ -349,7 +446,14 @@ describe("mail/bounce detectBounce", () => {
     it("an out-of-office reply from the null sender", async () => {
       const report = await detect(
         textBounce(
-          ["Return-Path: <>", "From: Anna Berg <anna@customer.example.org>", "To: support@help.example.net", "Subject: Automatic reply: [#T-42] Printer jammed", "Auto-Submitted: auto-replied", "X-Auto-Response-Suppress: All"],
+          [
+            "Return-Path: <>",
+            "From: Anna Berg <anna@customer.example.org>",
+            "To: support@help.example.net",
+            "Subject: Automatic reply: [#T-42] Printer jammed",
+            "Auto-Submitted: auto-replied",
+            "X-Auto-Response-Suppress: All",
+          ],
           "I am out of the office until Monday. Your message will not be delivered to my colleagues; please write to team@customer.example.org.",
         ),
       );

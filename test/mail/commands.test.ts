@@ -179,16 +179,28 @@ describe("mail/commands", () => {
   describe("errors", () => {
     const cases: Array<[string, RegExp, string]> = [
       // [line, what the agent is told, why]
-      ["#frobnicate", /^#frobnicate: unknown command \(known: #take, #ask, #assign, #note, #priority, #urgency, #due, #resolve, #reopen, #done, #files/, "unknown command"],
+      [
+        "#frobnicate",
+        /^#frobnicate: unknown command \(known: #take, #ask, #assign, #note, #priority, #urgency, #due, #resolve, #reopen, #done, #files/,
+        "unknown command",
+      ],
       ["#assign", /^#assign: expected a colleague's address or name, or a department/, "assign without target"],
       ["#zuweisen   ", /^#zuweisen: expected a colleague's address or name, or a department/, "German assign without target"],
       ["#priority asap", /^#priority asap: "asap" is not a priority \(low, normal, high, critical\)$/, "unknown priority"],
       ["#priority", /^#priority: expected a priority \(low, normal, high, critical\)$/, "priority without value"],
-      ["#urgency panic", /^#urgency panic: "panic" is not an urgency \(1–5 or change-request, minor, impaired, blocked, system-down\)$/, "unknown urgency"],
+      [
+        "#urgency panic",
+        /^#urgency panic: "panic" is not an urgency \(1–5 or change-request, minor, impaired, blocked, system-down\)$/,
+        "unknown urgency",
+      ],
       ["#dringlichkeit 0", /^#dringlichkeit 0: "0" is not an urgency/, "urgency out of range"],
       ["#due someday", /^#due someday: "someday" is not a date \(expected a date such as 2026-12-03/, "not a date"],
       ["#fällig", /^#fällig: expected a date such as/, "due without date"],
-      ["#resolve fixed the toner", /^#resolve fixed the toner: #resolve takes nothing after it on the line; write your text below the command lines$/, "text on a command line would be lost"],
+      [
+        "#resolve fixed the toner",
+        /^#resolve fixed the toner: #resolve takes nothing after it on the line; write your text below the command lines$/,
+        "text on a command line would be lost",
+      ],
       ["#take now", /^#take now: #take takes nothing after it/, "argument to a command without one"],
     ];
     for (const [line, error, why] of cases) {
@@ -203,10 +215,27 @@ describe("mail/commands", () => {
   });
 
   describe("COMMAND_HELP", () => {
-    const kinds: Array<Command["kind"]> = ["take", "ask", "assign", "note", "priority", "urgency", "due", "resolve", "reopen", "done", "files", "cc", "merge", "queue"];
+    const kinds: Array<Command["kind"]> = [
+      "take",
+      "ask",
+      "assign",
+      "note",
+      "priority",
+      "urgency",
+      "due",
+      "resolve",
+      "reopen",
+      "done",
+      "files",
+      "cc",
+      "merge",
+      "queue",
+    ];
 
     it("lists every command once, with an English and a German spelling and a description", () => {
-      expect(COMMAND_HELP.map((h) => h.kind)).to.have.members(kinds).and.have.length(kinds.length);
+      expect(COMMAND_HELP.map((h) => h.kind))
+        .to.have.members(kinds)
+        .and.have.length(kinds.length);
       for (const h of COMMAND_HELP) {
         expect(h.en, h.kind).to.not.be.empty;
         expect(h.de, h.kind).to.not.be.empty;
@@ -226,7 +255,14 @@ describe("mail/commands", () => {
     });
 
     // Every documented spelling is understood: what the README and error mails show works.
-    const sampleArgs: Partial<Record<Command["kind"], string>> = { assign: " web", priority: " high", urgency: " 3", due: " 2026-12-03", cc: " add boss@customer.example", merge: " T-12-k7f2q" };
+    const sampleArgs: Partial<Record<Command["kind"], string>> = {
+      assign: " web",
+      priority: " high",
+      urgency: " 3",
+      due: " 2026-12-03",
+      cc: " add boss@customer.example",
+      merge: " T-12-k7f2q",
+    };
     for (const h of COMMAND_HELP) {
       const arg = sampleArgs[h.kind] ?? "";
       for (const spelling of [...h.en, ...h.de]) {

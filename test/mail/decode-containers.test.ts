@@ -86,12 +86,12 @@ function outlookMail(winmail: Buffer, extra = ""): Buffer {
       "Message-ID: <tnef-1@client.example.test>",
       "MIME-Version: 1.0",
       "X-MS-TNEF-Correlator: <00000000A1B2C3@client.example.test>",
-      "Content-Type: multipart/mixed; boundary=\"tnef-boundary\"",
+      'Content-Type: multipart/mixed; boundary="tnef-boundary"',
       "",
       "--tnef-boundary",
       ...(extra ? [extra, "--tnef-boundary"] : []),
-      "Content-Type: application/ms-tnef; name=\"winmail.dat\"",
-      "Content-Disposition: attachment; filename=\"winmail.dat\"",
+      'Content-Type: application/ms-tnef; name="winmail.dat"',
+      'Content-Disposition: attachment; filename="winmail.dat"',
       "Content-Transfer-Encoding: base64",
       "",
       b64(winmail),
@@ -107,7 +107,8 @@ const XLSX = Buffer.from("PK\u0003\u0004 a spreadsheet for the test", "latin1");
 describe("mail/decode: containers", () => {
   describe("TNEF (winmail.dat)", () => {
     it("German Outlook, attBody in windows-1252: the text is the body, the file inside is the attachment", async () => {
-      const body = "Hallo Support,\r\n\r\nseit heute früh stürzt Excel beim Öffnen des Monatsberichts ab (siehe Anhang).\r\n\r\nGrüße, Otto";
+      const body =
+        "Hallo Support,\r\n\r\nseit heute früh stürzt Excel beim Öffnen des Monatsberichts ab (siehe Anhang).\r\n\r\nGrüße, Otto";
       const winmail = tnef([
         attribute(1, 0x9007, ATP.byte, Buffer.concat([dword(1252), dword(0)])),
         attribute(1, 0x800c, ATP.text, iconv.encode(body, "windows-1252")),
@@ -117,14 +118,23 @@ describe("mail/decode: containers", () => {
         ]),
       ]);
       const msg = await parseMail(outlookMail(winmail));
-      expect(msg.text).to.equal("Hallo Support,\n\nseit heute früh stürzt Excel beim Öffnen des Monatsberichts ab (siehe Anhang).\n\nGrüße, Otto");
-      expect(msg.attachments.map((a) => [a.filename, a.contentType, a.sha256])).to.deep.equal([["Monatsbericht März.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", sha256(XLSX)]]);
+      expect(msg.text).to.equal(
+        "Hallo Support,\n\nseit heute früh stürzt Excel beim Öffnen des Monatsberichts ab (siehe Anhang).\n\nGrüße, Otto",
+      );
+      expect(msg.attachments.map((a) => [a.filename, a.contentType, a.sha256])).to.deep.equal([
+        ["Monatsbericht März.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", sha256(XLSX)],
+      ]);
       expect(msg.notes).to.include("TNEF (winmail.dat) unpacked: 1 file(s)");
     });
 
     it("Japanese Outlook, PidTagBody in Unicode among the MAPI properties; the 8.3 title names the file when nothing else does", async () => {
       const winmail = tnef([
-        attribute(1, 0x9003, ATP.byte, mapiProps([{ type: 0x001f, id: 0x1000, value: unicode("お世話になっております。\r\n見積書を添付します。\r\n\r\n田中") }])),
+        attribute(
+          1,
+          0x9003,
+          ATP.byte,
+          mapiProps([{ type: 0x001f, id: 0x1000, value: unicode("お世話になっております。\r\n見積書を添付します。\r\n\r\n田中") }]),
+        ),
         ...tnefAttachment("MITSUMO.PDF", Buffer.from("%PDF-1.4 test")),
       ]);
       const msg = await parseMail(outlookMail(winmail));
@@ -133,21 +143,34 @@ describe("mail/decode: containers", () => {
     });
 
     it("HTML body (PidTagBodyHtml, code page 65001) comes out as text, table rows kept apart", async () => {
-      const html = "<html><body><p>Bestellung:</p><table><tr><td>Artikel</td><td>Tastatur DE</td></tr><tr><td>Menge</td><td>3</td></tr></table><p>Danke, Björn</p></body></html>";
-      const winmail = tnef([attribute(1, 0x9003, ATP.byte, mapiProps([{ type: 0x0003, id: 0x3fde, value: dword(65001) }, { type: 0x0102, id: 0x1013, value: Buffer.from(html) }]))]);
+      const html =
+        "<html><body><p>Bestellung:</p><table><tr><td>Artikel</td><td>Tastatur DE</td></tr><tr><td>Menge</td><td>3</td></tr></table><p>Danke, Björn</p></body></html>";
+      const winmail = tnef([
+        attribute(
+          1,
+          0x9003,
+          ATP.byte,
+          mapiProps([
+            { type: 0x0003, id: 0x3fde, value: dword(65001) },
+            { type: 0x0102, id: 0x1013, value: Buffer.from(html) },
+          ]),
+        ),
+      ]);
       const msg = await parseMail(outlookMail(winmail));
       expect(msg.text).to.equal("Bestellung:\n\nArtikel: Tastatur DE\nMenge: 3\n\nDanke, Björn");
     });
 
     it("RTF body with encapsulated HTML (PidTagRtfCompressed, \\fromhtml) comes out as text", async () => {
-      const rtf = "{\\rtf1\\ansi\\ansicpg1252\\fromhtml1 \\deff0{\\fonttbl{\\f0\\fswiss Arial;}}{\\*\\htmltag64 <p>}Der Server im Keller piept seit gestern.{\\*\\htmltag72 </p>}{\\*\\htmltag64 <p>}Gr\\'fc\\'dfe, Karl{\\*\\htmltag72 </p>}}";
+      const rtf =
+        "{\\rtf1\\ansi\\ansicpg1252\\fromhtml1 \\deff0{\\fonttbl{\\f0\\fswiss Arial;}}{\\*\\htmltag64 <p>}Der Server im Keller piept seit gestern.{\\*\\htmltag72 </p>}{\\*\\htmltag64 <p>}Gr\\'fc\\'dfe, Karl{\\*\\htmltag72 </p>}}";
       const winmail = tnef([attribute(1, 0x9003, ATP.byte, mapiProps([{ type: 0x0102, id: 0x1009, value: rtfUncompressed(rtf) }]))]);
       const msg = await parseMail(outlookMail(winmail));
       expect(msg.text).to.equal("Der Server im Keller piept seit gestern.\n\nGrüße, Karl");
     });
 
     it("RTF body written in Outlook's rich-text editor (not encapsulated) comes out as plain text", async () => {
-      const rtf = "{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0 Calibri;}}{\\colortbl;\\red0\\green0\\blue0;}\\pard Hej,\\par skærmen p\\'e5 kontor 4 blinker.\\par\\par Hilsen Ane\\par}";
+      const rtf =
+        "{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0 Calibri;}}{\\colortbl;\\red0\\green0\\blue0;}\\pard Hej,\\par skærmen p\\'e5 kontor 4 blinker.\\par\\par Hilsen Ane\\par}";
       const winmail = tnef([attribute(1, 0x9003, ATP.byte, mapiProps([{ type: 0x0102, id: 0x1009, value: rtfUncompressed(rtf) }]))]);
       const msg = await parseMail(outlookMail(winmail));
       expect(msg.text).to.equal("Hej,\nskærmen på kontor 4 blinker.\n\nHilsen Ane");
@@ -163,7 +186,10 @@ describe("mail/decode: containers", () => {
     });
 
     it("a streamed mail (big mails come from a file) hands the files inside winmail.dat to the sink", async () => {
-      const winmail = tnef([attribute(1, 0x800c, ATP.text, Buffer.from("See the log.")), ...tnefAttachment("trace.log", Buffer.from("line 1\nline 2\n"))]);
+      const winmail = tnef([
+        attribute(1, 0x800c, ATP.text, Buffer.from("See the log.")),
+        ...tnefAttachment("trace.log", Buffer.from("line 1\nline 2\n")),
+      ]);
       const raw = outlookMail(winmail, "Content-Type: text/plain; charset=us-ascii\r\n\r\nForwarded by the gateway.");
       const stored: Array<[string | undefined, string]> = [];
       const msg = await parseMailStream(Readable.from([raw]), sha256(raw), raw.length, async (content, meta) => {
@@ -191,7 +217,7 @@ describe("mail/decode: containers", () => {
     cert.sign(key, forge.md.sha256.create());
 
     const inner = [
-      "Content-Type: multipart/mixed; boundary=\"inner\"",
+      'Content-Type: multipart/mixed; boundary="inner"',
       "",
       "--inner",
       "Content-Type: text/plain; charset=utf-8",
@@ -203,8 +229,8 @@ describe("mail/decode: containers", () => {
       "",
       "Saludos, Luc=C3=ADa",
       "--inner",
-      "Content-Type: application/pdf; name=\"escaneo.pdf\"",
-      "Content-Disposition: attachment; filename=\"escaneo.pdf\"",
+      'Content-Type: application/pdf; name="escaneo.pdf"',
+      'Content-Disposition: attachment; filename="escaneo.pdf"',
       "Content-Transfer-Encoding: base64",
       "",
       "JVBERi0xLjQKc2Nhbg==",
@@ -216,13 +242,34 @@ describe("mail/decode: containers", () => {
       const p7 = forge.pkcs7.createSignedData();
       p7.content = forge.util.createBuffer(content);
       p7.addCertificate(cert);
-      p7.addSigner({ key, certificate: cert, digestAlgorithm: forge.pki.oids.sha256, authenticatedAttributes: [{ type: forge.pki.oids.contentType, value: forge.pki.oids.data }, { type: forge.pki.oids.messageDigest }, { type: forge.pki.oids.signingTime }] });
+      p7.addSigner({
+        key,
+        certificate: cert,
+        digestAlgorithm: forge.pki.oids.sha256,
+        authenticatedAttributes: [
+          { type: forge.pki.oids.contentType, value: forge.pki.oids.data },
+          { type: forge.pki.oids.messageDigest },
+          { type: forge.pki.oids.signingTime },
+        ],
+      });
       p7.sign();
       return Buffer.from(forge.asn1.toDer(p7.toAsn1()).getBytes(), "binary");
     }
 
-    const opaque = (der: Buffer, type = "application/pkcs7-mime; smime-type=signed-data; name=\"smime.p7m\"") =>
-      Buffer.from(["From: =?utf-8?Q?Luc=C3=ADa_G=C3=B3mez?= <lucia@client.example.test>", "To: support@example.test", "Subject: =?utf-8?Q?Esc=C3=A1ner?=", "MIME-Version: 1.0", `Content-Type: ${type}`, "Content-Disposition: attachment; filename=\"smime.p7m\"", "Content-Transfer-Encoding: base64", "", b64(der)].join("\r\n"));
+    const opaque = (der: Buffer, type = 'application/pkcs7-mime; smime-type=signed-data; name="smime.p7m"') =>
+      Buffer.from(
+        [
+          "From: =?utf-8?Q?Luc=C3=ADa_G=C3=B3mez?= <lucia@client.example.test>",
+          "To: support@example.test",
+          "Subject: =?utf-8?Q?Esc=C3=A1ner?=",
+          "MIME-Version: 1.0",
+          `Content-Type: ${type}`,
+          'Content-Disposition: attachment; filename="smime.p7m"',
+          "Content-Transfer-Encoding: base64",
+          "",
+          b64(der),
+        ].join("\r\n"),
+      );
 
     it("opaque signed-data (smime.p7m): the signed content becomes the mail, noted as not verified", async () => {
       const msg = await parseMail(opaque(signed(inner)));
@@ -233,7 +280,12 @@ describe("mail/decode: containers", () => {
     });
 
     it("the older type name application/x-pkcs7-mime is opened the same way", async () => {
-      const msg = await parseMail(opaque(signed("Content-Type: text/plain; charset=us-ascii\r\n\r\nPlease reset my token.\r\n"), "application/x-pkcs7-mime; smime-type=signed-data; name=smime.p7m"));
+      const msg = await parseMail(
+        opaque(
+          signed("Content-Type: text/plain; charset=us-ascii\r\n\r\nPlease reset my token.\r\n"),
+          "application/x-pkcs7-mime; smime-type=signed-data; name=smime.p7m",
+        ),
+      );
       expect(msg.text).to.equal("Please reset my token.");
       expect(msg.attachments).to.deep.equal([]);
     });
@@ -244,7 +296,7 @@ describe("mail/decode: containers", () => {
       p7.content = forge.util.createBuffer("Content-Type: text/plain\r\n\r\nsecret\r\n");
       p7.encrypt();
       const der = Buffer.from(forge.asn1.toDer(p7.toAsn1()).getBytes(), "binary");
-      const msg = await parseMail(opaque(der, "application/pkcs7-mime; name=\"smime.p7m\""));
+      const msg = await parseMail(opaque(der, 'application/pkcs7-mime; name="smime.p7m"'));
       expect(msg.text).to.equal("");
       expect(msg.attachments.map((a) => a.filename)).to.deep.equal(["smime.p7m"]);
       expect(msg.notes.some((n) => n.includes("EnvelopedData"))).to.equal(true);
@@ -252,7 +304,25 @@ describe("mail/decode: containers", () => {
 
     it("a detached signature (multipart/signed) keeps its text as the body and the signature as a file", async () => {
       const content = "Content-Type: text/plain; charset=utf-8\r\n\r\nThe VPN drops every 20 minutes.\r\nClara\r\n";
-      const raw = Buffer.from(["From: clara@client.example.test", "Subject: VPN", "MIME-Version: 1.0", "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=\"sig\"", "", "--sig", content, "--sig", "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"", "Content-Disposition: attachment; filename=\"smime.p7s\"", "Content-Transfer-Encoding: base64", "", b64(signed(content)), "--sig--", ""].join("\r\n"));
+      const raw = Buffer.from(
+        [
+          "From: clara@client.example.test",
+          "Subject: VPN",
+          "MIME-Version: 1.0",
+          'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="sig"',
+          "",
+          "--sig",
+          content,
+          "--sig",
+          'Content-Type: application/pkcs7-signature; name="smime.p7s"',
+          'Content-Disposition: attachment; filename="smime.p7s"',
+          "Content-Transfer-Encoding: base64",
+          "",
+          b64(signed(content)),
+          "--sig--",
+          "",
+        ].join("\r\n"),
+      );
       const msg = await parseMail(raw);
       expect(msg.text).to.equal("The VPN drops every 20 minutes.\nClara");
       expect(msg.attachments.map((a) => a.filename)).to.deep.equal(["smime.p7s"]);
@@ -262,12 +332,36 @@ describe("mail/decode: containers", () => {
   describe("forwarded mail (message/rfc822 attachment)", () => {
     it("its text appears under a forwarded-message line with From, Date and Subject, and it stays an attachment", async () => {
       const forwarded = Buffer.concat([
-        Buffer.from("From: Gerda Graf <gerda@supplier.example.test>\r\nTo: einkauf@client.example.test\r\nDate: Tue, 03 Mar 2026 08:15:00 +0100\r\nSubject: Lieferung verzögert\r\n".replace("ö", "=?iso-8859-1?Q?=F6?="), "latin1"),
+        Buffer.from(
+          "From: Gerda Graf <gerda@supplier.example.test>\r\nTo: einkauf@client.example.test\r\nDate: Tue, 03 Mar 2026 08:15:00 +0100\r\nSubject: Lieferung verzögert\r\n".replace(
+            "ö",
+            "=?iso-8859-1?Q?=F6?=",
+          ),
+          "latin1",
+        ),
         Buffer.from("Content-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"),
         iconv.encode("Die Lieferung der Monitore verzögert sich um zwei Wochen.\r\nGerda Graf\r\n", "windows-1252"),
       ]);
       const raw = Buffer.concat([
-        Buffer.from(["From: einkauf@client.example.test", "To: support@example.test", "Subject: Fwd: Lieferung", "MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=\"fw\"", "", "--fw", "Content-Type: text/plain; charset=utf-8", "", "Bitte die Bestellung anpassen, siehe unten.", "--fw", "Content-Type: message/rfc822; name=\"Lieferung.eml\"", "Content-Disposition: attachment; filename=\"Lieferung.eml\"", "", ""].join("\r\n")),
+        Buffer.from(
+          [
+            "From: einkauf@client.example.test",
+            "To: support@example.test",
+            "Subject: Fwd: Lieferung",
+            "MIME-Version: 1.0",
+            'Content-Type: multipart/mixed; boundary="fw"',
+            "",
+            "--fw",
+            "Content-Type: text/plain; charset=utf-8",
+            "",
+            "Bitte die Bestellung anpassen, siehe unten.",
+            "--fw",
+            'Content-Type: message/rfc822; name="Lieferung.eml"',
+            'Content-Disposition: attachment; filename="Lieferung.eml"',
+            "",
+            "",
+          ].join("\r\n"),
+        ),
         forwarded,
         Buffer.from("\r\n--fw--\r\n"),
       ]);
@@ -286,19 +380,44 @@ describe("mail/decode: containers", () => {
           "Gerda Graf",
         ].join("\n"),
       );
-      expect(msg.attachments.map((a) => [a.filename, a.contentType, a.sha256])).to.deep.equal([["Lieferung.eml", "message/rfc822", sha256(forwarded)]]);
+      expect(msg.attachments.map((a) => [a.filename, a.contentType, a.sha256])).to.deep.equal([
+        ["Lieferung.eml", "message/rfc822", sha256(forwarded)],
+      ]);
     });
   });
 
   describe("a part with a file name is an attachment, whatever its type or disposition", () => {
     const CASES: Array<[string, string[]]> = [
-      ["inline text/plain with a filename (Apple Mail)", ["Content-Type: text/plain; charset=us-ascii; name=\"sync.log\"", "Content-Disposition: inline; filename=\"sync.log\""]],
-      ["text/plain named only in Content-Type", ["Content-Type: text/plain; name=\"sync.log\""]],
-      ["inline text/html with a filename", ["Content-Type: text/html; name=\"sync.log\"", "Content-Disposition: inline; filename=\"sync.log\""]],
+      [
+        "inline text/plain with a filename (Apple Mail)",
+        ['Content-Type: text/plain; charset=us-ascii; name="sync.log"', 'Content-Disposition: inline; filename="sync.log"'],
+      ],
+      ["text/plain named only in Content-Type", ['Content-Type: text/plain; name="sync.log"']],
+      [
+        "inline text/html with a filename",
+        ['Content-Type: text/html; name="sync.log"', 'Content-Disposition: inline; filename="sync.log"'],
+      ],
     ];
     for (const [what, headers] of CASES) {
       it(what, async () => {
-        const raw = Buffer.from(["From: a@client.example.test", "Subject: Sync fails", "Content-Type: multipart/mixed; boundary=\"m\"", "", "--m", "Content-Type: text/plain; charset=us-ascii", "", "Sync stops every night, log attached.", "--m", ...headers, "", "ERROR sync aborted at 02:14", "--m--", ""].join("\r\n"));
+        const raw = Buffer.from(
+          [
+            "From: a@client.example.test",
+            "Subject: Sync fails",
+            'Content-Type: multipart/mixed; boundary="m"',
+            "",
+            "--m",
+            "Content-Type: text/plain; charset=us-ascii",
+            "",
+            "Sync stops every night, log attached.",
+            "--m",
+            ...headers,
+            "",
+            "ERROR sync aborted at 02:14",
+            "--m--",
+            "",
+          ].join("\r\n"),
+        );
         const msg = await parseMail(raw);
         expect(msg.text).to.equal("Sync stops every night, log attached.");
         expect(msg.attachments.map((a) => a.filename)).to.deep.equal(["sync.log"]);
@@ -307,7 +426,19 @@ describe("mail/decode: containers", () => {
     }
 
     it("a mail that is only a file says so in the notes", async () => {
-      const msg = await parseMail(Buffer.from(["From: scanner@client.example.test", "Subject: Scan", "Content-Type: application/pdf; name=\"scan.pdf\"", "Content-Transfer-Encoding: base64", "", "JVBERi0xLjQK", ""].join("\r\n")));
+      const msg = await parseMail(
+        Buffer.from(
+          [
+            "From: scanner@client.example.test",
+            "Subject: Scan",
+            'Content-Type: application/pdf; name="scan.pdf"',
+            "Content-Transfer-Encoding: base64",
+            "",
+            "JVBERi0xLjQK",
+            "",
+          ].join("\r\n"),
+        ),
+      );
       expect(msg.text).to.equal("");
       expect(msg.notes).to.deep.equal(["no text body; 1 attachment(s)"]);
     });

@@ -1,5 +1,14 @@
 import { expect } from "chai";
-import { bareMessageId, contentTypeOf, displayName, envelopeSender, headerValue, headerValues, isOurMessageId, ourMessageIdsIn } from "../../src/mail/headers.js";
+import {
+  bareMessageId,
+  contentTypeOf,
+  displayName,
+  envelopeSender,
+  headerValue,
+  headerValues,
+  isOurMessageId,
+  ourMessageIdsIn,
+} from "../../src/mail/headers.js";
 
 const msg = (headers: Record<string, string[]>) => ({ headers });
 
@@ -25,12 +34,15 @@ describe("mail/headers", () => {
   });
 
   it("reads the media type and the report-type of multipart/report (RFC 6522)", () => {
-    expect(contentTypeOf(msg({ "content-type": ['multipart/report; report-type="delivery-status"; boundary=x'] }))).to.deep.equal({ type: "multipart/report", reportType: "delivery-status" });
+    expect(contentTypeOf(msg({ "content-type": ['multipart/report; report-type="delivery-status"; boundary=x'] }))).to.deep.equal({
+      type: "multipart/report",
+      reportType: "delivery-status",
+    });
     expect(contentTypeOf(msg({ "content-type": ["Text/Plain; charset=utf-8"] }))).to.deep.equal({ type: "text/plain", reportType: null });
     expect(contentTypeOf(msg({}))).to.deep.equal({ type: "", reportType: null });
   });
 
-  it("reads the envelope sender from Return-Path: the address, \"\" for the null sender, null when absent", () => {
+  it('reads the envelope sender from Return-Path: the address, "" for the null sender, null when absent', () => {
     expect(envelopeSender(msg({ "return-path": ["<anna@example.org>"] }))).to.equal("anna@example.org");
     expect(envelopeSender(msg({ "return-path": ["<>"] }))).to.equal("");
     expect(envelopeSender(msg({}))).to.equal(null);
@@ -47,8 +59,12 @@ describe("mail/headers", () => {
   });
 
   it("finds our Message-IDs quoted in a text, not a longer domain's", () => {
-    const text = "Message-ID: <ticketpost.4.lx.9a@help.example.net>\nsee ticketpost.5.ly.1b@help.example.net.\nticketpost.6.z@help.example.net.evil.example";
-    expect(ourMessageIdsIn(text, "help.example.net")).to.deep.equal(["ticketpost.4.lx.9a@help.example.net", "ticketpost.5.ly.1b@help.example.net"]);
+    const text =
+      "Message-ID: <ticketpost.4.lx.9a@help.example.net>\nsee ticketpost.5.ly.1b@help.example.net.\nticketpost.6.z@help.example.net.evil.example";
+    expect(ourMessageIdsIn(text, "help.example.net")).to.deep.equal([
+      "ticketpost.4.lx.9a@help.example.net",
+      "ticketpost.5.ly.1b@help.example.net",
+    ]);
     expect(ourMessageIdsIn(text, "")).to.deep.equal([]);
   });
 });

@@ -155,14 +155,20 @@ describe("mail/parse on the MIME corpus (../shared/corpora/mime)", function () {
       // The expected trees were made from the mail with LF ends and from the same mail with CRLF ends.
       const lf = Buffer.from(readFileSync(file).toString("latin1").replace(/\r\n/g, "\n"), "latin1");
       const crlf = Buffer.from(lf.toString("latin1").replace(/\n/g, "\r\n"), "latin1");
-      for (const [form, bytes, treeFile] of [["lf", lf, file.replace(/\.eml$/, ".json")], ["crlf", crlf, file.replace(/\.eml$/, ".crlf.json")]] as const) {
+      for (const [form, bytes, treeFile] of [
+        ["lf", lf, file.replace(/\.eml$/, ".json")],
+        ["crlf", crlf, file.replace(/\.eml$/, ".crlf.json")],
+      ] as const) {
         const outcome: Outcome = { file: rel, form, error: null, agrees: {}, detail: {} };
         outcomes.push(outcome);
         let msg: InboundMessage;
         try {
           msg = await parseMail(bytes);
         } catch (err) {
-          outcome.error = err instanceof TicketpostError && err.code === "EPARSE" ? null : `${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`;
+          outcome.error =
+            err instanceof TicketpostError && err.code === "EPARSE"
+              ? null
+              : `${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`;
           // A mail refused with EPARSE is handled, but it agrees on nothing.
           for (const field of FIELDS) {
             outcome.agrees[field] = false;
@@ -191,9 +197,14 @@ describe("mail/parse on the MIME corpus (../shared/corpora/mime)", function () {
       return `${agree(compared)}/${compared.length} ${f} (${agree(counted)}/${counted.length} without the ${compared.length - counted.length} accepted)`;
     });
     console.log(`      mime corpus, ${mails.length} mails in two forms: ${lines.join(", ")}`);
-    const unexpected = outcomes.flatMap((o) => FIELDS.filter((f) => o.agrees[f] === false && !isAccepted(o, f)).map((f) => `${o.file} (${o.form}) ${f}: ${o.detail[f]}`));
-    if (unexpected.length > 0) console.log(`      differences not in parse-corpus.accepted.json:\n        ${unexpected.join("\n        ")}`);
-    const stale = accepted.flatMap((a) => a.fields.filter((f) => outcomes.filter((o) => o.file === a.file).every((o) => o.agrees[f] !== false)).map((f) => `${a.file} ${f}`));
+    const unexpected = outcomes.flatMap((o) =>
+      FIELDS.filter((f) => o.agrees[f] === false && !isAccepted(o, f)).map((f) => `${o.file} (${o.form}) ${f}: ${o.detail[f]}`),
+    );
+    if (unexpected.length > 0)
+      console.log(`      differences not in parse-corpus.accepted.json:\n        ${unexpected.join("\n        ")}`);
+    const stale = accepted.flatMap((a) =>
+      a.fields.filter((f) => outcomes.filter((o) => o.file === a.file).every((o) => o.agrees[f] !== false)).map((f) => `${a.file} ${f}`),
+    );
     if (stale.length > 0) console.log(`      accepted differences that now agree (remove them from the list): ${stale.join(", ")}`);
   });
 
@@ -221,11 +232,15 @@ describe("mail/parse on the MIME corpus (../shared/corpora/mime)", function () {
 
   for (const field of FIELDS) {
     it(`agrees on the ${field} for at least ${MIN_RATE[field] * 100}% of the mails, accepted differences left out`, () => {
-      const counted = outcomes.filter((o) => o.agrees[field] !== undefined && !accepted.some((a) => a.file === o.file && a.fields.includes(field)));
+      const counted = outcomes.filter(
+        (o) => o.agrees[field] !== undefined && !accepted.some((a) => a.file === o.file && a.fields.includes(field)),
+      );
       expect(counted.length).to.be.greaterThan(0);
       const agree = counted.filter((o) => o.agrees[field]).length;
       const differing = counted.filter((o) => !o.agrees[field]).map((o) => `${o.file} (${o.form}): ${o.detail[field]}`);
-      expect(agree / counted.length, `${agree}/${counted.length} agree; differing:\n${differing.join("\n")}`).to.be.at.least(MIN_RATE[field]);
+      expect(agree / counted.length, `${agree}/${counted.length} agree; differing:\n${differing.join("\n")}`).to.be.at.least(
+        MIN_RATE[field],
+      );
     });
   }
 });

@@ -36,13 +36,31 @@ const qp = (text: string) =>
     .replace(/[\x80-\xff=]/g, (c) => `=${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 function eightBit(text: string, headers = HEADERS): Buffer {
-  return Buffer.from([...headers, "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit", "", text.replace(/\n/g, "\r\n"), ""].join("\r\n"), "utf8");
+  return Buffer.from(
+    [...headers, "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit", "", text.replace(/\n/g, "\r\n"), ""].join(
+      "\r\n",
+    ),
+    "utf8",
+  );
 }
 
 describe("mail/parse: content fingerprint", () => {
   it("stays the same when a relay re-encodes the body (8bit → quoted-printable) and adds trace headers", async () => {
     const original = await parseMail(eightBit(TEXT));
-    const relayed = await parseMail(Buffer.from([...TRACE, ...HEADERS, "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", "", qp(TEXT), ""].join("\r\n"), "latin1"));
+    const relayed = await parseMail(
+      Buffer.from(
+        [
+          ...TRACE,
+          ...HEADERS,
+          "Content-Type: text/plain; charset=utf-8",
+          "Content-Transfer-Encoding: quoted-printable",
+          "",
+          qp(TEXT),
+          "",
+        ].join("\r\n"),
+        "latin1",
+      ),
+    );
     expect(relayed.text).to.equal(original.text);
     expect(relayed.messageId).to.equal(original.messageId);
     expect(relayed.fingerprint).to.equal(original.fingerprint);
@@ -50,7 +68,18 @@ describe("mail/parse: content fingerprint", () => {
 
   it("stays the same for base64, LF line ends, and the same mail sent as multipart/alternative's text part", async () => {
     const original = await parseMail(eightBit(TEXT));
-    const base64 = await parseMail(Buffer.from([...HEADERS, "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: base64", "", Buffer.from(TEXT.replace(/\n/g, "\r\n")).toString("base64"), ""].join("\n")));
+    const base64 = await parseMail(
+      Buffer.from(
+        [
+          ...HEADERS,
+          "Content-Type: text/plain; charset=utf-8",
+          "Content-Transfer-Encoding: base64",
+          "",
+          Buffer.from(TEXT.replace(/\n/g, "\r\n")).toString("base64"),
+          "",
+        ].join("\n"),
+      ),
+    );
     expect(base64.fingerprint).to.equal(original.fingerprint);
     const lf = await parseMail(Buffer.from(eightBit(TEXT).toString("utf8").replace(/\r\n/g, "\n")));
     expect(lf.fingerprint).to.equal(original.fingerprint);
@@ -65,7 +94,26 @@ describe("mail/parse: content fingerprint", () => {
 
   it("differs for a different attachment under the same Message-ID and text", async () => {
     const withFile = (content: string) =>
-      parseMail(Buffer.from([...HEADERS, "Content-Type: multipart/mixed; boundary=\"f\"", "", "--f", "Content-Type: text/plain; charset=utf-8", "", "Photo attached.", "--f", "Content-Type: image/jpeg; name=\"photo.jpg\"", "Content-Transfer-Encoding: base64", "", Buffer.from(content).toString("base64"), "--f--", ""].join("\r\n")));
+      parseMail(
+        Buffer.from(
+          [
+            ...HEADERS,
+            'Content-Type: multipart/mixed; boundary="f"',
+            "",
+            "--f",
+            "Content-Type: text/plain; charset=utf-8",
+            "",
+            "Photo attached.",
+            "--f",
+            'Content-Type: image/jpeg; name="photo.jpg"',
+            "Content-Transfer-Encoding: base64",
+            "",
+            Buffer.from(content).toString("base64"),
+            "--f--",
+            "",
+          ].join("\r\n"),
+        ),
+      );
     const a = await withFile("first photo");
     const b = await withFile("second photo");
     expect(b.text).to.equal(a.text);

@@ -16,7 +16,7 @@ const LINES = [
   "Subject: VPN token for a contractor",
   "Message-ID: <eol-1@client.example.test>",
   "MIME-Version: 1.0",
-  "Content-Type: multipart/mixed; boundary=\"eol\"",
+  'Content-Type: multipart/mixed; boundary="eol"',
   "",
   "--eol",
   "Content-Type: text/plain; charset=utf-8",
@@ -25,8 +25,8 @@ const LINES = [
   "",
   "Tobias",
   "--eol",
-  "Content-Type: text/csv; name=\"dates.csv\"",
-  "Content-Disposition: attachment; filename=\"dates.csv\"",
+  'Content-Type: text/csv; name="dates.csv"',
+  'Content-Disposition: attachment; filename="dates.csv"',
   "",
   "from,to",
   "2026-03-02,2026-03-16",
@@ -39,7 +39,10 @@ const FORMS: Array<[string, (lines: string[]) => string]> = [
   ["LF", (l) => l.join("\n")],
   ["CR only", (l) => l.join("\r")],
   // A CR before an empty line is left out of the mix: "\r" + "\n" would be one CRLF.
-  ["mixed CR, LF and CRLF", (l) => l.map((line, i) => line + (l[i + 1] === "" || line === "" ? "\n" : ["\r", "\n", "\r\n"][i % 3])).join("")],
+  [
+    "mixed CR, LF and CRLF",
+    (l) => l.map((line, i) => line + (l[i + 1] === "" || line === "" ? "\n" : ["\r", "\n", "\r\n"][i % 3])).join(""),
+  ],
   ["CR CR LF", (l) => l.join("\r\r\n")],
 ];
 
@@ -62,7 +65,9 @@ describe("mail/parse: line endings", () => {
       expect(msg.subject).to.equal("VPN token for a contractor");
       expect(msg.messageId).to.equal("eol-1@client.example.test");
       expect(msg.text).to.equal("Our contractor starts tomorrow.\n\nTobias");
-      expect(msg.attachments.map((a) => [a.filename, a.content?.toString().replace(/\r\n/g, "\n")])).to.deep.equal([["dates.csv", "from,to\n2026-03-02,2026-03-16"]]);
+      expect(msg.attachments.map((a) => [a.filename, a.content?.toString().replace(/\r\n/g, "\n")])).to.deep.equal([
+        ["dates.csv", "from,to\n2026-03-02,2026-03-16"],
+      ]);
       expect(msg.rawSha256).to.equal(sha256(raw));
       const noted = msg.notes.includes("bare CR line endings normalised to CRLF");
       expect(noted).to.equal(name !== "CRLF" && name !== "LF");
@@ -71,11 +76,16 @@ describe("mail/parse: line endings", () => {
     it(`${name}: the streamed form reads the same, in chunks that split CR from LF`, async () => {
       const raw = Buffer.from(join(LINES));
       const whole = await parseMail(raw);
-      const streamed = await parseMailStream(Readable.from([raw.subarray(0, 7), raw.subarray(7, 8), raw.subarray(8)]), sha256(raw), raw.length, async (content) => {
-        const chunks: Buffer[] = [];
-        for await (const c of content) chunks.push(c as Buffer);
-        return { sha256: sha256(Buffer.concat(chunks)), size: Buffer.concat(chunks).length };
-      });
+      const streamed = await parseMailStream(
+        Readable.from([raw.subarray(0, 7), raw.subarray(7, 8), raw.subarray(8)]),
+        sha256(raw),
+        raw.length,
+        async (content) => {
+          const chunks: Buffer[] = [];
+          for await (const c of content) chunks.push(c as Buffer);
+          return { sha256: sha256(Buffer.concat(chunks)), size: Buffer.concat(chunks).length };
+        },
+      );
       expect(streamed.text).to.equal(whole.text);
       expect(streamed.subject).to.equal(whole.subject);
       expect(streamed.fingerprint).to.equal(whole.fingerprint);

@@ -5,7 +5,10 @@ import type { InboundMessage } from "../../src/mail/types.js";
 import { TicketpostError } from "../../src/shared/errors.js";
 
 type Eol = "\r\n" | "\n";
-const EOLS: Array<[string, Eol]> = [["CRLF", "\r\n"], ["LF", "\n"]];
+const EOLS: Array<[string, Eol]> = [
+  ["CRLF", "\r\n"],
+  ["LF", "\n"],
+];
 
 /** A raw mail from lines; latin1 keeps every char below 256 as one byte, so 8-bit bodies can be written as "\xfc". */
 function raw(lines: string[], eol: Eol = "\r\n", encoding: BufferEncoding = "utf8"): Buffer {
@@ -22,17 +25,20 @@ describe("mail/parse", () => {
   for (const [eolName, eol] of EOLS) {
     describe(`with ${eolName} line endings`, () => {
       it("reads a plain-text mail: ids, addresses, subject, date and text", async () => {
-        const bytes = raw([
-          "From: Anna Berg <Anna.Berg@Example.COM>",
-          "To: Support <support@example.net>",
-          "Subject: Printer on floor 3",
-          "Date: Tue, 07 Apr 2026 10:00:00 +0200",
-          "Message-ID: <abc.123@mail.example.com>",
-          "Content-Type: text/plain; charset=utf-8",
-          "",
-          "The printer is jammed.",
-          "Second line.",
-        ], eol);
+        const bytes = raw(
+          [
+            "From: Anna Berg <Anna.Berg@Example.COM>",
+            "To: Support <support@example.net>",
+            "Subject: Printer on floor 3",
+            "Date: Tue, 07 Apr 2026 10:00:00 +0200",
+            "Message-ID: <abc.123@mail.example.com>",
+            "Content-Type: text/plain; charset=utf-8",
+            "",
+            "The printer is jammed.",
+            "Second line.",
+          ],
+          eol,
+        );
         const msg = await parseMail(bytes);
         expect(msg.messageId).to.equal("abc.123@mail.example.com");
         expect(msg.dedupKey).to.equal("abc.123@mail.example.com");
@@ -48,15 +54,18 @@ describe("mail/parse", () => {
       });
 
       it("turns an HTML-only mail into readable text without tags, keeping links readable", async () => {
-        const msg = await parseLines([
-          "From: anna@example.com",
-          "Subject: HTML only",
-          "Content-Type: text/html; charset=utf-8",
-          "",
-          "<html><head><style>p { color: red }</style><title>ignored</title></head>",
-          "<body><p>Hello <b>support</b>,</p><p>see <a href=\"https://example.com/status\">the status page</a>.</p>",
-          "<ul><li>first</li><li>second</li></ul></body></html>",
-        ], eol);
+        const msg = await parseLines(
+          [
+            "From: anna@example.com",
+            "Subject: HTML only",
+            "Content-Type: text/html; charset=utf-8",
+            "",
+            "<html><head><style>p { color: red }</style><title>ignored</title></head>",
+            '<body><p>Hello <b>support</b>,</p><p>see <a href="https://example.com/status">the status page</a>.</p>',
+            "<ul><li>first</li><li>second</li></ul></body></html>",
+          ],
+          eol,
+        );
         expect(msg.text).to.contain("Hello support");
         expect(msg.text).to.contain("the status page");
         expect(msg.text).to.contain("https://example.com/status");
@@ -66,24 +75,27 @@ describe("mail/parse", () => {
       });
 
       it("turns a multipart/related HTML mail (HTML plus inline image) into text without the image", async () => {
-        const msg = await parseLines([
-          "From: anna@example.com",
-          "Subject: HTML with image",
-          "MIME-Version: 1.0",
-          "Content-Type: multipart/related; boundary=\"rel\"",
-          "",
-          "--rel",
-          "Content-Type: text/html; charset=utf-8",
-          "",
-          "<p>Screenshot of the <a href=\"https://example.com/err\">error</a>:</p><img src=\"cid:shot@x\">",
-          "--rel",
-          "Content-Type: image/png",
-          "Content-Transfer-Encoding: base64",
-          "Content-ID: <shot@x>",
-          "",
-          Buffer.from("png-bytes").toString("base64"),
-          "--rel--",
-        ], eol);
+        const msg = await parseLines(
+          [
+            "From: anna@example.com",
+            "Subject: HTML with image",
+            "MIME-Version: 1.0",
+            'Content-Type: multipart/related; boundary="rel"',
+            "",
+            "--rel",
+            "Content-Type: text/html; charset=utf-8",
+            "",
+            '<p>Screenshot of the <a href="https://example.com/err">error</a>:</p><img src="cid:shot@x">',
+            "--rel",
+            "Content-Type: image/png",
+            "Content-Transfer-Encoding: base64",
+            "Content-ID: <shot@x>",
+            "",
+            Buffer.from("png-bytes").toString("base64"),
+            "--rel--",
+          ],
+          eol,
+        );
         expect(msg.text).to.contain("Screenshot of the error");
         expect(msg.text).to.contain("https://example.com/err");
         expect(msg.text).not.to.match(/<\/?[a-z][^>]*>/i);
@@ -93,36 +105,43 @@ describe("mail/parse", () => {
       });
 
       it("prefers the text part of a multipart/alternative mail", async () => {
-        const msg = await parseLines([
-          "From: anna@example.com",
-          "Subject: Alternative",
-          "MIME-Version: 1.0",
-          "Content-Type: multipart/alternative; boundary=\"alt\"",
-          "",
-          "--alt",
-          "Content-Type: text/plain; charset=utf-8",
-          "",
-          "Plain words.",
-          "--alt",
-          "Content-Type: text/html; charset=utf-8",
-          "",
-          "<p>HTML words.</p>",
-          "--alt--",
-        ], eol);
+        const msg = await parseLines(
+          [
+            "From: anna@example.com",
+            "Subject: Alternative",
+            "MIME-Version: 1.0",
+            'Content-Type: multipart/alternative; boundary="alt"',
+            "",
+            "--alt",
+            "Content-Type: text/plain; charset=utf-8",
+            "",
+            "Plain words.",
+            "--alt",
+            "Content-Type: text/html; charset=utf-8",
+            "",
+            "<p>HTML words.</p>",
+            "--alt--",
+          ],
+          eol,
+        );
         expect(msg.text).to.equal("Plain words.");
       });
 
       it("decodes encoded-word subjects, latin-1 bodies and names (German umlauts)", async () => {
-        const msg = await parseLines([
-          "From: =?iso-8859-1?Q?J=FCrgen_M=FCller?= <juergen@example.de>",
-          "To: support@example.net",
-          "Subject: =?iso-8859-1?Q?Gr=FC=DFe_aus_K=F6ln?=",
-          "MIME-Version: 1.0",
-          "Content-Type: text/plain; charset=iso-8859-1",
-          "Content-Transfer-Encoding: 8bit",
-          "",
-          "Sch\xf6ne Gr\xfc\xdfe, \xc4rger \xfcber \xd6l.",
-        ], eol, "latin1");
+        const msg = await parseLines(
+          [
+            "From: =?iso-8859-1?Q?J=FCrgen_M=FCller?= <juergen@example.de>",
+            "To: support@example.net",
+            "Subject: =?iso-8859-1?Q?Gr=FC=DFe_aus_K=F6ln?=",
+            "MIME-Version: 1.0",
+            "Content-Type: text/plain; charset=iso-8859-1",
+            "Content-Transfer-Encoding: 8bit",
+            "",
+            "Sch\xf6ne Gr\xfc\xdfe, \xc4rger \xfcber \xd6l.",
+          ],
+          eol,
+          "latin1",
+        );
         expect(msg.subject).to.equal("Grüße aus Köln");
         expect(msg.from).to.deep.equal({ address: "juergen@example.de", name: "Jürgen Müller" });
         expect(msg.text).to.equal("Schöne Grüße, Ärger über Öl.");
@@ -156,7 +175,7 @@ describe("mail/parse", () => {
   describe("addresses", () => {
     it("lower-cases To, Cc and Reply-To, opening groups and skipping address-less entries", async () => {
       const msg = await parseLines([
-        "From: \"Berg, Anna\" <Anna@Example.COM>",
+        'From: "Berg, Anna" <Anna@Example.COM>',
         "To: Support <SUPPORT@Example.NET>, Team: Bob <Bob@Example.ORG>, carl@EXAMPLE.org;, undisclosed-recipients:;",
         "Cc: Dora <DORA@example.com>, eve@Example.com",
         "Reply-To: Helpdesk Team <Team@Example.COM>",
@@ -178,10 +197,22 @@ describe("mail/parse", () => {
     });
 
     const requesterCases: Array<{ name: string; headers: string[]; expected: string | null }> = [
-      { name: "Reply-To wins over From", headers: ["From: anna@example.com", "Reply-To: Team <Team@Example.com>"], expected: "team@example.com" },
-      { name: "the first Reply-To address wins", headers: ["From: anna@example.com", "Reply-To: one@example.com, two@example.com"], expected: "one@example.com" },
+      {
+        name: "Reply-To wins over From",
+        headers: ["From: anna@example.com", "Reply-To: Team <Team@Example.com>"],
+        expected: "team@example.com",
+      },
+      {
+        name: "the first Reply-To address wins",
+        headers: ["From: anna@example.com", "Reply-To: one@example.com, two@example.com"],
+        expected: "one@example.com",
+      },
       { name: "From when there is no Reply-To", headers: ["From: Anna <Anna@Example.com>"], expected: "anna@example.com" },
-      { name: "From when Reply-To has no usable address", headers: ["From: anna@example.com", "Reply-To: undisclosed-recipients:;"], expected: "anna@example.com" },
+      {
+        name: "From when Reply-To has no usable address",
+        headers: ["From: anna@example.com", "Reply-To: undisclosed-recipients:;"],
+        expected: "anna@example.com",
+      },
       { name: "nobody when neither has an address", headers: ["From: Just A Name"], expected: null },
     ];
     for (const c of requesterCases) {
@@ -200,15 +231,15 @@ describe("mail/parse", () => {
         "From: anna@example.com",
         "Subject: files",
         "MIME-Version: 1.0",
-        "Content-Type: multipart/mixed; boundary=\"mix\"",
+        'Content-Type: multipart/mixed; boundary="mix"',
         "",
         "--mix",
         "Content-Type: text/plain; charset=utf-8",
         "",
         "Two files attached.",
         "--mix",
-        "Content-Type: application/pdf; name=\"invoice.pdf\"",
-        "Content-Disposition: attachment; filename=\"invoice.pdf\"",
+        'Content-Type: application/pdf; name="invoice.pdf"',
+        'Content-Disposition: attachment; filename="invoice.pdf"',
         "Content-Transfer-Encoding: base64",
         "",
         pdf.toString("base64"),
@@ -221,14 +252,22 @@ describe("mail/parse", () => {
         "--mix--",
       ]);
       expect(msg.text).to.equal("Two files attached.");
-      expect(msg.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256, inline: a.inline }))).to.deep.equal([
+      expect(
+        msg.attachments.map((a) => ({
+          filename: a.filename,
+          contentType: a.contentType,
+          size: a.size,
+          sha256: a.sha256,
+          inline: a.inline,
+        })),
+      ).to.deep.equal([
         { filename: "invoice.pdf", contentType: "application/pdf", size: pdf.length, sha256: sha256(pdf), inline: false },
         { filename: "Adressen Köln.csv", contentType: "text/csv", size: csv.length, sha256: sha256(csv), inline: false },
       ]);
       expect(msg.attachments[0].content!.equals(pdf)).to.equal(true);
     });
 
-    it("names an attachment without a file name \"attachment\"", async () => {
+    it('names an attachment without a file name "attachment"', async () => {
       const msg = await parseLines([
         "From: anna@example.com",
         "Subject: nameless",
@@ -278,9 +317,24 @@ describe("mail/parse", () => {
     });
 
     const idCases: Array<{ name: string; headers: string[]; inReplyTo: string | null; references: string[] }> = [
-      { name: "In-Reply-To and References without angle brackets", headers: ["In-Reply-To: <ticketpost.1@example.net>", "References: <root@example.com> <ticketpost.1@example.net>"], inReplyTo: "ticketpost.1@example.net", references: ["root@example.com", "ticketpost.1@example.net"] },
-      { name: "folded References", headers: ["References: <a@example.com>", " <b@example.com>", "\t<c@example.com>"], inReplyTo: null, references: ["a@example.com", "b@example.com", "c@example.com"] },
-      { name: "In-Reply-To with a comment", headers: ["In-Reply-To: <x@example.com> (Anna's message of Monday)"], inReplyTo: "x@example.com", references: [] },
+      {
+        name: "In-Reply-To and References without angle brackets",
+        headers: ["In-Reply-To: <ticketpost.1@example.net>", "References: <root@example.com> <ticketpost.1@example.net>"],
+        inReplyTo: "ticketpost.1@example.net",
+        references: ["root@example.com", "ticketpost.1@example.net"],
+      },
+      {
+        name: "folded References",
+        headers: ["References: <a@example.com>", " <b@example.com>", "\t<c@example.com>"],
+        inReplyTo: null,
+        references: ["a@example.com", "b@example.com", "c@example.com"],
+      },
+      {
+        name: "In-Reply-To with a comment",
+        headers: ["In-Reply-To: <x@example.com> (Anna's message of Monday)"],
+        inReplyTo: "x@example.com",
+        references: [],
+      },
       { name: "no threading headers", headers: [], inReplyTo: null, references: [] },
     ];
     for (const c of idCases) {
@@ -315,13 +369,37 @@ describe("mail/parse", () => {
       ["a PNG file", Buffer.from("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10", "latin1")],
       ["a body without headers", Buffer.from("\r\n\r\njust a body\r\n")],
       ["a header line without colon", Buffer.from("this is not a header\r\n\r\nbody\r\n")],
-      ["an unterminated multipart", raw(["From: a@example.com", "Content-Type: multipart/mixed; boundary=x", "", "--x", "Content-Type: text/plain", "", "cut off"])],
+      [
+        "an unterminated multipart",
+        raw(["From: a@example.com", "Content-Type: multipart/mixed; boundary=x", "", "--x", "Content-Type: text/plain", "", "cut off"]),
+      ],
       ["a multipart without boundary", raw(["From: a@example.com", "Content-Type: multipart/mixed", "", "--x", "body"])],
-      ["an unknown charset", raw(["From: a@example.com", "Subject: =?x-no-such?Q?abc?=", "Content-Type: text/plain; charset=x-no-such-charset", "", "abc"])],
-      ["broken base64", raw(["From: a@example.com", "Content-Type: text/plain", "Content-Transfer-Encoding: base64", "", "!!!not base64@@@"])],
+      [
+        "an unknown charset",
+        raw(["From: a@example.com", "Subject: =?x-no-such?Q?abc?=", "Content-Type: text/plain; charset=x-no-such-charset", "", "abc"]),
+      ],
+      [
+        "broken base64",
+        raw(["From: a@example.com", "Content-Type: text/plain", "Content-Transfer-Encoding: base64", "", "!!!not base64@@@"]),
+      ],
       ["a broken encoded word", raw(["From: =?utf-8?B?broken", "Subject: =?utf-8?Q?=ZZ?=", "", "x"])],
-      [`HTML nested ${deep} levels deep`, raw(["From: a@example.com", "Content-Type: text/html", "", "<div>".repeat(deep) + "deep" + "</div>".repeat(deep)])],
-      [`HTML nested ${deep} levels deep inside multipart/related`, raw(["From: a@example.com", "Content-Type: multipart/related; boundary=r", "", "--r", "Content-Type: text/html", "", "<div>".repeat(deep) + "deep" + "</div>".repeat(deep), "--r--"])],
+      [
+        `HTML nested ${deep} levels deep`,
+        raw(["From: a@example.com", "Content-Type: text/html", "", "<div>".repeat(deep) + "deep" + "</div>".repeat(deep)]),
+      ],
+      [
+        `HTML nested ${deep} levels deep inside multipart/related`,
+        raw([
+          "From: a@example.com",
+          "Content-Type: multipart/related; boundary=r",
+          "",
+          "--r",
+          "Content-Type: text/html",
+          "",
+          "<div>".repeat(deep) + "deep" + "</div>".repeat(deep),
+          "--r--",
+        ]),
+      ],
     ];
     for (const [name, input] of cases) {
       it(name, async () => {

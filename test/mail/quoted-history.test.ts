@@ -37,7 +37,7 @@ const cases: Case[] = [
     kept: "Danke, der Drucker geht wieder.",
   },
   {
-    name: "Gmail, English, header wrapped before \"wrote:\"",
+    name: 'Gmail, English, header wrapped before "wrote:"',
     mail: [
       "Thanks, it works.",
       "",
@@ -77,7 +77,7 @@ const cases: Case[] = [
     kept: "Danke, geht wieder.",
   },
   {
-    name: "Gmail, German, header wrapped after \"schrieb\"",
+    name: 'Gmail, German, header wrapped after "schrieb"',
     mail: [
       "Danke, geht wieder.",
       "",
@@ -124,7 +124,7 @@ const cases: Case[] = [
     kept: "Erledigt.",
   },
   {
-    name: "Outlook, German, \"Ursprüngliche Nachricht\"",
+    name: 'Outlook, German, "Ursprüngliche Nachricht"',
     mail: [
       "Erledigt.",
       "",
@@ -139,7 +139,7 @@ const cases: Case[] = [
     kept: "Erledigt.",
   },
   {
-    name: "Outlook, English, \"Original Message\"",
+    name: 'Outlook, English, "Original Message"',
     mail: [
       "Done, thanks.",
       "",
@@ -167,7 +167,7 @@ const cases: Case[] = [
     kept: "Done, thanks.",
   },
   {
-    name: "Apple Mail, English, with \"Sent from my iPhone\"",
+    name: 'Apple Mail, English, with "Sent from my iPhone"',
     mail: [
       "Works now.",
       "",
@@ -181,7 +181,7 @@ const cases: Case[] = [
     kept: "Works now.",
   },
   {
-    name: "Apple Mail, German, with \"Von meinem iPhone gesendet\"",
+    name: 'Apple Mail, German, with "Von meinem iPhone gesendet"',
     mail: [
       "Geht wieder.",
       "",
@@ -195,7 +195,7 @@ const cases: Case[] = [
     kept: "Geht wieder.",
   },
   {
-    name: "signature after \"-- \"",
+    name: 'signature after "-- "',
     mail: "Fixed the toner.\n\n-- \nBob\nSupport team\n",
     kept: "Fixed the toner.",
   },
@@ -270,7 +270,7 @@ const cases: Case[] = [
     kept: "Forwarded by the front desk.\nFrom: Carla at reception\nThe printer is broken.",
   },
   {
-    name: "a sentence starting with \"On\" and ending in \"wrote:\" without a quote is text",
+    name: 'a sentence starting with "On" and ending in "wrote:" without a quote is text',
     mail: "On Monday the printer\nwrote:\nERROR 49\n",
     kept: "On Monday the printer\nwrote:\nERROR 49",
   },

@@ -26,7 +26,10 @@ export function readCase(file: string): QuoteCase {
   const text = fs.readFileSync(file, "utf8");
   const [head, ...sections] = text.split(/^#### /m);
   const meta = new Map(
-    head.split("\n").filter((l) => l.includes(":")).map((l) => [l.slice(0, l.indexOf(":")).trim(), l.slice(l.indexOf(":") + 1).trim()]),
+    head
+      .split("\n")
+      .filter((l) => l.includes(":"))
+      .map((l) => [l.slice(0, l.indexOf(":")).trim(), l.slice(l.indexOf(":") + 1).trim()]),
   );
   const parts = sections.map((s) => ({ name: s.slice(0, s.indexOf("\n")).trim(), body: s.slice(s.indexOf("\n") + 1).replace(/\n$/, "") }));
   const one = (name: string): string => {
@@ -49,5 +52,9 @@ export function readCase(file: string): QuoteCase {
 }
 
 export function readCases(dir: string): QuoteCase[] {
-  return fs.readdirSync(dir).filter((f) => f.endsWith(".txt")).sort().map((f) => readCase(path.join(dir, f)));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".txt"))
+    .sort()
+    .map((f) => readCase(path.join(dir, f)));
 }

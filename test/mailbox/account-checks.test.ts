@@ -7,7 +7,13 @@ import type { SmtpConfig } from "../../src/config/schema.js";
 
 /** A relay on the local network that takes mail without AUTH and refuses every login ("535 Authentication not implemented"). */
 async function relayWithoutAuth(): Promise<{ port: number; stop(): Promise<void> }> {
-  const server = new SMTPServer({ logger: false, disabledCommands: ["STARTTLS"], authOptional: true, allowInsecureAuth: true, onData: (s, _x, cb) => s.resume().on("end", () => cb()) });
+  const server = new SMTPServer({
+    logger: false,
+    disabledCommands: ["STARTTLS"],
+    authOptional: true,
+    allowInsecureAuth: true,
+    onData: (s, _x, cb) => s.resume().on("end", () => cb()),
+  });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   return { port: (server.server.address() as AddressInfo).port, stop: () => new Promise<void>((r) => server.close(() => r())) };
 }
@@ -16,7 +22,16 @@ describe("check: SMTP against a relay without authentication", () => {
   let relay: Awaited<ReturnType<typeof relayWithoutAuth>>;
   before(async () => (relay = await relayWithoutAuth()));
   after(async () => relay.stop());
-  const cfg = (user: string | null): SmtpConfig => ({ host: "127.0.0.1", port: relay.port, secure: false, user, password: user ? "pw" : null, tls: { rejectUnauthorized: true }, oauth2: null, passwordEnv: "TICKETPOST_SMTP_PASSWORD" });
+  const cfg = (user: string | null): SmtpConfig => ({
+    host: "127.0.0.1",
+    port: relay.port,
+    secure: false,
+    user,
+    password: user ? "pw" : null,
+    tls: { rejectUnauthorized: true },
+    oauth2: null,
+    passwordEnv: "TICKETPOST_SMTP_PASSWORD",
+  });
 
   it("without smtp.user: ok, and the line says that no authentication is used", async () => {
     const [line] = await checkSmtp("smtp", "smtp", cfg(null), new AccountLogins());

@@ -80,7 +80,10 @@ describe("mail file sources for import", () => {
       "From carla@customer.test Thu Nov 26 10:00:00 2026",
       mail("Shared drive is full", { eol: "\n" }),
       "From dan@customer.test Thu Nov 26 11:00:00 2026",
-      mail("Quoting problem", { eol: "\n", body: "As I wrote yesterday:\n>From now on the backup runs at noon.\n>>From the old plan, nothing is left." }),
+      mail("Quoting problem", {
+        eol: "\n",
+        body: "As I wrote yesterday:\n>From now on the backup runs at noon.\n>>From the old plan, nothing is left.",
+      }),
       "From carla@customer.test Thu Nov 26 12:00:00 2026",
       mail("Re: Shared drive is full", { id: "drive-2", eol: "\n", inReplyTo: "shared-drive-is-full@customer.test" }),
     ].join("\n");
@@ -96,7 +99,12 @@ describe("mail file sources for import", () => {
   });
 
   it("reads an mbox written with CRLF line ends", async () => {
-    const box = ["From carla@customer.test Thu Nov 26 10:00:00 2026", mail("Monitor flickers"), "From carla@customer.test Thu Nov 26 10:05:00 2026", mail("Keyboard missing keys")].join("\r\n");
+    const box = [
+      "From carla@customer.test Thu Nov 26 10:00:00 2026",
+      mail("Monitor flickers"),
+      "From carla@customer.test Thu Nov 26 10:05:00 2026",
+      mail("Keyboard missing keys"),
+    ].join("\r\n");
     const items = await readAll([write("boxes/crlf.mbox", box)]);
     expect(subjects(items)).to.deep.equal(["Monitor flickers", "Keyboard missing keys"]);
   });

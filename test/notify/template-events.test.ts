@@ -38,7 +38,18 @@ function recordingMisses(value: unknown, at: string, misses: Set<string>): unkno
 }
 
 /** Words of the other language's boilerplate; user text in the samples contains none of them. */
-const NOT_IN_GERMAN = ["Hello", "ticket has been", "Thank you", "Please", "reply to this mail", "Requester", "Priority", "Due date", "wrote", "your request"];
+const NOT_IN_GERMAN = [
+  "Hello",
+  "ticket has been",
+  "Thank you",
+  "Please",
+  "reply to this mail",
+  "Requester",
+  "Priority",
+  "Due date",
+  "wrote",
+  "your request",
+];
 const NOT_IN_ENGLISH = ["Guten Tag", "Ihre", "Bitte", "Anfrage", "Priorität", "Fällig", "wurde", "Antwort", "ä", "ö", "ü", "ß"];
 
 describe("notify/template-events", () => {
@@ -63,7 +74,9 @@ describe("notify/template-events", () => {
   });
 
   it("automatic is false exactly for the mails that carry a person's words to another person", () => {
-    const human = NOTIFICATION_EVENTS.filter((e) => !e.automatic).map((e) => e.name).sort();
+    const human = NOTIFICATION_EVENTS.filter((e) => !e.automatic)
+      .map((e) => e.name)
+      .sort();
     expect(human).to.deep.equal(["agent-reply", "answer-received", "note", "question", "reopened", "stranger-reply"]);
   });
 
@@ -74,7 +87,10 @@ describe("notify/template-events", () => {
           expect(set.has(ev.name, lang), `${ev.name}.${lang}.hbs`).to.equal(true);
         });
 
-        for (const [variant, data] of [["full", eventData(ev.name, fullData(lang, ev.name))], ["sparse", eventData(ev.name, sparseData(lang, ev.name))]] as const) {
+        for (const [variant, data] of [
+          ["full", eventData(ev.name, fullData(lang, ev.name))],
+          ["sparse", eventData(ev.name, sparseData(lang, ev.name))],
+        ] as const) {
           it(`${lang}, ${variant} data: renders a one-line subject starting with the tag, signed, nothing left over`, () => {
             const mail = set.render(ev.name, lang, data);
             // A mail about a mail that made no ticket has no tag to carry.
@@ -145,7 +161,8 @@ describe("notify/template-events", () => {
   }
 
   describe("what each mail says", () => {
-    const render = (name: string, lang: Lang, data: NotificationData = fullData(lang, name)) => set.render(name, lang, eventData(name, data)).text;
+    const render = (name: string, lang: Lang, data: NotificationData = fullData(lang, name)) =>
+      set.render(name, lang, eventData(name, data)).text;
 
     it("received names the department when known and the earlier closed ticket when set", () => {
       expect(render("received", "en")).to.contain("IT Service").and.to.contain("T-17").and.to.contain("already closed");
@@ -155,17 +172,44 @@ describe("notify/template-events", () => {
 
     it("new-ticket gives the summary, the description and how to take the ticket", () => {
       const en = render("new-ticket", "en");
-      for (const s of ["T-42", "Printer on floor 3 is jammed", "Anna Berg <anna@customer.example.org>", "high", "work is blocked", "2026-12-03", "IT Service", "    The printer shows error E-17.\n    It started this morning.", "#take on the first line", "#ask", "#assign", "#note", "#resolve"]) {
+      for (const s of [
+        "T-42",
+        "Printer on floor 3 is jammed",
+        "Anna Berg <anna@customer.example.org>",
+        "high",
+        "work is blocked",
+        "2026-12-03",
+        "IT Service",
+        "    The printer shows error E-17.\n    It started this morning.",
+        "#take on the first line",
+        "#ask",
+        "#assign",
+        "#note",
+        "#resolve",
+      ]) {
         expect(en).to.contain(s);
       }
       const de = render("new-ticket", "de");
-      for (const s of ["T-42", "hoch", "Arbeit ist blockiert", "2026-12-03", "IT-Service", "#übernehmen in der ersten Zeile", "#frage", "#zuweisen", "#notiz", "#erledigt"]) {
+      for (const s of [
+        "T-42",
+        "hoch",
+        "Arbeit ist blockiert",
+        "2026-12-03",
+        "IT-Service",
+        "#übernehmen in der ersten Zeile",
+        "#frage",
+        "#zuweisen",
+        "#notiz",
+        "#erledigt",
+      ]) {
         expect(de).to.contain(s);
       }
     });
 
     it("new-ticket says when the mail has no text, only attachments, and lists the files", () => {
-      expect(render("new-ticket", "en")).to.contain("no text, only attachments (1)").and.to.contain("- scan.pdf (application/pdf, 47.1 KB)");
+      expect(render("new-ticket", "en"))
+        .to.contain("no text, only attachments (1)")
+        .and.to.contain("- scan.pdf (application/pdf, 47.1 KB)");
       expect(render("new-ticket", "de")).to.contain("keinen Text, nur Anhänge (1)").and.to.contain("- scan.pdf (application/pdf, 47.1 KB)");
       const d = fullData("en", "new-ticket");
       expect(render("new-ticket", "en", { ...d, textEmpty: false })).not.to.contain("no text");
@@ -173,8 +217,12 @@ describe("notify/template-events", () => {
     });
 
     it("a mail over the limit lists the files and tells an agent to reply #files (#dateien), a requester to reply", () => {
-      expect(render("new-ticket", "en")).to.contain("- trace.zip (application/zip, 30 MB)").and.to.contain("reply to this mail with #files on the first line");
-      expect(render("new-ticket", "de")).to.contain("- trace.zip (application/zip, 30 MB)").and.to.contain("mit #dateien in der ersten Zeile");
+      expect(render("new-ticket", "en"))
+        .to.contain("- trace.zip (application/zip, 30 MB)")
+        .and.to.contain("reply to this mail with #files on the first line");
+      expect(render("new-ticket", "de"))
+        .to.contain("- trace.zip (application/zip, 30 MB)")
+        .and.to.contain("mit #dateien in der ersten Zeile");
       expect(render("agent-reply", "en")).to.contain("trace.zip").and.to.contain("find another way").and.not.to.contain("#files");
     });
 
@@ -190,11 +238,16 @@ describe("notify/template-events", () => {
       expect(render("taken", "en")).to.contain("Jonas Weber");
       expect(render("taken", "de")).to.contain("Jonas Weber");
       const d = fullData("en", "taken");
-      expect(render("taken", "en", { ...d, ticket: { ...d.ticket, assignee: { address: "jonas@example.net", name: null } } })).to.contain("jonas@example.net");
+      expect(render("taken", "en", { ...d, ticket: { ...d.ticket, assignee: { address: "jonas@example.net", name: null } } })).to.contain(
+        "jonas@example.net",
+      );
     });
 
     it("assigned names who handed it over and lists the history oldest first with its visibility", () => {
-      for (const [lang, internal] of [["en", "internal"], ["de", "intern"]] as const) {
+      for (const [lang, internal] of [
+        ["en", "internal"],
+        ["de", "intern"],
+      ] as const) {
         const text = render("assigned", lang);
         expect(text).to.contain(lang === "de" ? "von Lena Koch an Sie übergeben" : "handed over to you by Lena Koch");
         expect(text.indexOf("First entry")).to.be.greaterThan(-1).and.lessThan(text.indexOf("Second entry"));
@@ -224,7 +277,10 @@ describe("notify/template-events", () => {
 
     it("overdue gives the due date, the status and the assignee", () => {
       for (const lang of LANGS) {
-        expect(render("overdue", lang)).to.contain("2026-12-03").and.to.contain(STATUS_LABELS[lang].in_progress).and.to.contain("Jonas Weber");
+        expect(render("overdue", lang))
+          .to.contain("2026-12-03")
+          .and.to.contain(STATUS_LABELS[lang].in_progress)
+          .and.to.contain("Jonas Weber");
       }
     });
 

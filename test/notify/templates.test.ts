@@ -43,11 +43,18 @@ describe("notify/templates", () => {
     });
 
     it("lists what it loaded", () => {
-      expect(set.list()).to.deep.equal(templateFiles().map((t) => `${t.event}.${t.lang}`).sort());
+      expect(set.list()).to.deep.equal(
+        templateFiles()
+          .map((t) => `${t.event}.${t.lang}`)
+          .sort(),
+      );
     });
 
     for (const { event, lang, file } of templateFiles()) {
-      for (const [who, name] of [["a named requester", "Anna Berg"], ["a requester without a name", null]] as const) {
+      for (const [who, name] of [
+        ["a named requester", "Anna Berg"],
+        ["a requester without a name", null],
+      ] as const) {
         it(`${file} renders for ${who}: tag in the subject, no "{{" left`, () => {
           const data = sampleData(undefined, name);
           const mail = set.render(event, lang, data);
@@ -99,9 +106,9 @@ describe("notify/templates", () => {
     }
 
     it("does not HTML-escape the plain text (a title with <, > and & reads as written)", () => {
-      const mail = set.render("received", "en", sampleData("Drucker <HP> & Scanner \"Büro\""));
-      expect(mail.subject).to.contain("Drucker <HP> & Scanner \"Büro\"");
-      expect(mail.text).to.contain("Drucker <HP> & Scanner \"Büro\"");
+      const mail = set.render("received", "en", sampleData('Drucker <HP> & Scanner "Büro"'));
+      expect(mail.subject).to.contain('Drucker <HP> & Scanner "Büro"');
+      expect(mail.text).to.contain('Drucker <HP> & Scanner "Büro"');
     });
 
     it("falls back to the default language for an unknown one", () => {
@@ -146,13 +153,37 @@ describe("notify/templates", () => {
 
     const good = "Subject: {{ticket.tag}} ok\n\nHello {{ticket.requester.address}}\n";
     const broken: Array<{ name: string; files: Record<string, string>; names: string }> = [
-      { name: "an unclosed block in the body", files: { "received.en.hbs": good, "closed.en.hbs": "Subject: {{ticket.tag}} x\n\n{{#if ticket.title}}never closed\n" }, names: "closed.en.hbs" },
-      { name: "an unclosed mustache in the subject", files: { "received.en.hbs": "Subject: {{ticket.tag x\n\nbody\n" }, names: "received.en.hbs" },
-      { name: "a mismatched closing block", files: { "received.de.hbs": "Subject: {{ticket.tag}}\n\n{{#if a}}x{{/each}}\n" }, names: "received.de.hbs" },
+      {
+        name: "an unclosed block in the body",
+        files: { "received.en.hbs": good, "closed.en.hbs": "Subject: {{ticket.tag}} x\n\n{{#if ticket.title}}never closed\n" },
+        names: "closed.en.hbs",
+      },
+      {
+        name: "an unclosed mustache in the subject",
+        files: { "received.en.hbs": "Subject: {{ticket.tag x\n\nbody\n" },
+        names: "received.en.hbs",
+      },
+      {
+        name: "a mismatched closing block",
+        files: { "received.de.hbs": "Subject: {{ticket.tag}}\n\n{{#if a}}x{{/each}}\n" },
+        names: "received.de.hbs",
+      },
       { name: "no Subject line", files: { "received.en.hbs": "Hello {{requester.address}}\n" }, names: "received.en.hbs" },
-      { name: "no blank line after the Subject", files: { "received.en.hbs": "Subject: {{ticket.tag}}\nHello\n" }, names: "received.en.hbs" },
-      { name: "a broken HTML part", files: { "received.en.hbs": good, "received.en.html.hbs": "<p>{{#each x}}</p>\n" }, names: "received.en.html.hbs" },
-      { name: "an HTML part without its text part", files: { "received.en.hbs": good, "closed.en.html.hbs": "<p>hi</p>\n" }, names: "closed.en.html.hbs" },
+      {
+        name: "no blank line after the Subject",
+        files: { "received.en.hbs": "Subject: {{ticket.tag}}\nHello\n" },
+        names: "received.en.hbs",
+      },
+      {
+        name: "a broken HTML part",
+        files: { "received.en.hbs": good, "received.en.html.hbs": "<p>{{#each x}}</p>\n" },
+        names: "received.en.html.hbs",
+      },
+      {
+        name: "an HTML part without its text part",
+        files: { "received.en.hbs": good, "closed.en.html.hbs": "<p>hi</p>\n" },
+        names: "closed.en.html.hbs",
+      },
     ];
     for (const c of broken) {
       it(`${c.name} → ETEMPLATE naming the file, when the folder is loaded`, () => {

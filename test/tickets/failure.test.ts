@@ -28,7 +28,14 @@ class FaultyDirectory extends Directory {
 
 function faultyDirectory(): Directory {
   const d = makeDirectory();
-  return new FaultyDirectory(d.departments, d.defaultDepartmentId, d.departments.flatMap((x) => x.members).map((address) => ({ address, name: d.agent(address)?.name ?? null })), { "carla@customer.test": "de", "bob@example.test": "de" }, "en", d.supportAddress);
+  return new FaultyDirectory(
+    d.departments,
+    d.defaultDepartmentId,
+    d.departments.flatMap((x) => x.members).map((address) => ({ address, name: d.agent(address)?.name ?? null })),
+    { "carla@customer.test": "de", "bob@example.test": "de" },
+    "en",
+    d.supportAddress,
+  );
 }
 
 for (const engine of ENGINES) {
@@ -39,15 +46,29 @@ for (const engine of ENGINES) {
 
     it("a TypeError in planning: Failed with EINTERNAL, the bytes, Message-ID, hash and trail kept; retry works once the fault is gone", async () => {
       fault.on = true;
-      const raw = rawMail({ messageId: `bug.${engine}@customer.test`, from: "Dave Doe <dave@customer.test>", to: IT, subject: "Monitor flickers" });
+      const raw = rawMail({
+        messageId: `bug.${engine}@customer.test`,
+        from: "Dave Doe <dave@customer.test>",
+        to: IT,
+        subject: "Monitor flickers",
+      });
       const r = await processMail(ctx(), nextPosition(), raw);
       expect(r.outcome).to.equal("failed");
       expect(r.errorCode).to.equal("EINTERNAL");
       expect(r.reason).to.contain("TypeError").and.to.contain("reading 'language'");
       const receipt = await t.db().getRepository(MailReceipt).findOneByOrFail({ id: r.receiptId });
-      expect(receipt).to.include({ messageIdHeader: `bug.${engine}@customer.test`, fromAddress: "dave@customer.test", errorCode: "EINTERNAL" });
+      expect(receipt).to.include({
+        messageIdHeader: `bug.${engine}@customer.test`,
+        fromAddress: "dave@customer.test",
+        errorCode: "EINTERNAL",
+      });
       expect((await ctx().blobs.get(receipt.rawSha256!)).equals(raw)).to.equal(true);
-      const trail = (await t.db().getRepository(TrailEntry).find({ where: { receiptId: r.receiptId }, order: { seq: "ASC" } })).map((s) => `${s.stage}/${s.verdict}`);
+      const trail = (
+        await t
+          .db()
+          .getRepository(TrailEntry)
+          .find({ where: { receiptId: r.receiptId }, order: { seq: "ASC" } })
+      ).map((s) => `${s.stage}/${s.verdict}`);
       expect(trail).to.deep.equal(["receive/fetched", "parse/ok", "classify/request", "dedup/new", "thread/new-ticket", "apply/failed"]);
       expect(await t.db().getRepository(Ticket).count()).to.equal(0);
 
@@ -61,10 +82,22 @@ for (const engine of ENGINES) {
     it("giving up on a mail after retryable errors keeps the evidence the error carries", async () => {
       const raw = rawMail({ messageId: `gaveup.${engine}@customer.test` });
       const sha = await ctx().blobs.put(raw);
-      const evidence = evidenceFrom(null, { sha256: sha, size: raw.length }, [step("receive", "fetched", "INBOX uid 7"), step("parse", "ok", "Message-ID gaveup")]);
-      const cause = new MailProcessingError("EDB", "database is locked", { ...evidence, messageId: `gaveup.${engine}@customer.test` }, { retryable: true });
+      const evidence = evidenceFrom(null, { sha256: sha, size: raw.length }, [
+        step("receive", "fetched", "INBOX uid 7"),
+        step("parse", "ok", "Message-ID gaveup"),
+      ]);
+      const cause = new MailProcessingError(
+        "EDB",
+        "database is locked",
+        { ...evidence, messageId: `gaveup.${engine}@customer.test` },
+        { retryable: true },
+      );
       // As the mailbox drain gives up (src/cli/gateway.ts): a new error, the old one as its cause.
-      const r = await recordFailure(ctx(), nextPosition(), new TicketpostError("EDB", `gave up after repeated errors: ${cause.message}`, { retryable: false, cause }));
+      const r = await recordFailure(
+        ctx(),
+        nextPosition(),
+        new TicketpostError("EDB", `gave up after repeated errors: ${cause.message}`, { retryable: false, cause }),
+      );
       const receipt = await t.db().getRepository(MailReceipt).findOneByOrFail({ id: r.receiptId });
       expect(receipt).to.include({ messageIdHeader: `gaveup.${engine}@customer.test`, rawSha256: sha, errorCode: "EDB" });
       expect(r.trail.map((s) => s.stage)).to.deep.equal(["receive", "parse", "apply"]);

@@ -39,7 +39,9 @@ for (const engine of ENGINES) {
       expect((await stored(r.messageId)).visibility).to.equal("internal");
       const toDave = (await queuedForTicket(id)).filter((m) => m.toAddress === DAVE);
       for (const m of toDave) expect(m.textBody).not.to.contain("unpaid invoices");
-      const trail = await db().getRepository(TrailEntry).find({ where: { receiptId: r.receiptId }, order: { seq: "ASC" } });
+      const trail = await db()
+        .getRepository(TrailEntry)
+        .find({ where: { receiptId: r.receiptId }, order: { seq: "ASC" } });
       expect(trail.map((s) => `${s.stage}/${s.verdict}`)).to.include("guard/held-back");
     }
 
@@ -53,7 +55,10 @@ for (const engine of ENGINES) {
 
     it("a whole note pasted into an answer never reaches the requester (cut as our own text, or held back)", async () => {
       const id = await withNote();
-      for (const body of [`Hello Dave, a technician comes on Monday.\n\n${NOTE}`, `Hello Dave,\n\n${NOTE}\n\nA technician comes on Monday.`]) {
+      for (const body of [
+        `Hello Dave, a technician comes on Monday.\n\n${NOTE}`,
+        `Hello Dave,\n\n${NOTE}\n\nA technician comes on Monday.`,
+      ]) {
         const r = await reply(id, `Alice Admin <${ALICE}>`, body);
         const toDave = (await queuedFor(r.messageId)).filter((m) => m.toAddress === DAVE);
         for (const m of toDave) expect(m.textBody).not.to.contain("unpaid invoices");
@@ -62,7 +67,11 @@ for (const engine of ENGINES) {
 
     it("a plain answer that quotes only the requester's own words goes out", async () => {
       const id = await withNote();
-      const r = await reply(id, `Alice Admin <${ALICE}>`, "You wrote:\n> It shows error E-42 since this morning.\nPlease switch it off and on again.");
+      const r = await reply(
+        id,
+        `Alice Admin <${ALICE}>`,
+        "You wrote:\n> It shows error E-42 since this morning.\nPlease switch it off and on again.",
+      );
       const rows = await queuedFor(r.messageId);
       expect(who(rows)).to.deep.equal([`agent-reply→${DAVE}`]);
       expect(rows[0].textBody).to.contain("switch it off and on again");
@@ -112,7 +121,9 @@ for (const engine of ENGINES) {
       const id = await withNote();
       const before = await ticket(id);
       const outboxBefore = await db().getRepository(OutboxMail).count();
-      const raw = Buffer.from(`From: ${ALICE}\r\nTo: ${SUPPORT}\r\nSubject: [#T-${id}] ask (terminal)\r\nMessage-ID: <terminal.guard.${engine}@tickets.example.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n#ask\nCan you confirm there are ${NOTE_FRAGMENT} yet?\r\n`);
+      const raw = Buffer.from(
+        `From: ${ALICE}\r\nTo: ${SUPPORT}\r\nSubject: [#T-${id}] ask (terminal)\r\nMessage-ID: <terminal.guard.${engine}@tickets.example.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n#ask\nCan you confirm there are ${NOTE_FRAGMENT} yet?\r\n`,
+      );
       const out = await runTerminalAction(t.w.gw.ctx, id, raw);
       expect(out.commandErrors.join(" ")).to.contain("internal text").and.to.contain("unpaid invoices");
       expect(out.notified).to.deep.equal([]);

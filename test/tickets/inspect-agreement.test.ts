@@ -17,15 +17,27 @@ import { createTestGateway, nextPosition, type TestGateway } from "../helpers/co
  */
 
 const SHARED = path.resolve(process.cwd(), "../shared");
-const CORPORA = ["corpora/bounces/eml", "corpora/bounces/not-bounces", "corpora/mime/rfc", "corpora/mime/malformed", "corpora/mime/thirdparty"];
+const CORPORA = [
+  "corpora/bounces/eml",
+  "corpora/bounces/not-bounces",
+  "corpora/mime/rfc",
+  "corpora/mime/malformed",
+  "corpora/mime/thirdparty",
+];
 
 function emls(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith(".eml")).sort().map((f) => path.join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".eml"))
+    .sort()
+    .map((f) => path.join(dir, f));
 }
 
 function caseFolders(): string[] {
   const root = path.join(SHARED, "cases");
-  return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && /^\d\d-/.test(d.name)).map((d) => path.join(root, d.name)).sort();
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && /^\d\d-/.test(d.name))
+    .map((d) => path.join(root, d.name))
+    .sort();
 }
 
 async function inspectReadOnly(gw: TestGateway, raw: Buffer): Promise<Inspection> {
@@ -51,7 +63,9 @@ async function compare(gw: TestGateway, file: string): Promise<string[]> {
   const outboxBefore = await maxId(gw, OutboxMail);
   const ticketsBefore = await maxId(gw, Ticket);
   const done = await processMail(gw.ctx, nextPosition(), raw);
-  const queued = (await gw.ctx.db.getRepository(OutboxMail).createQueryBuilder("o").where("o.id > :n", { n: outboxBefore }).getMany()).map((o) => `${o.event}→${o.toAddress}`).sort();
+  const queued = (await gw.ctx.db.getRepository(OutboxMail).createQueryBuilder("o").where("o.id > :n", { n: outboxBefore }).getMany())
+    .map((o) => `${o.event}→${o.toAddress}`)
+    .sort();
   const name = path.relative(SHARED, file);
   const out: string[] = [];
   if (done.outcome !== seen.outcome) out.push(`${name}: outcome: inspect ${seen.outcome} (${seen.verdict}), processing ${done.outcome}`);
@@ -59,7 +73,8 @@ async function compare(gw: TestGateway, file: string): Promise<string[]> {
   const expected = seen.newTicket ? "new" : seen.ticket;
   if (ticket !== expected) out.push(`${name}: ticket: inspect ${expected}, processing ${ticket}`);
   const said = seen.notifications.map((n) => `${n.event}→${n.to}`).sort();
-  if (JSON.stringify(said) !== JSON.stringify(queued)) out.push(`${name}: mails: inspect ${JSON.stringify(said)}, processing ${JSON.stringify(queued)}`);
+  if (JSON.stringify(said) !== JSON.stringify(queued))
+    out.push(`${name}: mails: inspect ${JSON.stringify(said)}, processing ${JSON.stringify(queued)}`);
   return out;
 }
 

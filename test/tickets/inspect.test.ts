@@ -27,14 +27,21 @@ for (const engine of ENGINES) {
         await qr.release();
       }
     }
-    const counts = async () => [await db().getRepository(Ticket).count(), await db().getRepository(Message).count(), await db().getRepository(OutboxMail).count(), await db().getRepository(MailReceipt).count()];
+    const counts = async () => [
+      await db().getRepository(Ticket).count(),
+      await db().getRepository(Message).count(),
+      await db().getRepository(OutboxMail).count(),
+      await db().getRepository(MailReceipt).count(),
+    ];
 
     it("a new request: its department and fields, who gets mail; nothing is written", async () => {
       const before = await counts();
       const i = await inspect({ from: `Dave Doe <${DAVE}>`, to: IT, subject: "VPN drops", body: "Priority: high\n\nEvery ten minutes." });
       expect(i).to.include({ verdict: "new-ticket", outcome: "ticket_created", newTicket: true });
       expect(i.fields).to.include({ department: "it", priority: "high" });
-      expect(i.notifications.map((n) => `${n.event}→${n.to}`)).to.include(`received→${DAVE}`).and.to.include(`new-ticket→${ALICE}`);
+      expect(i.notifications.map((n) => `${n.event}→${n.to}`))
+        .to.include(`received→${DAVE}`)
+        .and.to.include(`new-ticket→${ALICE}`);
       expect(printInspection(i)).to.match(/^department: it +priority: high/m);
       expect(await counts()).to.deep.equal(before);
     });
@@ -50,7 +57,12 @@ for (const engine of ENGINES) {
     });
 
     it("an automatic request: a new ticket without acknowledgement, and the trail says why", async () => {
-      const i = await inspect({ from: "monitor@customer.test", to: IT, subject: "Disk 91% full", extra: ["Auto-Submitted: auto-generated"] });
+      const i = await inspect({
+        from: "monitor@customer.test",
+        to: IT,
+        subject: "Disk 91% full",
+        extra: ["Auto-Submitted: auto-generated"],
+      });
       expect(i).to.include({ verdict: "new-ticket", outcome: "ticket_created" });
       expect(i.notifications.map((n) => n.event)).not.to.include("received");
       expect(i.trail.find((s) => s.stage === "notify")!.detail).to.contain("RFC 3834");
@@ -67,7 +79,12 @@ for (const engine of ENGINES) {
     it("an unauthenticated plain answer in an agent's name: kept internal", async () => {
       const id = await open();
       t.w.gw.ctx.verifyAgent = () => ({ ok: false, reason: "no trusted Authentication-Results" });
-      const i = await inspect({ from: `Alice Admin <${ALICE}>`, to: SUPPORT, subject: `Re: [#T-${id}] Printer`, body: "Send us the serial number." });
+      const i = await inspect({
+        from: `Alice Admin <${ALICE}>`,
+        to: SUPPORT,
+        subject: `Re: [#T-${id}] Printer`,
+        body: "Send us the serial number.",
+      });
       expect(i).to.include({ verdict: "unverified-agent", outcome: "reply_added" });
       expect(i.message).to.include({ visibility: "internal" });
       expect(i.notifications.map((n) => n.to)).not.to.include(DAVE);

@@ -16,7 +16,15 @@ for (const engine of ENGINES) {
 
     it("turns a new mail into a ticket with its message, participants, receipt, trail and an acknowledgement", async () => {
       const pos = nextPosition();
-      const res = await processMail(gw.ctx, pos, rawMail({ messageId: "first@customer.test", subject: "AW: WG: Printer on floor 2 is jammed", cc: "Dan <dan@customer.test>, support@example.test" }));
+      const res = await processMail(
+        gw.ctx,
+        pos,
+        rawMail({
+          messageId: "first@customer.test",
+          subject: "AW: WG: Printer on floor 2 is jammed",
+          cc: "Dan <dan@customer.test>, support@example.test",
+        }),
+      );
       expect(res.outcome).to.equal("ticket_created");
       const ticket = await gw.ctx.db.getRepository(Ticket).findOneByOrFail({ id: res.ticketId! });
       expect(ticket.title).to.equal("Printer on floor 2 is jammed");
@@ -24,11 +32,24 @@ for (const engine of ENGINES) {
       expect(ticket.requesterAddress).to.equal("carla@customer.test");
       expect(ticket.status).to.equal("new");
       const people = await gw.ctx.db.getRepository(Participant).find({ where: { ticketId: ticket.id }, order: { id: "ASC" } });
-      expect(people.map((p) => [p.address, p.role])).to.deep.equal([["carla@customer.test", "requester"], ["dan@customer.test", "cc"]]);
+      expect(people.map((p) => [p.address, p.role])).to.deep.equal([
+        ["carla@customer.test", "requester"],
+        ["dan@customer.test", "cc"],
+      ]);
       const receipt = await gw.ctx.db.getRepository(MailReceipt).findOneByOrFail({ id: res.receiptId });
       expect([receipt.mailbox, receipt.uidValidity, receipt.uid]).to.deep.equal([pos.mailbox, pos.uidValidity, pos.uid]);
       const trail = await gw.ctx.db.getRepository(TrailEntry).find({ where: { receiptId: res.receiptId }, order: { seq: "ASC" } });
-      expect(trail.map((t) => t.stage)).to.deep.equal(["receive", "parse", "classify", "dedup", "thread", "fields", "route", "apply", "notify"]);
+      expect(trail.map((t) => t.stage)).to.deep.equal([
+        "receive",
+        "parse",
+        "classify",
+        "dedup",
+        "thread",
+        "fields",
+        "route",
+        "apply",
+        "notify",
+      ]);
       const out = await gw.ctx.db.getRepository(OutboxMail).findOneByOrFail({ ticketId: ticket.id });
       expect(out.toAddress).to.equal("carla@customer.test");
       expect(out.subject).to.equal(`[#T-${ticket.id}] We received your request: Printer on floor 2 is jammed`);
@@ -60,7 +81,11 @@ for (const engine of ENGINES) {
 
     it("threads a reply by the tag in the subject, after any prefixes", async () => {
       const a = await processMail(gw.ctx, nextPosition(), rawMail({}));
-      const r = await processMail(gw.ctx, nextPosition(), rawMail({ subject: `AW: [#T-${a.ticketId}] We received your request: Printer`, body: "It is a HP." }));
+      const r = await processMail(
+        gw.ctx,
+        nextPosition(),
+        rawMail({ subject: `AW: [#T-${a.ticketId}] We received your request: Printer`, body: "It is a HP." }),
+      );
       expect(r.outcome).to.equal("reply_added");
       expect(r.ticketId).to.equal(a.ticketId);
       expect(await count(Message, { ticketId: a.ticketId!, direction: "inbound" })).to.equal(2);
@@ -76,7 +101,11 @@ for (const engine of ENGINES) {
 
     it("threads by References when In-Reply-To names a mail we never saw", async () => {
       const a = await processMail(gw.ctx, nextPosition(), rawMail({ messageId: "orig-ref@customer.test" }));
-      const r = await processMail(gw.ctx, nextPosition(), rawMail({ subject: "more", inReplyTo: "unknown@elsewhere.test", references: "<orig-ref@customer.test> <unknown@elsewhere.test>" }));
+      const r = await processMail(
+        gw.ctx,
+        nextPosition(),
+        rawMail({ subject: "more", inReplyTo: "unknown@elsewhere.test", references: "<orig-ref@customer.test> <unknown@elsewhere.test>" }),
+      );
       expect(r.ticketId).to.equal(a.ticketId);
     });
 
@@ -90,7 +119,11 @@ for (const engine of ENGINES) {
     });
 
     it("does not acknowledge an automatic mail (Auto-Submitted), but still records it", async () => {
-      const r = await processMail(gw.ctx, nextPosition(), rawMail({ subject: "Nightly backup report", extra: ["Auto-Submitted: auto-generated"] }));
+      const r = await processMail(
+        gw.ctx,
+        nextPosition(),
+        rawMail({ subject: "Nightly backup report", extra: ["Auto-Submitted: auto-generated"] }),
+      );
       expect(r.outcome).to.equal("ticket_created");
       expect(await count(OutboxMail, { ticketId: r.ticketId! })).to.equal(0);
       const notify = r.trail.find((s) => s.stage === "notify")!;
@@ -98,25 +131,54 @@ for (const engine of ENGINES) {
     });
 
     it("drops our own mail coming back, without an answer", async () => {
-      const r = await processMail(gw.ctx, nextPosition(), rawMail({ from: "support@example.test", subject: "[#T-1] We received your request", extra: ["X-Ticketpost-Loop: received; ticket=1"] }));
+      const r = await processMail(
+        gw.ctx,
+        nextPosition(),
+        rawMail({
+          from: "support@example.test",
+          subject: "[#T-1] We received your request",
+          extra: ["X-Ticketpost-Loop: received; ticket=1"],
+        }),
+      );
       expect(r.outcome).to.equal("ignored");
       expect(r.ticketId).to.equal(null);
     });
 
     it("honours Reply-To for the requester", async () => {
-      const r = await processMail(gw.ctx, nextPosition(), rawMail({ from: "noreply@portal.test", replyTo: "Real Person <real@customer.test>" }));
+      const r = await processMail(
+        gw.ctx,
+        nextPosition(),
+        rawMail({ from: "noreply@portal.test", replyTo: "Real Person <real@customer.test>" }),
+      );
       const t = await gw.ctx.db.getRepository(Ticket).findOneByOrFail({ id: r.ticketId! });
       expect(t.requesterAddress).to.equal("real@customer.test");
       expect(t.requesterName).to.equal("Real Person");
     });
 
     it("stores attachments content-addressed, with name, type and size", async () => {
-      const raw = Buffer.from([
-        "From: carla@customer.test", "To: support@example.test", "Subject: screenshot", "Message-ID: <att@customer.test>", "MIME-Version: 1.0",
-        'Content-Type: multipart/mixed; boundary="b1"', "", "--b1", "Content-Type: text/plain", "", "see attached", "--b1",
-        'Content-Type: application/pdf; name="report.pdf"', 'Content-Disposition: attachment; filename="report.pdf"', "Content-Transfer-Encoding: base64", "",
-        Buffer.from("%PDF-1.4 fake").toString("base64"), "--b1--", "",
-      ].join("\r\n"));
+      const raw = Buffer.from(
+        [
+          "From: carla@customer.test",
+          "To: support@example.test",
+          "Subject: screenshot",
+          "Message-ID: <att@customer.test>",
+          "MIME-Version: 1.0",
+          'Content-Type: multipart/mixed; boundary="b1"',
+          "",
+          "--b1",
+          "Content-Type: text/plain",
+          "",
+          "see attached",
+          "--b1",
+          'Content-Type: application/pdf; name="report.pdf"',
+          'Content-Disposition: attachment; filename="report.pdf"',
+          "Content-Transfer-Encoding: base64",
+          "",
+          Buffer.from("%PDF-1.4 fake").toString("base64"),
+          "--b1--",
+          "",
+        ].join("\r\n"),
+      );
       const r = await processMail(gw.ctx, nextPosition(), raw);
       const msg = await gw.ctx.db.getRepository(Message).findOneByOrFail({ messageId: "att@customer.test" });
       const [att] = await gw.ctx.db.getRepository(Attachment).find({ where: { messageRowId: msg.id } });
@@ -151,7 +213,8 @@ for (const engine of ENGINES) {
       const limited = await createTestGateway(engine, { safety: { autoReplyPerAddress: 2, autoReplyWindowMinutes: 60 } });
       try {
         const results = [];
-        for (let i = 0; i < 3; i++) results.push(await processMail(limited.ctx, nextPosition(), rawMail({ from: "robot@customer.test", subject: `Auto ${i}` })));
+        for (let i = 0; i < 3; i++)
+          results.push(await processMail(limited.ctx, nextPosition(), rawMail({ from: "robot@customer.test", subject: `Auto ${i}` })));
         expect(results.map((r) => r.outcome)).to.deep.equal(["ticket_created", "ticket_created", "ticket_created"]);
         expect(await limited.ctx.db.getRepository(OutboxMail).count({ where: { toAddress: "robot@customer.test" } })).to.equal(2);
         const last = results[2].trail.find((t) => t.stage === "notify")!;

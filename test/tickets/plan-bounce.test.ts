@@ -13,17 +13,57 @@ import { makeDirectory } from "../helpers/workflow-world.js";
  * recipients of our mail it reports on, or left unknown. Our own addresses are never flagged.
  */
 
-const ENV: PlanEnv = { directory: makeDirectory(), tagFormat: { prefix: "T" }, reopenDays: 14, safety: DEFAULT_SAFETY, quiet: false, supportAddress: "support@example.test" };
+const ENV: PlanEnv = {
+  directory: makeDirectory(),
+  tagFormat: { prefix: "T" },
+  reopenDays: 14,
+  safety: DEFAULT_SAFETY,
+  quiet: false,
+  supportAddress: "support@example.test",
+};
 
 function recipient(address: string, over: Partial<BounceRecipient> = {}): BounceRecipient {
-  return { address, localPartOnly: !address.includes("@"), status: "5.1.1", replyCode: "550", reason: "user unknown", permanent: true, hardBounce: true, ...over };
+  return {
+    address,
+    localPartOnly: !address.includes("@"),
+    status: "5.1.1",
+    replyCode: "550",
+    reason: "user unknown",
+    permanent: true,
+    hardBounce: true,
+    ...over,
+  };
 }
 
 function facts(recipients: BounceRecipient[], ourMailTo: string[] | null): MailFacts {
-  const report: BounceReport = { kind: "failure", format: "dsn", recipients, originalMessageId: ourMailTo ? "ticketpost.1.a@tickets.example.test" : null, reasons: ["test"], evidence: ["message/delivery-status part"] };
-  const reported: StoredMessage | null = ourMailTo ? { id: 9, ticketId: 1, messageId: "ticketpost.1.a@tickets.example.test", fingerprint: null, direction: "outbound", visibility: "public", fromAddress: "support@example.test", toAddresses: ourMailTo, text: "", createdAt: new Date(0) } : null;
+  const report: BounceReport = {
+    kind: "failure",
+    format: "dsn",
+    recipients,
+    originalMessageId: ourMailTo ? "ticketpost.1.a@tickets.example.test" : null,
+    reasons: ["test"],
+    evidence: ["message/delivery-status part"],
+  };
+  const reported: StoredMessage | null = ourMailTo
+    ? {
+        id: 9,
+        ticketId: 1,
+        messageId: "ticketpost.1.a@tickets.example.test",
+        fingerprint: null,
+        direction: "outbound",
+        visibility: "public",
+        fromAddress: "support@example.test",
+        toAddresses: ourMailTo,
+        text: "",
+        createdAt: new Date(0),
+      }
+    : null;
   return {
-    msg: { from: { address: "mailer-daemon@mx.customer.test", name: null }, messageId: "b@mx", references: [] } as unknown as InboundMessage,
+    msg: {
+      from: { address: "mailer-daemon@mx.customer.test", name: null },
+      messageId: "b@mx",
+      references: [],
+    } as unknown as InboundMessage,
     classification: { kind: "bounce", automatic: true, reasons: ["delivery-status part"] },
     bounce: report,
     agentAuth: null,
@@ -42,13 +82,47 @@ function facts(recipients: BounceRecipient[], ourMailTo: string[] | null): MailF
 }
 
 const CASES: Array<{ name: string; recipients: BounceRecipient[]; ourMailTo: string[] | null; flagged: string[]; note?: RegExp }> = [
-  { name: "a full address is flagged as written", recipients: [recipient("Carla@Customer.test")], ourMailTo: ["carla@customer.test"], flagged: ["carla@customer.test"] },
-  { name: "a bare local part is resolved against our mail's recipients", recipients: [recipient("carla")], ourMailTo: ["carla@customer.test", "dan@customer.test"], flagged: ["carla@customer.test"], note: /local part carla resolved to carla@customer.test/ },
-  { name: "a bare local part that matches nobody stays unknown", recipients: [recipient("zed")], ourMailTo: ["carla@customer.test"], flagged: [], note: /"zed" names no recipient/ },
+  {
+    name: "a full address is flagged as written",
+    recipients: [recipient("Carla@Customer.test")],
+    ourMailTo: ["carla@customer.test"],
+    flagged: ["carla@customer.test"],
+  },
+  {
+    name: "a bare local part is resolved against our mail's recipients",
+    recipients: [recipient("carla")],
+    ourMailTo: ["carla@customer.test", "dan@customer.test"],
+    flagged: ["carla@customer.test"],
+    note: /local part carla resolved to carla@customer.test/,
+  },
+  {
+    name: "a bare local part that matches nobody stays unknown",
+    recipients: [recipient("zed")],
+    ourMailTo: ["carla@customer.test"],
+    flagged: [],
+    note: /"zed" names no recipient/,
+  },
   { name: "a bare local part without our mail stays unknown", recipients: [recipient("carla")], ourMailTo: null, flagged: [] },
-  { name: "a bare local part that matches two recipients stays unknown", recipients: [recipient("info")], ourMailTo: ["info@a.test", "info@b.test"], flagged: [], note: /more than one recipient/ },
-  { name: "our own address is never flagged", recipients: [recipient("support@example.test"), recipient("it@example.test")], ourMailTo: ["carla@customer.test"], flagged: [], note: /our own address/ },
-  { name: "a bare local part that resolves to our own address is not flagged", recipients: [recipient("support")], ourMailTo: ["support@example.test"], flagged: [] },
+  {
+    name: "a bare local part that matches two recipients stays unknown",
+    recipients: [recipient("info")],
+    ourMailTo: ["info@a.test", "info@b.test"],
+    flagged: [],
+    note: /more than one recipient/,
+  },
+  {
+    name: "our own address is never flagged",
+    recipients: [recipient("support@example.test"), recipient("it@example.test")],
+    ourMailTo: ["carla@customer.test"],
+    flagged: [],
+    note: /our own address/,
+  },
+  {
+    name: "a bare local part that resolves to our own address is not flagged",
+    recipients: [recipient("support")],
+    ourMailTo: ["support@example.test"],
+    flagged: [],
+  },
 ];
 
 describe("planBounce: which failed recipients are flagged (pure)", () => {
@@ -62,7 +136,13 @@ describe("planBounce: which failed recipients are flagged (pure)", () => {
   }
 
   it("a temporary failure is recorded, not blocked; a hard one blocks", () => {
-    const plan = planBounce(ENV, facts([recipient("a@x.test", { status: "4.2.2", permanent: false, hardBounce: false }), recipient("b@x.test")], null));
-    expect(plan.addressFlags.map((f) => [f.address, f.permanent])).to.deep.equal([["a@x.test", false], ["b@x.test", true]]);
+    const plan = planBounce(
+      ENV,
+      facts([recipient("a@x.test", { status: "4.2.2", permanent: false, hardBounce: false }), recipient("b@x.test")], null),
+    );
+    expect(plan.addressFlags.map((f) => [f.address, f.permanent])).to.deep.equal([
+      ["a@x.test", false],
+      ["b@x.test", true],
+    ]);
   });
 });

@@ -56,7 +56,12 @@ function ticket(id: number, over: Partial<Ticket> = {}): Ticket {
 }
 
 function facts(row: Ticket, participants: ParticipantFact[] = []): TicketFacts {
-  return { row, participants: [{ address: row.requesterAddress, name: null, role: "requester" }, ...participants], messages: [], attachments: [] };
+  return {
+    row,
+    participants: [{ address: row.requesterAddress, name: null, role: "requester" }, ...participants],
+    messages: [],
+    attachments: [],
+  };
 }
 
 function env(people: ParticipantFact[], others: TicketFacts[] = [], actor = ALICE): CommandEnv {

@@ -68,9 +68,27 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: "a tag of an existing ticket wins", msg: { subject: "Re: [#T-12] Printer jammed" }, ticketId: 12, via: "subject-tag", reasons: [/tag of ticket 12/] },
-  { name: "a lower-case tag after a prefix chain", msg: { subject: "AW: WG: [#t-30] Printer" }, ticketId: 30, via: "subject-tag", reasons: [/ticket 30/] },
-  { name: "a tag in the middle of the subject", msg: { subject: "Printer [#T-41] still jammed" }, ticketId: 41, via: "subject-tag", reasons: [/ticket 41/] },
+  {
+    name: "a tag of an existing ticket wins",
+    msg: { subject: "Re: [#T-12] Printer jammed" },
+    ticketId: 12,
+    via: "subject-tag",
+    reasons: [/tag of ticket 12/],
+  },
+  {
+    name: "a lower-case tag after a prefix chain",
+    msg: { subject: "AW: WG: [#t-30] Printer" },
+    ticketId: 30,
+    via: "subject-tag",
+    reasons: [/ticket 30/],
+  },
+  {
+    name: "a tag in the middle of the subject",
+    msg: { subject: "Printer [#T-41] still jammed" },
+    ticketId: 41,
+    via: "subject-tag",
+    reasons: [/ticket 41/],
+  },
   {
     name: "the tag wins over reply headers naming another ticket",
     msg: { subject: "Re: [#T-12] merged", inReplyTo: "ticketpost.30.1@help.example.net", references: ["ticketpost.41.1@help.example.net"] },
@@ -78,7 +96,13 @@ const cases: Case[] = [
     via: "subject-tag",
     reasons: [/ticket 12/],
   },
-  { name: "of several tags the first existing one wins", msg: { subject: "[#T-999] [#T-30] [#T-12] x" }, ticketId: 30, via: "subject-tag", reasons: [/ticket 999, which does not exist/, /tag of ticket 30/] },
+  {
+    name: "of several tags the first existing one wins",
+    msg: { subject: "[#T-999] [#T-30] [#T-12] x" },
+    ticketId: 30,
+    via: "subject-tag",
+    reasons: [/ticket 999, which does not exist/, /tag of ticket 30/],
+  },
   {
     name: "a tag of a ticket that does not exist falls through to In-Reply-To",
     msg: { subject: "Re: [#T-999] Printer", inReplyTo: "ticketpost.12.1@help.example.net" },
@@ -86,9 +110,27 @@ const cases: Case[] = [
     via: "in-reply-to",
     reasons: [/ticket 999, which does not exist/, /In-Reply-To names our message ticketpost\.12\.1@help\.example\.net of ticket 12/],
   },
-  { name: "a tag with another prefix letter is not ours", msg: { subject: "Re: [#X-12] Printer" }, ticketId: null, via: "none", reasons: [/new ticket/] },
-  { name: "In-Reply-To of a stored message", msg: { subject: "Re: Printer jammed", inReplyTo: "ticketpost.41.2@help.example.net" }, ticketId: 41, via: "in-reply-to", reasons: [/ticket 41/] },
-  { name: "In-Reply-To of a stored customer message", msg: { inReplyTo: "customer-first@example.org" }, ticketId: 12, via: "in-reply-to", reasons: [/customer-first@example\.org/] },
+  {
+    name: "a tag with another prefix letter is not ours",
+    msg: { subject: "Re: [#X-12] Printer" },
+    ticketId: null,
+    via: "none",
+    reasons: [/new ticket/],
+  },
+  {
+    name: "In-Reply-To of a stored message",
+    msg: { subject: "Re: Printer jammed", inReplyTo: "ticketpost.41.2@help.example.net" },
+    ticketId: 41,
+    via: "in-reply-to",
+    reasons: [/ticket 41/],
+  },
+  {
+    name: "In-Reply-To of a stored customer message",
+    msg: { inReplyTo: "customer-first@example.org" },
+    ticketId: 12,
+    via: "in-reply-to",
+    reasons: [/customer-first@example\.org/],
+  },
   {
     name: "References when In-Reply-To is unknown",
     msg: { inReplyTo: "someone-elses@example.org", references: ["ticketpost.30.1@help.example.net", "someone-elses@example.org"] },
@@ -103,9 +145,27 @@ const cases: Case[] = [
     via: "references",
     reasons: [/ticket 41/],
   },
-  { name: "References with no known message → new ticket", msg: { references: ["a@example.org", "b@example.org"] }, ticketId: null, via: "none", reasons: [/References name no message we know/, /new ticket/] },
-  { name: "\"Re:\" with no tag and no headers → new ticket", msg: { subject: "Re: Printer jammed" }, ticketId: null, via: "none", reasons: [/no ticket tag and no known reply headers: a new ticket/] },
-  { name: "\"AW: WG:\" with no tag and no headers → new ticket", msg: { subject: "AW: WG: Drucker" }, ticketId: null, via: "none", reasons: [/new ticket/] },
+  {
+    name: "References with no known message → new ticket",
+    msg: { references: ["a@example.org", "b@example.org"] },
+    ticketId: null,
+    via: "none",
+    reasons: [/References name no message we know/, /new ticket/],
+  },
+  {
+    name: '"Re:" with no tag and no headers → new ticket',
+    msg: { subject: "Re: Printer jammed" },
+    ticketId: null,
+    via: "none",
+    reasons: [/no ticket tag and no known reply headers: a new ticket/],
+  },
+  {
+    name: '"AW: WG:" with no tag and no headers → new ticket',
+    msg: { subject: "AW: WG: Drucker" },
+    ticketId: null,
+    via: "none",
+    reasons: [/new ticket/],
+  },
   { name: "an empty subject with no headers → new ticket", msg: { subject: "" }, ticketId: null, via: "none", reasons: [/new ticket/] },
   {
     name: "unknown tag, unknown In-Reply-To, unknown References → new ticket, each step explained",
@@ -130,7 +190,11 @@ describe("tickets/thread resolveThread", () => {
 
   it("asks for References newest first, without the In-Reply-To already asked for", async () => {
     const { lookup, calls } = mapLookup();
-    await resolveThread(message({ inReplyTo: "r3@example.org", references: ["r1@example.org", "r2@example.org", "r3@example.org"] }), T, lookup);
+    await resolveThread(
+      message({ inReplyTo: "r3@example.org", references: ["r1@example.org", "r2@example.org", "r3@example.org"] }),
+      T,
+      lookup,
+    );
     expect(calls.ids).to.deep.equal([["r3@example.org"], ["r2@example.org", "r1@example.org"]]);
   });
 

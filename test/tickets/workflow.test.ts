@@ -2,7 +2,25 @@ import { expect } from "chai";
 import { MailReceipt, Message, type OutboxMail, Ticket } from "../../src/db/entities.js";
 import { localDate, notifyOverdue } from "../../src/tickets/workflow/overdue.js";
 import { ENGINES } from "../helpers/databases.js";
-import { ALICE, BASE, BOB, CARLA, CONNY, CONSULTING, DAVE, DAY, HOUR, IT, SUPPORT, THUNDERBIRD_QUOTE, WEB, WENDY, sorted, useWorld, who } from "../helpers/workflow-world.js";
+import {
+  ALICE,
+  BASE,
+  BOB,
+  CARLA,
+  CONNY,
+  CONSULTING,
+  DAVE,
+  DAY,
+  HOUR,
+  IT,
+  SUPPORT,
+  THUNDERBIRD_QUOTE,
+  WEB,
+  WENDY,
+  sorted,
+  useWorld,
+  who,
+} from "../helpers/workflow-world.js";
 
 /*
  * Each workflow rule through processMail, against real databases, checked the way a person
@@ -24,19 +42,36 @@ for (const engine of ENGINES) {
       });
 
       it("routes by a department address in Cc", async () => {
-        const r = await deliver({ from: `Dave Doe <${DAVE}>`, to: "Erik <erik@customer.test>", cc: CONSULTING, subject: "Workshop next month" });
+        const r = await deliver({
+          from: `Dave Doe <${DAVE}>`,
+          to: "Erik <erik@customer.test>",
+          cc: CONSULTING,
+          subject: "Workshop next month",
+        });
         expect((await ticket(r.ticketId!)).departmentId).to.equal("consulting");
-        expect(who(await queuedFor(r.messageId)), "one acknowledgement, to Dave (Erik is in its Cc)").to.deep.equal(sorted([`new-ticket→${CONNY}`, `received→${DAVE}`]));
+        expect(who(await queuedFor(r.messageId)), "one acknowledgement, to Dave (Erik is in its Cc)").to.deep.equal(
+          sorted([`new-ticket→${CONNY}`, `received→${DAVE}`]),
+        );
       });
 
       it("routes by Delivered-To alone (the department was a Bcc)", async () => {
-        const r = await deliver({ from: `Dave Doe <${DAVE}>`, to: "team@customer.test", subject: "Landing page typo", extra: [`Delivered-To: ${WEB}`] });
+        const r = await deliver({
+          from: `Dave Doe <${DAVE}>`,
+          to: "team@customer.test",
+          subject: "Landing page typo",
+          extra: [`Delivered-To: ${WEB}`],
+        });
         expect((await ticket(r.ticketId!)).departmentId).to.equal("web");
         expect(who(await queuedFor(r.messageId))).to.deep.equal(sorted([`new-ticket→${WENDY}`, `received→${DAVE}`]));
       });
 
       it("routes by X-Original-To alone (an alias delivered into the support mailbox)", async () => {
-        const r = await deliver({ from: `Dave Doe <${DAVE}>`, to: "team@customer.test", subject: "Strategy meeting", extra: [`Delivered-To: ${SUPPORT}`, `X-Original-To: ${CONSULTING}`] });
+        const r = await deliver({
+          from: `Dave Doe <${DAVE}>`,
+          to: "team@customer.test",
+          subject: "Strategy meeting",
+          extra: [`Delivered-To: ${SUPPORT}`, `X-Original-To: ${CONSULTING}`],
+        });
         expect((await ticket(r.ticketId!)).departmentId).to.equal("consulting");
         expect(who(await queuedFor(r.messageId))).to.deep.equal(sorted([`new-ticket→${CONNY}`, `received→${DAVE}`]));
       });
@@ -55,7 +90,12 @@ for (const engine of ENGINES) {
       });
 
       it("lets a `Department: web` field line route mail to the general address, and removes the line", async () => {
-        const r = await deliver({ from: `Dave Doe <${DAVE}>`, to: SUPPORT, subject: "Contact form", body: "Department: web\n\nThe contact form is broken." });
+        const r = await deliver({
+          from: `Dave Doe <${DAVE}>`,
+          to: SUPPORT,
+          subject: "Contact form",
+          body: "Department: web\n\nThe contact form is broken.",
+        });
         const row = await ticket(r.ticketId!);
         expect(row.departmentId).to.equal("web");
         expect(row.description).to.equal("The contact form is broken.");
@@ -64,7 +104,12 @@ for (const engine of ENGINES) {
       });
 
       it("understands `Abteilung: Beratung` (the German department name)", async () => {
-        const r = await deliver({ from: `Dave Doe <${DAVE}>`, to: SUPPORT, subject: "Beratungstermin", body: "Abteilung: Beratung\n\nWir brauchen einen Termin." });
+        const r = await deliver({
+          from: `Dave Doe <${DAVE}>`,
+          to: SUPPORT,
+          subject: "Beratungstermin",
+          body: "Abteilung: Beratung\n\nWir brauchen einen Termin.",
+        });
         const row = await ticket(r.ticketId!);
         expect(row.departmentId).to.equal("consulting");
         expect(row.description).to.equal("Wir brauchen einen Termin.");
@@ -72,7 +117,12 @@ for (const engine of ENGINES) {
       });
 
       it("lets a department address win over a field line", async () => {
-        const r = await deliver({ from: `Dave Doe <${DAVE}>`, to: IT, subject: "Which one?", body: "Department: web\n\nMy monitor flickers." });
+        const r = await deliver({
+          from: `Dave Doe <${DAVE}>`,
+          to: IT,
+          subject: "Which one?",
+          body: "Department: web\n\nMy monitor flickers.",
+        });
         const row = await ticket(r.ticketId!);
         expect(row.departmentId).to.equal("it");
         expect(row.description).to.equal("My monitor flickers.");
@@ -81,16 +131,33 @@ for (const engine of ENGINES) {
       });
 
       it("makes one ticket of one mail to two department addresses, and a second delivery is a duplicate", async () => {
-        const raw = { from: `Dave Doe <${DAVE}>`, to: `${IT}, ${WEB}`, subject: "Intranet and website both down", messageId: `both.${engine}@mail.test` };
+        const raw = {
+          from: `Dave Doe <${DAVE}>`,
+          to: `${IT}, ${WEB}`,
+          subject: "Intranet and website both down",
+          messageId: `both.${engine}@mail.test`,
+        };
         const a = await deliver(raw);
         const b = await deliver(raw);
         expect(a.outcome).to.equal("ticket_created");
         expect(b.outcome).to.equal("duplicate");
         expect(b.ticketId).to.equal(a.ticketId);
         expect((await ticket(a.ticketId!)).departmentId, "the first department address takes it").to.equal("it");
-        expect(await t.db().getRepository(Ticket).count({ where: { title: "Intranet and website both down" } })).to.equal(1);
-        expect(await t.db().getRepository(Message).count({ where: { messageId: raw.messageId } })).to.equal(1);
-        expect(who(await queuedForTicket(a.ticketId!))).to.deep.equal(sorted([`new-ticket→${ALICE}`, `new-ticket→${BOB}`, `received→${DAVE}`]));
+        expect(
+          await t
+            .db()
+            .getRepository(Ticket)
+            .count({ where: { title: "Intranet and website both down" } }),
+        ).to.equal(1);
+        expect(
+          await t
+            .db()
+            .getRepository(Message)
+            .count({ where: { messageId: raw.messageId } }),
+        ).to.equal(1);
+        expect(who(await queuedForTicket(a.ticketId!))).to.deep.equal(
+          sorted([`new-ticket→${ALICE}`, `new-ticket→${BOB}`, `received→${DAVE}`]),
+        );
         const receipt = await t.db().getRepository(MailReceipt).findOneByOrFail({ id: b.receiptId });
         expect(receipt.outcome).to.equal("duplicate");
       });
@@ -100,14 +167,27 @@ for (const engine of ENGINES) {
       it("reads English field lines with an ISO date and removes them from the description", async () => {
         const id = await open({ body: "Priority: high\nUrgency: blocked\nDue: 2026-12-03\n\nThe VPN drops every ten minutes." });
         const row = await ticket(id);
-        expect(row).to.include({ priority: "high", urgency: "blocked", dueDate: "2026-12-03", description: "The VPN drops every ten minutes." });
+        expect(row).to.include({
+          priority: "high",
+          urgency: "blocked",
+          dueDate: "2026-12-03",
+          description: "The VPN drops every ten minutes.",
+        });
         const msg = await t.db().getRepository(Message).findOneByOrFail({ ticketId: id, direction: "inbound" });
         expect(msg.text).to.equal("The VPN drops every ten minutes.");
       });
 
       it("reads German field lines with a dd.mm.yyyy date", async () => {
-        const id = await open({ from: `Carla Kundin <${CARLA}>`, body: "Priorität: kritisch\nDringlichkeit: das System steht\nFällig: 03.12.2026\n\nDas ERP ist nicht erreichbar." });
-        expect(await ticket(id)).to.include({ priority: "critical", urgency: "system-down", dueDate: "2026-12-03", description: "Das ERP ist nicht erreichbar." });
+        const id = await open({
+          from: `Carla Kundin <${CARLA}>`,
+          body: "Priorität: kritisch\nDringlichkeit: das System steht\nFällig: 03.12.2026\n\nDas ERP ist nicht erreichbar.",
+        });
+        expect(await ticket(id)).to.include({
+          priority: "critical",
+          urgency: "system-down",
+          dueDate: "2026-12-03",
+          description: "Das ERP ist nicht erreichbar.",
+        });
       });
 
       it("reads a relative date (`Due: tomorrow`) against the clock", async () => {
@@ -137,9 +217,17 @@ for (const engine of ENGINES) {
 
     describe("new-ticket notifications", () => {
       it("tells every member of the routed department and no one else", async () => {
-        const r = await deliver({ from: `Dave Doe <${DAVE}>`, to: IT, cc: `Erik <erik@customer.test>, Wendy Web <${WENDY}>`, subject: "Scanner offline", body: "The scanner in room 12 is offline." });
+        const r = await deliver({
+          from: `Dave Doe <${DAVE}>`,
+          to: IT,
+          cc: `Erik <erik@customer.test>, Wendy Web <${WENDY}>`,
+          subject: "Scanner offline",
+          body: "The scanner in room 12 is offline.",
+        });
         const rows = await queuedForTicket(r.ticketId!);
-        expect(who(rows), "not Wendy of web, though she was copied in; not Erik").to.deep.equal(sorted([`new-ticket→${ALICE}`, `new-ticket→${BOB}`, `received→${DAVE}`]));
+        expect(who(rows), "not Wendy of web, though she was copied in; not Erik").to.deep.equal(
+          sorted([`new-ticket→${ALICE}`, `new-ticket→${BOB}`, `received→${DAVE}`]),
+        );
         const forAlice = one(rows, "new-ticket", ALICE);
         expect(forAlice.language).to.equal("en");
         expect(forAlice.subject).to.contain(`[#T-${r.ticketId}]`).and.to.contain("Scanner offline");
@@ -220,7 +308,10 @@ for (const engine of ENGINES) {
         expect(one(rows, "command-confirmation", ALICE).textBody).to.contain(`question sent to ${DAVE}`);
 
         const a = await deliver({
-          from: `Dave Doe <${DAVE}>`, to: SUPPORT, subject: `Re: ${question.subject}`, inReplyTo: question.messageId,
+          from: `Dave Doe <${DAVE}>`,
+          to: SUPPORT,
+          subject: `Re: ${question.subject}`,
+          inReplyTo: question.messageId,
           body: `An HP LaserJet 4050; the display says PC LOAD LETTER.${THUNDERBIRD_QUOTE(`T-${id}`, "Which model is it, and what does its display say?")}`,
         });
         expect(a.ticketId).to.equal(id);
@@ -239,11 +330,15 @@ for (const engine of ENGINES) {
         expect(await ticket(id)).to.include({ assigneeAddress: BOB, status: "in_progress", departmentId: "it" });
         expect((await events(id)).at(-1)).to.equal(`assignee: ${ALICE} → ${BOB}`);
         const rows = await queuedFor(r.messageId);
-        expect(who(rows), "the requester is not sent a message meant for Bob").to.deep.equal(sorted([`assigned→${BOB}`, `command-confirmation→${ALICE}`]));
+        expect(who(rows), "the requester is not sent a message meant for Bob").to.deep.equal(
+          sorted([`assigned→${BOB}`, `command-confirmation→${ALICE}`]),
+        );
         const assigned = one(rows, "assigned", BOB);
         expect(assigned.language).to.equal("de");
         expect(assigned.subject).to.contain(`[#T-${id}]`);
-        expect(assigned.textBody).to.contain("Bob, can you check the paper tray?").and.to.contain("It shows error E-42 since this morning.");
+        expect(assigned.textBody)
+          .to.contain("Bob, can you check the paper tray?")
+          .and.to.contain("It shows error E-42 since this morning.");
         expect(one(rows, "command-confirmation", ALICE).textBody).to.contain(`assignee: Bob Berger <${BOB}>`);
         expect((await stored(r.messageId)).visibility).to.equal("internal");
       });
@@ -259,7 +354,9 @@ for (const engine of ENGINES) {
         expect(assigned.language).to.equal("en");
         expect(assigned.subject).to.contain(`[#T-${id}]`).and.to.contain("Assigned to you");
         expect(assigned.textBody).to.contain("It shows error E-42");
-        expect(one(rows, "command-confirmation", ALICE).textBody).to.contain("department: Web development").and.to.contain(`assignee: Wendy Web <${WENDY}>`);
+        expect(one(rows, "command-confirmation", ALICE).textBody)
+          .to.contain("department: Web development")
+          .and.to.contain(`assignee: Wendy Web <${WENDY}>`);
       });
 
       it("#assign to a department: unassigned there, its members are told (by id, and #zuweisen by German name)", async () => {
@@ -270,7 +367,9 @@ for (const engine of ENGINES) {
         expect((await events(id)).slice(-3)).to.deep.equal(["department: it → web", `assignee: ${ALICE} → -`, "status: in_progress → new"]);
         const rows = await queuedFor(r.messageId);
         expect(who(rows)).to.deep.equal(sorted([`assigned→${WENDY}`, `command-confirmation→${ALICE}`]));
-        expect(one(rows, "assigned", WENDY).subject).to.contain(`[#T-${id}]`).and.to.contain("Assigned to your department");
+        expect(one(rows, "assigned", WENDY).subject)
+          .to.contain(`[#T-${id}]`)
+          .and.to.contain("Assigned to your department");
 
         const z = await reply(id, `Wendy Web <${WENDY}>`, "#zuweisen Beratung");
         expect(await ticket(id)).to.include({ departmentId: "consulting", assigneeAddress: null, status: "new" });
@@ -304,10 +403,17 @@ for (const engine of ENGINES) {
         const id = await open();
         const r = await reply(id, `Alice Admin <${ALICE}>`, "#priority critical\n#urgency 4\n#due 24.12.2026");
         expect(await ticket(id)).to.include({ priority: "critical", urgency: "blocked", dueDate: "2026-12-24", status: "new" });
-        expect((await events(id)).slice(1)).to.deep.equal(["priority: normal → critical", "urgency: impaired → blocked", "due: - → 2026-12-24"]);
+        expect((await events(id)).slice(1)).to.deep.equal([
+          "priority: normal → critical",
+          "urgency: impaired → blocked",
+          "due: - → 2026-12-24",
+        ]);
         const rows = await queuedFor(r.messageId);
         expect(who(rows)).to.deep.equal([`command-confirmation→${ALICE}`]);
-        expect(rows[0].textBody).to.contain("priority: critical").and.to.contain("urgency: work is blocked").and.to.contain("due: 2026-12-24");
+        expect(rows[0].textBody)
+          .to.contain("priority: critical")
+          .and.to.contain("urgency: work is blocked")
+          .and.to.contain("due: 2026-12-24");
       });
 
       it("a field set to the value it already has changes nothing and the confirmation does not claim a change", async () => {
@@ -326,14 +432,21 @@ for (const engine of ENGINES) {
         const rows = await queuedFor(r.messageId);
         expect(who(rows)).to.deep.equal([`command-confirmation→${BOB}`]);
         expect(rows[0].language).to.equal("de");
-        expect(rows[0].textBody).to.contain("Priorität: hoch").and.to.contain("Dringlichkeit: geringe Störung").and.to.contain("fällig am: 2026-11-27");
+        expect(rows[0].textBody)
+          .to.contain("Priorität: hoch")
+          .and.to.contain("Dringlichkeit: geringe Störung")
+          .and.to.contain("fällig am: 2026-11-27");
       });
 
       it("#resolve: resolved with the text as resolution, which the requester receives", async () => {
         const id = await open();
         const r = await reply(id, `Alice Admin <${ALICE}>`, "#resolve\nReplaced the fuser unit; the test page prints fine.");
         const row = await ticket(id);
-        expect(row).to.include({ status: "resolved", assigneeAddress: ALICE, resolution: "Replaced the fuser unit; the test page prints fine." });
+        expect(row).to.include({
+          status: "resolved",
+          assigneeAddress: ALICE,
+          resolution: "Replaced the fuser unit; the test page prints fine.",
+        });
         expect(row.resolvedAt?.getTime()).to.equal(BASE);
         expect((await events(id)).slice(1)).to.deep.equal([`assignee: - → ${ALICE}`, "status: new → resolved"]);
         expect((await stored(r.messageId)).visibility).to.equal("public");
@@ -361,21 +474,34 @@ for (const engine of ENGINES) {
         const id = await open();
         const r = await reply(id, `Alice Admin <${ALICE}>`, "#take #priority high\nI will come by at 3 pm to look at it.");
         expect(await ticket(id)).to.include({ assigneeAddress: ALICE, status: "in_progress", priority: "high" });
-        expect((await events(id)).slice(1)).to.deep.equal([`assignee: - → ${ALICE}`, "status: new → in_progress", "priority: normal → high"]);
+        expect((await events(id)).slice(1)).to.deep.equal([
+          `assignee: - → ${ALICE}`,
+          "status: new → in_progress",
+          "priority: normal → high",
+        ]);
         const msg = await stored(r.messageId);
         expect(msg.visibility).to.equal("public");
         expect(msg.text.trim()).to.equal("I will come by at 3 pm to look at it.");
         const rows = await queuedFor(r.messageId);
         expect(who(rows)).to.deep.equal(sorted([`taken→${DAVE}`, `agent-reply→${DAVE}`, `command-confirmation→${ALICE}`]));
-        expect(one(rows, "agent-reply", DAVE).textBody).to.contain("I will come by at 3 pm").and.not.to.contain("#take");
+        expect(one(rows, "agent-reply", DAVE).textBody)
+          .to.contain("I will come by at 3 pm")
+          .and.not.to.contain("#take");
         expect(one(rows, "command-confirmation", ALICE).textBody)
-          .to.contain(`assignee: Alice Admin <${ALICE}>`).and.to.contain("status: in progress").and.to.contain("priority: high").and.to.contain(`answer sent to ${DAVE}`);
+          .to.contain(`assignee: Alice Admin <${ALICE}>`)
+          .and.to.contain("status: in progress")
+          .and.to.contain("priority: high")
+          .and.to.contain(`answer sent to ${DAVE}`);
       });
 
       it("a plain agent reply without a command is a public answer to the requester, and changes nothing else", async () => {
         const id = await open();
         const before = await ticket(id);
-        const r = await reply(id, `Alice Admin <${ALICE}>`, `Have you tried switching it off and on again?${THUNDERBIRD_QUOTE(`T-${id}`, "It shows error E-42 since this morning.")}`);
+        const r = await reply(
+          id,
+          `Alice Admin <${ALICE}>`,
+          `Have you tried switching it off and on again?${THUNDERBIRD_QUOTE(`T-${id}`, "It shows error E-42 since this morning.")}`,
+        );
         const after = await ticket(id);
         expect(after).to.include({ status: "new", assigneeAddress: null });
         expect(after).to.deep.equal(before);
@@ -419,7 +545,10 @@ for (const engine of ENGINES) {
 
       it("#assign to an unknown department", async () => {
         const id = await open();
-        await expectRejected(id, `Alice Admin <${ALICE}>`, "#assign marketing", ['"marketing" is neither a colleague', "it, web, consulting"]);
+        await expectRejected(id, `Alice Admin <${ALICE}>`, "#assign marketing", [
+          '"marketing" is neither a colleague',
+          "it, web, consulting",
+        ]);
       });
 
       it("#take by an agent of another department", async () => {
@@ -491,14 +620,22 @@ for (const engine of ENGINES) {
         const oldBefore = await ticket(old);
         t.w.now = BASE + 20 * DAY;
         const r = await deliver({
-          from: `Dave Doe <${DAVE}>`, to: SUPPORT, subject: `Re: ${resolvedNotice.subject}`, inReplyTo: resolvedNotice.messageId,
+          from: `Dave Doe <${DAVE}>`,
+          to: SUPPORT,
+          subject: `Re: ${resolvedNotice.subject}`,
+          inReplyTo: resolvedNotice.messageId,
           body: `The form fails again since yesterday.${THUNDERBIRD_QUOTE(`T-${old}`, "Fixed the mail relay of the form.")}`,
         });
         expect(r.outcome).to.equal("ticket_created");
         expect(r.ticketId).to.not.equal(old);
         expect(await ticket(old), "the old ticket stays resolved").to.deep.equal(oldBefore);
         const fresh = await ticket(r.ticketId!);
-        expect(fresh).to.include({ relatedTicketId: old, status: "new", departmentId: "web", description: "The form fails again since yesterday." });
+        expect(fresh).to.include({
+          relatedTicketId: old,
+          status: "new",
+          departmentId: "web",
+          description: "The form fails again since yesterday.",
+        });
         const rows = await queuedFor(r.messageId);
         expect(who(rows)).to.deep.equal(sorted([`received→${DAVE}`, `new-ticket→${WENDY}`]));
         const ack = one(rows, "received", DAVE);
@@ -518,10 +655,20 @@ for (const engine of ENGINES) {
 
     describe("after the fact", () => {
       it("an agent's new mail starting with #done records work already done", async () => {
-        const r = await deliver({ from: `Alice Admin <${ALICE}>`, to: IT, subject: "Restarted the file server after the power cut", body: "#done\nFile server restarted at 6:00, all shares checked." });
+        const r = await deliver({
+          from: `Alice Admin <${ALICE}>`,
+          to: IT,
+          subject: "Restarted the file server after the power cut",
+          body: "#done\nFile server restarted at 6:00, all shares checked.",
+        });
         expect(r.outcome).to.equal("ticket_created");
         const row = await ticket(r.ticketId!);
-        expect(row).to.include({ status: "resolved", assigneeAddress: ALICE, departmentId: "it", resolution: "File server restarted at 6:00, all shares checked." });
+        expect(row).to.include({
+          status: "resolved",
+          assigneeAddress: ALICE,
+          departmentId: "it",
+          resolution: "File server restarted at 6:00, all shares checked.",
+        });
         expect(row.resolvedAt?.getTime()).to.equal(BASE);
         const rows = await queuedForTicket(r.ticketId!);
         expect(who(rows), "no received, no new-ticket").to.deep.equal([`command-confirmation→${ALICE}`]);
@@ -530,9 +677,19 @@ for (const engine of ENGINES) {
       });
 
       it("#erledigt works the same, in German for Bob", async () => {
-        const r = await deliver({ from: `Bob Berger <${BOB}>`, to: SUPPORT, subject: "Server nach Stromausfall neu gestartet", body: "#erledigt\nFileserver neu gestartet, alles geprüft." });
+        const r = await deliver({
+          from: `Bob Berger <${BOB}>`,
+          to: SUPPORT,
+          subject: "Server nach Stromausfall neu gestartet",
+          body: "#erledigt\nFileserver neu gestartet, alles geprüft.",
+        });
         const row = await ticket(r.ticketId!);
-        expect(row).to.include({ status: "resolved", assigneeAddress: BOB, departmentId: "it", resolution: "Fileserver neu gestartet, alles geprüft." });
+        expect(row).to.include({
+          status: "resolved",
+          assigneeAddress: BOB,
+          departmentId: "it",
+          resolution: "Fileserver neu gestartet, alles geprüft.",
+        });
         const rows = await queuedForTicket(r.ticketId!);
         expect(who(rows)).to.deep.equal([`command-confirmation→${BOB}`]);
         expect(rows[0].language).to.equal("de");
@@ -540,13 +697,23 @@ for (const engine of ENGINES) {
       });
 
       it("#done sent to the general address files the ticket in the agent's own department", async () => {
-        const r = await deliver({ from: `Wendy Web <${WENDY}>`, to: SUPPORT, subject: "Renewed the TLS certificate", body: "#done\nRenewed until 2027." });
+        const r = await deliver({
+          from: `Wendy Web <${WENDY}>`,
+          to: SUPPORT,
+          subject: "Renewed the TLS certificate",
+          body: "#done\nRenewed until 2027.",
+        });
         expect(await ticket(r.ticketId!)).to.include({ status: "resolved", assigneeAddress: WENDY, departmentId: "web" });
         expect(who(await queuedForTicket(r.ticketId!))).to.deep.equal([`command-confirmation→${WENDY}`]);
       });
 
       it("a new agent mail whose commands fail creates an ordinary ticket and tells the agent, with nothing applied", async () => {
-        const r = await deliver({ from: `Alice Admin <${ALICE}>`, to: IT, subject: "Backup job slow", body: "#priority high\n#assign nobody@example.test\nThe nightly backup takes 9 hours." });
+        const r = await deliver({
+          from: `Alice Admin <${ALICE}>`,
+          to: IT,
+          subject: "Backup job slow",
+          body: "#priority high\n#assign nobody@example.test\nThe nightly backup takes 9 hours.",
+        });
         expect(r.outcome).to.equal("ticket_created");
         const row = await ticket(r.ticketId!);
         expect(row).to.include({ status: "new", priority: "normal", assigneeAddress: null, departmentId: "it" });
@@ -563,14 +730,20 @@ for (const engine of ENGINES) {
         const ack = one(await queuedForTicket(id), "received", DAVE);
         await reply(id, ALICE, "#take");
         const r = await deliver({
-          from: `Dave Doe <${DAVE}>`, to: SUPPORT, subject: `Re: ${ack.subject}`, inReplyTo: ack.messageId,
+          from: `Dave Doe <${DAVE}>`,
+          to: SUPPORT,
+          subject: `Re: ${ack.subject}`,
+          inReplyTo: ack.messageId,
           body: `It is the printer next to the kitchen.${THUNDERBIRD_QUOTE(`T-${id}`, "thank you for your message. We have opened a ticket.")}`,
         });
         expect(r.ticketId).to.equal(id);
         expect((await stored(r.messageId)).text).to.equal("It is the printer next to the kitchen.");
         const rows = await queuedFor(r.messageId);
         expect(who(rows)).to.deep.equal([`answer-received→${ALICE}`]);
-        expect(rows[0].textBody).to.contain("next to the kitchen").and.not.to.contain("wrote:").and.not.to.contain("We have opened a ticket");
+        expect(rows[0].textBody)
+          .to.contain("next to the kitchen")
+          .and.not.to.contain("wrote:")
+          .and.not.to.contain("We have opened a ticket");
       });
 
       it("an agent's command reply with a quote: the note carries only the new text", async () => {
@@ -635,7 +808,9 @@ for (const engine of ENGINES) {
       expect(await overdueRows(resolved), "resolved: never").to.have.length(0);
       expect(await overdueRows(tomorrow), "due tomorrow is not overdue tomorrow").to.have.length(0);
       expect(await overdueRows(noDate)).to.have.length(0);
-      expect(who(await overdueRows(today)), "due today is overdue the day after").to.deep.equal(sorted([`overdue→${ALICE}`, `overdue→${BOB}`]));
+      expect(who(await overdueRows(today)), "due today is overdue the day after").to.deep.equal(
+        sorted([`overdue→${ALICE}`, `overdue→${BOB}`]),
+      );
     });
   });
 }

@@ -17,23 +17,35 @@ export class Workflow1764259200000 implements MigrationInterface {
       new TableColumn({ name: "relatedTicketId", type: "integer", isNullable: true }),
       new TableColumn({ name: "lastOverdueNoticeAt", type: ts, isNullable: true }),
     ]);
-    await q.createTable(new Table({
-      name: "ticket_event",
-      columns: [
-        { name: "id", type: "integer", isPrimary: true, isGenerated: true, generationStrategy: "increment" },
-        { name: "ticketId", type: "integer", isNullable: false },
-        { name: "at", type: ts, isNullable: false },
-        { name: "actor", type: "varchar", length: "320", isNullable: true },
-        { name: "action", type: "varchar", length: "32", isNullable: false },
-        { name: "detail", type: "text", isNullable: false },
-      ],
-      indices: [new TableIndex({ name: "idx_ticket_event_ticket", columnNames: ["ticketId"] })],
-    }));
+    await q.createTable(
+      new Table({
+        name: "ticket_event",
+        columns: [
+          { name: "id", type: "integer", isPrimary: true, isGenerated: true, generationStrategy: "increment" },
+          { name: "ticketId", type: "integer", isNullable: false },
+          { name: "at", type: ts, isNullable: false },
+          { name: "actor", type: "varchar", length: "320", isNullable: true },
+          { name: "action", type: "varchar", length: "32", isNullable: false },
+          { name: "detail", type: "text", isNullable: false },
+        ],
+        indices: [new TableIndex({ name: "idx_ticket_event_ticket", columnNames: ["ticketId"] })],
+      }),
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.dropTable("ticket_event");
-    for (const c of ["lastOverdueNoticeAt", "relatedTicketId", "resolution", "resolvedAt", "assigneeAddress", "dueDate", "urgency", "priority", "departmentId"]) {
+    for (const c of [
+      "lastOverdueNoticeAt",
+      "relatedTicketId",
+      "resolution",
+      "resolvedAt",
+      "assigneeAddress",
+      "dueDate",
+      "urgency",
+      "priority",
+      "departmentId",
+    ]) {
       await q.dropColumn("ticket", c);
     }
   }

@@ -13,7 +13,10 @@ export class MessageIdentity1764604800000 implements MigrationInterface {
     await q.addColumn("message", new TableColumn({ name: "fingerprint", type: "varchar", length: "64", isNullable: true }));
     await q.dropIndex("message", "uq_message_message_id");
     await q.createIndex("message", new TableIndex({ name: "idx_message_message_id", columnNames: ["messageId"] }));
-    await q.createIndex("message", new TableIndex({ name: "uq_message_identity", columnNames: ["messageId", "fingerprint"], isUnique: true }));
+    await q.createIndex(
+      "message",
+      new TableIndex({ name: "uq_message_identity", columnNames: ["messageId", "fingerprint"], isUnique: true }),
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

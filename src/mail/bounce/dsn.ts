@@ -33,7 +33,15 @@ export function fromFeedbackReport(parts: ReportParts, msg: InboundMessage, retu
 }
 
 function abuseRecipient(address: string, feedbackType: string): BounceRecipient {
-  return { address, localPartOnly: !address.includes("@"), status: null, replyCode: null, reason: feedbackType, permanent: null, hardBounce: false };
+  return {
+    address,
+    localPartOnly: !address.includes("@"),
+    status: null,
+    replyCode: null,
+    reason: feedbackType,
+    permanent: null,
+    hardBounce: false,
+  };
 }
 
 /** Hotmail's JMRP complaints and Apple Mail's one-click unsubscribe are not ARF but mean the same. */
@@ -44,11 +52,25 @@ export function fromComplaint(msg: InboundMessage, returnedTo: string[], returne
   const fromHotmail = msg.from !== null && /@(hotmail|outlook|live|msn)\.com$/.test(msg.from.address);
   if (fromHotmail && /complaint about message/i.test(msg.subject)) {
     const addresses = hotmailRecipient ? [hotmailRecipient[1].toLowerCase()] : returnedTo;
-    return { kind: "abuse", format: "heuristic", recipients: addresses.map((a) => abuseRecipient(a, "abuse")), originalMessageId: null, reasons: [`complaint report from ${msg.from?.address} (Hotmail JMRP)`], evidence: [] };
+    return {
+      kind: "abuse",
+      format: "heuristic",
+      recipients: addresses.map((a) => abuseRecipient(a, "abuse")),
+      originalMessageId: null,
+      reasons: [`complaint report from ${msg.from?.address} (Hotmail JMRP)`],
+      evidence: [],
+    };
   }
   if (/^true$/i.test(headerValue(msg, "x-apple-unsubscribe") ?? "")) {
     const addresses = msg.to.map((a) => a.address);
-    return { kind: "abuse", format: "heuristic", recipients: addresses.map((a) => abuseRecipient(a, "opt-out")), originalMessageId: null, reasons: ["X-Apple-Unsubscribe: true (Apple Mail unsubscribe request)"], evidence: ["X-Apple-Unsubscribe: true (a request Apple Mail generates itself)"] };
+    return {
+      kind: "abuse",
+      format: "heuristic",
+      recipients: addresses.map((a) => abuseRecipient(a, "opt-out")),
+      originalMessageId: null,
+      reasons: ["X-Apple-Unsubscribe: true (Apple Mail unsubscribe request)"],
+      evidence: ["X-Apple-Unsubscribe: true (a request Apple Mail generates itself)"],
+    };
   }
   return null;
 }
@@ -85,7 +107,10 @@ function dsnRecipients(blocks: Fields[], humanText: string): Array<{ outcome: Ou
     const address = recipientOf(b);
     if (address === null) continue;
     const final = typedAddress(field(b, "final-recipient"));
-    const action = field(b, "action")?.toLowerCase().split(/[\s(;]/)[0] ?? null;
+    const action =
+      field(b, "action")
+        ?.toLowerCase()
+        .split(/[\s(;]/)[0] ?? null;
     const declared = (() => {
       const m = STATUS_RE.exec(field(b, "status") ?? "");
       return m ? `${m[1]}.${m[2]}.${m[3]}` : null;
@@ -97,14 +122,28 @@ function dsnRecipients(blocks: Fields[], humanText: string): Array<{ outcome: Ou
     const reported = betterStatus(declared, findStatus(diagnostic.text), replyCode);
     // The text only fills in where the fields are silent or vague (OpenSMTPD's "Status: 5.0.0").
     const inText = findStatus(human.section);
-    const status = inText && (!reported || (vagueness(reported) === 2 && vagueness(inText) < 2 && inText[0] === reported[0])) ? inText : reported;
+    const status =
+      inText && (!reported || (vagueness(reported) === 2 && vagueness(inText) < 2 && inText[0] === reported[0])) ? inText : reported;
     // "Status: 5.4.4 (Illegal host/domain name found)": Oracle Messaging Server explains in a comment.
     const comment = /\(([^)]*[A-Za-z]{3}[^)]*)\)/.exec(field(b, "status") ?? "")?.[1] ?? "";
     const reason = diagnostic.text || comment || human.line || `Action: ${action ?? "?"}; Status: ${status ?? "?"}`;
     const context = human.section;
     const general = reportRegion(humanText);
     const outcome = outcomeOf(action, status);
-    out.push({ outcome, recipient: recipient({ address, status, replyCode, reason, context, general, alone, final: outcome === "failure", diagnosticType: diagnostic.type }) });
+    out.push({
+      outcome,
+      recipient: recipient({
+        address,
+        status,
+        replyCode,
+        reason,
+        context,
+        general,
+        alone,
+        final: outcome === "failure",
+        diagnosticType: diagnostic.type,
+      }),
+    });
   }
   return out;
 }
@@ -130,7 +169,11 @@ function humanSection(text: string, address: string): { line: string; section: s
   return { line: squash(line), section: section.join("\n") };
 }
 
-export function fromDeliveryStatus(parts: ReportParts, msg: InboundMessage, isOwn: (address: string) => boolean): { kind: Outcome; recipients: BounceRecipient[]; reasons: string[] } | null {
+export function fromDeliveryStatus(
+  parts: ReportParts,
+  msg: InboundMessage,
+  isOwn: (address: string) => boolean,
+): { kind: Outcome; recipients: BounceRecipient[]; reasons: string[] } | null {
   let blocks = parts.deliveryStatus.flatMap(fieldBlocks);
   let where = `a ${parts.deliveryStatus.length > 0 ? "message/delivery-status part" : ""}`;
   let found = dsnRecipients(blocks, msg.text);
@@ -141,7 +184,11 @@ export function fromDeliveryStatus(parts: ReportParts, msg: InboundMessage, isOw
     found = blocks.some((b) => b.has("action") || b.has("status")) ? dsnRecipients(blocks, msg.text) : [];
   }
   if (found.length === 0) return null;
-  const kind: Outcome = found.some((f) => f.outcome === "failure") ? "failure" : found.some((f) => f.outcome === "delayed") ? "delayed" : "delivered";
+  const kind: Outcome = found.some((f) => f.outcome === "failure")
+    ? "failure"
+    : found.some((f) => f.outcome === "delayed")
+      ? "delayed"
+      : "delivered";
   // A failure report lists the delayed recipients too: neither got the message (permanent says which).
   const recipients = found
     .filter((f) => f.outcome === kind || (kind === "failure" && f.outcome === "delayed"))
@@ -195,21 +242,44 @@ export function fromSes(msg: InboundMessage): BounceReport | null {
   const type = (n?.notificationType ?? n?.eventType ?? "").toLowerCase();
   if (!n || !["bounce", "complaint", "delivery"].includes(type)) return null;
   const headerId = n.mail?.headers?.find((h) => h.name?.toLowerCase() === "message-id")?.value ?? n.mail?.commonHeaders?.messageId ?? null;
-  const base = { format: "dsn" as const, originalMessageId: reportedMessageId(headerId), reasons: [`Amazon SES ${type} notification (JSON)`], evidence: [`an Amazon SES ${type} notification (JSON naming the mail it reports on)`] };
+  const base = {
+    format: "dsn" as const,
+    originalMessageId: reportedMessageId(headerId),
+    reasons: [`Amazon SES ${type} notification (JSON)`],
+    evidence: [`an Amazon SES ${type} notification (JSON naming the mail it reports on)`],
+  };
   if (type === "complaint") {
     const feedback = n.complaint?.complaintFeedbackType ?? "abuse";
-    return { ...base, kind: "abuse", recipients: (n.complaint?.complainedRecipients ?? []).map((r) => abuseRecipient((r.emailAddress ?? "").toLowerCase(), feedback)) };
+    return {
+      ...base,
+      kind: "abuse",
+      recipients: (n.complaint?.complainedRecipients ?? []).map((r) => abuseRecipient((r.emailAddress ?? "").toLowerCase(), feedback)),
+    };
   }
   if (type === "delivery") {
     const response = n.delivery?.smtpResponse ?? "";
-    return { ...base, kind: "delivered", recipients: (n.delivery?.recipients ?? []).map((a) => recipient({ address: a.toLowerCase(), status: findStatus(response), replyCode: findReplyCode(response), reason: response })) };
+    return {
+      ...base,
+      kind: "delivered",
+      recipients: (n.delivery?.recipients ?? []).map((a) =>
+        recipient({ address: a.toLowerCase(), status: findStatus(response), replyCode: findReplyCode(response), reason: response }),
+      ),
+    };
   }
   const transient = /^transient$/i.test(n.bounce?.bounceType ?? "");
   const recipients = (n.bounce?.bouncedRecipients ?? []).map((r) => {
     const diagnostic = typedText(r.diagnosticCode ?? "");
     const status = betterStatus(findStatus(r.status ?? ""), findStatus(diagnostic.text), findReplyCode(diagnostic.text));
     const reason = diagnostic.text || (n.bounce?.bounceType ?? "");
-    return recipient({ address: (r.emailAddress ?? "").toLowerCase(), status, replyCode: findReplyCode(diagnostic.text), reason, general: transient ? "temporary" : "", final: !transient, diagnosticType: diagnostic.type });
+    return recipient({
+      address: (r.emailAddress ?? "").toLowerCase(),
+      status,
+      replyCode: findReplyCode(diagnostic.text),
+      reason,
+      general: transient ? "temporary" : "",
+      final: !transient,
+      diagnosticType: diagnostic.type,
+    });
   });
   return { ...base, kind: transient && recipients.every((r) => r.permanent !== true) ? "delayed" : "failure", recipients };
 }

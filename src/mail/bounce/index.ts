@@ -66,7 +66,8 @@ export async function detectBounce(raw: Buffer, parsedMsg: InboundMessage, ctx: 
 }
 
 /** Hotmail's JMRP complaints and Apple Mail's unsubscribe requests come from no mail system. */
-const mayBeComplaint = (msg: InboundMessage) => /complaint about message/i.test(msg.subject) || headerValue(msg, "x-apple-unsubscribe") !== null;
+const mayBeComplaint = (msg: InboundMessage) =>
+  /complaint about message/i.test(msg.subject) || headerValue(msg, "x-apple-unsubscribe") !== null;
 
 async function detect(raw: Buffer, parsedMsg: InboundMessage, ctx: BounceContext, depth: number): Promise<BounceReport | null> {
   const msg = withReadableText(parsedMsg, raw);
@@ -87,12 +88,21 @@ async function detect(raw: Buffer, parsedMsg: InboundMessage, ctx: BounceContext
     evidence: [...evidence, ...report.evidence],
   });
 
-  const arf = fromFeedbackReport(parts, msg, returned.recipients) ?? fromComplaint(msg, returned.recipients, parts.returned) ?? fromSes(msg);
+  const arf =
+    fromFeedbackReport(parts, msg, returned.recipients) ?? fromComplaint(msg, returned.recipients, parts.returned) ?? fromSes(msg);
   if (arf) return trusted({ ...arf, originalMessageId: arf.originalMessageId ?? originalMessageId });
 
   // A DSN part is trusted on its own; DSN fields pasted into a text body only from a mail system.
   const dsn = parts.deliveryStatus.length > 0 || machine ? fromDeliveryStatus(parts, msg, isOwn) : null;
-  if (dsn) return trusted({ kind: dsn.kind, format: "dsn", recipients: dsn.recipients, originalMessageId: originalMessageId ?? msg.inReplyTo, reasons: dsn.reasons, evidence: [] });
+  if (dsn)
+    return trusted({
+      kind: dsn.kind,
+      format: "dsn",
+      recipients: dsn.recipients,
+      originalMessageId: originalMessageId ?? msg.inReplyTo,
+      reasons: dsn.reasons,
+      evidence: [],
+    });
 
   const prose = await proseReport({ msg, raw, signals, parts, returned, isOwn }, ctx, depth);
   if (!prose) return null;
@@ -122,10 +132,22 @@ async function proseReport(r: Reading, ctx: BounceContext, depth: number): Promi
   const excluded = (address: string) => own.has(address) || r.isOwn(address);
   const text = fromText(msg, { signals: r.signals, excluded, ours: r.isOwn, senders, returnedTo: returned.recipients }, rawBodyText(r.raw));
   if (!text) return null;
-  const report: BounceReport = { kind: text.kind, format: "heuristic", recipients: text.recipients, originalMessageId: null, reasons: text.reasons, evidence: [] };
+  const report: BounceReport = {
+    kind: text.kind,
+    format: "heuristic",
+    recipients: text.recipients,
+    originalMessageId: null,
+    reasons: text.reasons,
+    evidence: [],
+  };
   // A relay passing on a bounce it got names nobody itself: the recipients and the message that
   // bounced are those of the inner report.
   const nested = !text.named && depth === 0 && parts.returned.length > 0 ? await nestedReport(parts.returned[0], ctx) : null;
   if (nested === null || nested.recipients.length === 0) return report;
-  return { ...report, recipients: nested.recipients, originalMessageId: nested.originalMessageId, reasons: [...report.reasons, "the returned message is itself a bounce: its recipients"] };
+  return {
+    ...report,
+    recipients: nested.recipients,
+    originalMessageId: nested.originalMessageId,
+    reasons: [...report.reasons, "the returned message is itself a bounce: its recipients"],
+  };
 }

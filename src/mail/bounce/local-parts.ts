@@ -48,5 +48,8 @@ export function localPartText(region: string, local: string): string {
     picked.add(i);
     if (i + 1 < lines.length && lines[i + 1].trim() !== "") picked.add(i + 1);
   });
-  return [...picked].sort((a, b) => a - b).map((i) => lines[i]).join("\n");
+  return [...picked]
+    .sort((a, b) => a - b)
+    .map((i) => lines[i])
+    .join("\n");
 }

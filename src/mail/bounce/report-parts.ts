@@ -89,7 +89,8 @@ export async function readParts(raw: Buffer): Promise<ReportParts> {
   };
   for (const a of parsed.attachments as Attachment[]) {
     const type = (a.contentType ?? "").toLowerCase();
-    if (type === "message/delivery-status" || type === "message/global-delivery-status") parts.deliveryStatus.push(a.content.toString("utf8"));
+    if (type === "message/delivery-status" || type === "message/global-delivery-status")
+      parts.deliveryStatus.push(a.content.toString("utf8"));
     else if (type === "message/feedback-report") parts.feedbackReport.push(a.content.toString("utf8"));
     else if (RETURNED_TYPES.has(type)) {
       parts.returned.push(a.content);

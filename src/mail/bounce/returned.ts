@@ -31,8 +31,16 @@ export async function returnedMessage(parts: ReportParts, msg: InboundMessage, r
       const p = await simpleParser(content, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true });
       const text = content.toString("utf8");
       const messageId = reportedMessageId(p.messageId) ?? reportedMessageId(quotedHeader(text, "message-id"));
-      const one = (v: unknown) => (v && typeof v === "object" && "value" in v ? (v as { value: Array<{ address?: string }> }).value.map((a) => (a.address ?? "").toLowerCase()) : []);
-      const senders = [...one(p.from), ...one(p.replyTo), ...addressesIn(quotedHeader(text, "return-path")), ...addressesIn(quotedHeader(text, "sender"))].filter((a) => a.includes("@"));
+      const one = (v: unknown) =>
+        v && typeof v === "object" && "value" in v
+          ? (v as { value: Array<{ address?: string }> }).value.map((a) => (a.address ?? "").toLowerCase())
+          : [];
+      const senders = [
+        ...one(p.from),
+        ...one(p.replyTo),
+        ...addressesIn(quotedHeader(text, "return-path")),
+        ...addressesIn(quotedHeader(text, "sender")),
+      ].filter((a) => a.includes("@"));
       const recipients = [...one(p.to), ...one(p.cc)].filter((a) => a.includes("@"));
       if (messageId || senders.length > 0) return { messageId, senders, recipients };
     } catch {
@@ -45,8 +53,13 @@ export async function returnedMessage(parts: ReportParts, msg: InboundMessage, r
   const after = msg.text.slice(region.length);
   for (const text of [after, rawBodyText(raw)]) {
     const messageId = reportedMessageId(quotedHeader(text, "message-id"));
-    const senders = [...addressesIn(quotedHeader(text, "from")), ...addressesIn(quotedHeader(text, "return-path")), ...addressesIn(quotedHeader(text, "sender"))];
-    if (messageId || senders.length > 0) return { messageId, senders, recipients: [...addressesIn(quotedHeader(text, "to")), ...addressesIn(quotedHeader(text, "cc"))] };
+    const senders = [
+      ...addressesIn(quotedHeader(text, "from")),
+      ...addressesIn(quotedHeader(text, "return-path")),
+      ...addressesIn(quotedHeader(text, "sender")),
+    ];
+    if (messageId || senders.length > 0)
+      return { messageId, senders, recipients: [...addressesIn(quotedHeader(text, "to")), ...addressesIn(quotedHeader(text, "cc"))] };
   }
   return { messageId: null, senders: [], recipients: [] };
 }

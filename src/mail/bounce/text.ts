@@ -14,8 +14,10 @@ import type { Outcome } from "./dsn.js";
 const FAILURE_WORDS =
   /could ?n[o']t be (delivered|sent)|(may|might) not exist|permission to post|can(no|')t send|was aborted|malformed (recipient )?address|fatal errors?|(account|mailbox)( is| has been)? disabled|cannot be delivered|can ?not be delivered|undeliver|not (be )?delivered|delivery (to the following recipients? )?(has )?failed|failed permanently|permanent (fatal )?error|unable to deliver|(wasn'?t|was not|were not|not) able to deliver|returned to sender|did not reach|delivery (failure|problem)|failed recipient|address(es)? failed|rejected|user unknown|unknown user|host unknown|not a valid user|returned mail\b|no such (user|mailbox|recipient)|mailbox (unavailable|is full|full)|does not exist|not delivered|has not been delivered|could not deliver|error (occurred )?(while|during) (trying to )?deliver|non-?delivery|bounced|failed to deliver|giving up|gave up|given up|delivery (attempts? )?(will continue|has been delayed|delayed)|delivery to the following|permanent failure|temporary failure|could not be forwarded|message (was )?(rejected|refused|blocked)|error delivering|unable to (relay|route)|retry time|retry timeout|expired|has been delayed|not yet been delivered|delivery incomplete|message could not|mail could not|failed to send|konnte nicht (zugestellt|ausgeliefert)|nicht zugestellt|unzustellbar|zustellung (ist )?fehlgeschlagen|n'a pas pu (ê|e)tre (remis|distribu|livr)|non remis|impossible de (remettre|distribuer)|no (se )?(pudo|puede) (ser )?entregar|non è stato possibile|не (может быть|удалось|было) доставлен|не доставлен|недостав|届きません|送信できませんでした|配送できません|配信できません|宛先不明|存在しません|送信に失敗|不達|受信拒否/i;
 
-const DELAY_WORDS = /delay(ed)?\b|will (continue|keep) (to )?(try|retry|attempt)|will be retried|still (be )?trying|not yet been delivered|has not been delivered yet|warning: message|is still undelivered|will try (again|to deliver)|deferred/i;
-const GAVE_UP_WORDS = /give up|gave up|given up|giving up|permanent|could ?n[o']t be delivered|failed permanently|undeliverable|has failed|was not delivered|not been delivered|expired|could not deliver|returned/i;
+const DELAY_WORDS =
+  /delay(ed)?\b|will (continue|keep) (to )?(try|retry|attempt)|will be retried|still (be )?trying|not yet been delivered|has not been delivered yet|warning: message|is still undelivered|will try (again|to deliver)|deferred/i;
+const GAVE_UP_WORDS =
+  /give up|gave up|given up|giving up|permanent|could ?n[o']t be delivered|failed permanently|undeliverable|has failed|was not delivered|not been delivered|expired|could not deliver|returned/i;
 
 // Where the copy of the returned message starts in the text.
 const RETURNED_MARKERS = [
@@ -33,10 +35,13 @@ export function reportRegion(text: string): string {
   return text.slice(0, end);
 }
 
-export const ADDRESS_RE = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+/g;
+export const ADDRESS_RE =
+  /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+/g;
 // The address in these places is not a recipient: the sender, a message id, a link.
-const NOT_RECIPIENT_BEFORE = /(mail from|envelope-from|envelope from|return-path|sender|reply-to|message-id|in-reply-to|references|message id|^from|^\s*from|\bid|mailto|generated (from|by)|[=/?&])\s*[:=]?\s*[<("']?\s*$/i;
-const STRONG_BEFORE = /(^\s*[<("'[]?\s*|^\s*[45]\d\d[ -]<?|rcpt to:?\s*<?|recipient:?\s*<?|recipients?:\s*<?|\bto:?\s*<|deliver(ing|ed)? (your (mail|message) )?to:?\s*<?|address:?\s*<?|mailbox:?\s*<?|user:?\s*<?|original-recipient:[^;]*;\s*<?|final-recipient:[^;]*;\s*<?|an?\s*)$/i;
+const NOT_RECIPIENT_BEFORE =
+  /(mail from|envelope-from|envelope from|return-path|sender|reply-to|message-id|in-reply-to|references|message id|^from|^\s*from|\bid|mailto|generated (from|by)|[=/?&])\s*[:=]?\s*[<("']?\s*$/i;
+const STRONG_BEFORE =
+  /(^\s*[<("'[]?\s*|^\s*[45]\d\d[ -]<?|rcpt to:?\s*<?|recipient:?\s*<?|recipients?:\s*<?|\bto:?\s*<|deliver(ing|ed)? (your (mail|message) )?to:?\s*<?|address:?\s*<?|mailbox:?\s*<?|user:?\s*<?|original-recipient:[^;]*;\s*<?|final-recipient:[^;]*;\s*<?|an?\s*)$/i;
 
 interface Occurrence {
   address: string;
@@ -75,7 +80,9 @@ function story(segment: string): string {
   const lines = segment.split("\n");
   const replyOf = (l: string) => /^\s*(?:<<<\s*)?([245]\d\d)[ -]/.exec(l)?.[1] ?? null;
   const first = lines.map(replyOf).find((c) => c !== null) ?? null;
-  const end = lines.findIndex((l, i) => i > 0 && first !== null && replyOf(l) !== null && replyOf(l) !== first && replyOf(lines[0]) !== null);
+  const end = lines.findIndex(
+    (l, i) => i > 0 && first !== null && replyOf(l) !== null && replyOf(l) !== first && replyOf(lines[0]) !== null,
+  );
   return (end < 0 ? lines : lines.slice(0, end)).join("\n");
 }
 
@@ -125,7 +132,12 @@ function continued(lines: string[], i: number): string {
  * names the reason above the address); the first line of the report that says anything.
  */
 function explainingLine(own: string, region: string): string {
-  const says = (l: string) => /[A-Za-z\u0080-\uffff]{3}/.test(l) && !isSeparator(l) && !isHeaderLike(l) && !isAddressOnly(l) && !/^\s*\(?(ultimately )?generated (from|by)/i.test(l);
+  const says = (l: string) =>
+    /[A-Za-z\u0080-\uffff]{3}/.test(l) &&
+    !isSeparator(l) &&
+    !isHeaderLike(l) &&
+    !isAddressOnly(l) &&
+    !/^\s*\(?(ultimately )?generated (from|by)/i.test(l);
   const lines = own.split("\n");
   const all = region.split("\n");
   const choices: Array<[string[], (l: string, n: number) => boolean]> = [
@@ -198,7 +210,11 @@ interface TextContext {
  * named: the report names its recipients by address (else they are local parts it names, resolved
  * where the returned message allows, or the returned message's To and Cc).
  */
-export function fromText(msg: InboundMessage, ctx: TextContext, rawBody: string): { kind: Outcome; recipients: BounceRecipient[]; reasons: string[]; named: boolean } | null {
+export function fromText(
+  msg: InboundMessage,
+  ctx: TextContext,
+  rawBody: string,
+): { kind: Outcome; recipients: BounceRecipient[]; reasons: string[]; named: boolean } | null {
   const { signals } = ctx;
   const region = reportRegion(msg.text);
   // qmail's "wasn't able to deliver" reaches us with typographic apostrophes, too.
@@ -221,7 +237,16 @@ export function fromText(msg: InboundMessage, ctx: TextContext, rawBody: string)
     const status = findStatus(own) ?? findStatus(where);
     const replyCode = findReplyCode(own, true) ?? findReplyCode(where, true) ?? findReplyCode(own);
     const reason = explainingLine(own, where);
-    return recipient({ address, status, replyCode, reason, context: own, general: delayed ? "temporary" : where, alone: found.length === 1, final: !delayed });
+    return recipient({
+      address,
+      status,
+      replyCode,
+      reason,
+      context: own,
+      general: delayed ? "temporary" : where,
+      alone: found.length === 1,
+      final: !delayed,
+    });
   });
   return { kind: delayed ? "delayed" : "failure", recipients, reasons: describe(msg, signals, failure, code), named };
 }
@@ -253,6 +278,9 @@ function textRecipients(region: string, ctx: TextContext): Array<{ address: stri
   const others = all.filter((o) => !ctx.senders.has(o.address));
   const occ = others.length > 0 ? others : all;
   // Nobody named: Verizon and others just return the message (it failed for whom it was sent to).
-  const addresses = chooseRecipients(occ, ctx.signals.failedHeader.filter((a) => !ctx.ours(a)));
+  const addresses = chooseRecipients(
+    occ,
+    ctx.signals.failedHeader.filter((a) => !ctx.ours(a)),
+  );
   return addresses.map((address) => ({ address, own: recipientText(region, occ, address), region }));
 }

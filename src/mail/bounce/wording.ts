@@ -58,7 +58,8 @@ export function betterStatus(declared: string | null, diagnostic: string | null,
   return diagnostic;
 }
 
-const PERMANENT_WORDS = /permanent(ly)?\b|fatal|gave up|given up|giving up|could ?n[o']t be delivered|undeliverable|not delivered|did not reach|rejected|refused|denied|blocked|unknown user|user unknown|no such|does not exist|not found|not listed|not recogni[sz]ed|disabled|invalid|failed/i;
+const PERMANENT_WORDS =
+  /permanent(ly)?\b|fatal|gave up|given up|giving up|could ?n[o']t be delivered|undeliverable|not delivered|did not reach|rejected|refused|denied|blocked|unknown user|user unknown|no such|does not exist|not found|not listed|not recogni[sz]ed|disabled|invalid|failed/i;
 const TEMPORARY_WORDS =
   /temporar(y|ily)|will (be )?retr(y|ied)|will (continue|keep) (to )?try|still trying|delayed|deferred|try again later|not yet been delivered|expired|retry time(out)?|timed? ?out|not reachable|unable to connect|could not connect|connection (refused|reset)|did not accept our requests to connect|not responding|failing for a long time/i;
 
@@ -87,7 +88,10 @@ const COMMANDS: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/after (RCPT TO|MAIL FROM|end of data|DATA|initial connection|HELO|EHLO)/i, (m) => m[1]],
   [/did not like our (final DATA|DATA|RCPT TO|MAIL FROM)/i, (m) => m[1]],
   [/^>>>\s*(RCPT TO|MAIL FROM|DATA|\.)[^\n]*\n<<<\s*[45]\d\d/im, (m) => m[1]],
-  [/does not like (recipient|sender)|(failed after I sent the message)|most progress was (RCPT TO|MAIL FROM|DATA)|but (my name) was rejected|but (sender) was rejected/i, (m) => m[1] ?? m[2] ?? m[3] ?? (m[4] ? "helo" : m[5])],
+  [
+    /does not like (recipient|sender)|(failed after I sent the message)|most progress was (RCPT TO|MAIL FROM|DATA)|but (my name) was rejected|but (sender) was rejected/i,
+    (m) => m[1] ?? m[2] ?? m[3] ?? (m[4] ? "helo" : m[5]),
+  ],
   [/\[(RCPT_TO|MAIL_FROM|DATA)\]/, (m) => m[1]],
 ];
 
@@ -112,20 +116,35 @@ function commandOf(text: string): Command | null {
 type Wording = "address" | "host" | "moved" | "no-mail" | "refused" | "mailer" | null;
 
 const WORDING: Array<[Exclude<Wording, null>, RegExp]> = [
-  ["refused", /mailbox (is )?full|over ?quota|quota (exceeded|exceed)|exceeded (the )?(storage|quota)|mailbox size limit|insufficient (system )?storage|mail ?box has exceeded|storage (space|allocation)|disk (space|full)|is full\b/i],
-  ["refused", /(account|mailbox|user|recipient)( is)? (has been )?(temporarily )?(disabled|suspended|inactive|deactivated|expired|locked|blocked)|not (an )?active (user|account)|no longer active|temporar(il)?y (locked|disabled|suspended)|\b(is|been|was) (disabled|inactive|suspended|deactivated|locked)\b/i],
+  [
+    "refused",
+    /mailbox (is )?full|over ?quota|quota (exceeded|exceed)|exceeded (the )?(storage|quota)|mailbox size limit|insufficient (system )?storage|mail ?box has exceeded|storage (space|allocation)|disk (space|full)|is full\b/i,
+  ],
+  [
+    "refused",
+    /(account|mailbox|user|recipient)( is)? (has been )?(temporarily )?(disabled|suspended|inactive|deactivated|expired|locked|blocked)|not (an )?active (user|account)|no longer active|temporar(il)?y (locked|disabled|suspended)|\b(is|been|was) (disabled|inactive|suspended|deactivated|locked)\b/i,
+  ],
   ["refused", /too many (recipients|messages|connections)|rate limit|recipient preferences/i],
   // A failed DNS lookup that the server itself calls temporary says nothing about the domain.
   ["refused", /not found, try again|temporary failure in name resolution|try again later/i],
   ["moved", /has moved|moved permanently|no longer (with|at|valid|in use|available)|address (has )?changed/i],
-  ["no-mail", /does not accept (e-?)?mail|accepts no mail|null mx|not accepting network messages|couldn'?t find a mail exchanger|name service error|no mail exchanger|no mx found|mx (record )?(lookup )?(failure|failed)|indicated no smtp service/i],
-  ["host", /host (or domain name )?(not found|unknown)|unknown host|domain (name )?(not found|does not exist|unknown|is not reachable|not reachable)|unknown domain|no such domain|name or service not known|nxdomain|unrouteable (mail )?domain|no (valid )?(mx|a) record|bad destination system|domain (is )?(invalid|not valid)|invalid domain|illegal (host|domain)|dns lookup fail|non-existent (domain|host)|(?<![@\w.-])[a-z0-9-]+(\.[a-z0-9-]+)+\.? does not exist/i],
+  [
+    "no-mail",
+    /does not accept (e-?)?mail|accepts no mail|null mx|not accepting network messages|couldn'?t find a mail exchanger|name service error|no mail exchanger|no mx found|mx (record )?(lookup )?(failure|failed)|indicated no smtp service/i,
+  ],
+  [
+    "host",
+    /host (or domain name )?(not found|unknown)|unknown host|domain (name )?(not found|does not exist|unknown|is not reachable|not reachable)|unknown domain|no such domain|name or service not known|nxdomain|unrouteable (mail )?domain|no (valid )?(mx|a) record|bad destination system|domain (is )?(invalid|not valid)|invalid domain|illegal (host|domain)|dns lookup fail|non-existent (domain|host)|(?<![@\w.-])[a-z0-9-]+(\.[a-z0-9-]+)+\.? does not exist/i,
+  ],
   [
     "address",
     /user(name)? (is )?unknown|unknown (user|recipient|mailbox|address|local part|account)|no such (user|mailbox|recipient|address|account|local user|person|list)|(user|mailbox|recipient|address|account|addressee)( name)? (does not|doesn'?t|did not) exist|(user|mailbox|recipient|address|account)( is)? not (found|known|exist|recogni[sz]ed|listed|valid)|(invalid|bad|unknown|non-?existent) (recipient|mailbox|user|address|e-?mail address|destination mailbox)|mailbox (unavailable|not available)|no mailbox here|not a valid (mailbox|user|recipient)|recipnotfound|name is not recogni[sz]ed|couldn'?t be found|could not be found|address (is )?not (valid|found)|unrouteable address|undeliverable address|no longer exists|is not a known user|user not local|unknown or illegal alias|not our customer|address lookup failed|doesn'?t have an? [\w.-]+ account|recipient address rejected: access denied|recipient address rejected\.?\s*$|not listed in|(invalid|unknown) (final delivery )?user ?id|@[\w.-]+>? does not exist|no valid recipients?/im,
   ],
   ["mailer", /command output|procmail|pipe to |mailer error|local delivery failed/i],
-  ["refused", /spam|blacklist|blocklist|block list|black list|policy|dmarc|\bspf\b|dkim|reverse dns|\bptr\b|\brbl\b|reputation|virus|malware|content (rejected|filter)|message (is )?too (big|large)|size limit|relay(ing)? (access )?denied|not permitted to relay|too many|timed? ?out|expired|connection refused|\brefused\b|unauthenticated|authentication required|\btls\b|try again later|not (yet )?been delivered/i],
+  [
+    "refused",
+    /spam|blacklist|blocklist|block list|black list|policy|dmarc|\bspf\b|dkim|reverse dns|\bptr\b|\brbl\b|reputation|virus|malware|content (rejected|filter)|message (is )?too (big|large)|size limit|relay(ing)? (access )?denied|not permitted to relay|too many|timed? ?out|expired|connection refused|\brefused\b|unauthenticated|authentication required|\btls\b|try again later|not (yet )?been delivered/i,
+  ],
 ];
 
 export function wordingOf(text: string): Wording {
@@ -182,5 +201,13 @@ function isHardBounce(e: Evidence, permanent: boolean | null): boolean {
 
 export function recipient(e: Evidence): BounceRecipient {
   const permanent = permanence(e);
-  return { address: e.address, localPartOnly: !e.address.includes("@"), status: e.status, replyCode: e.replyCode, reason: clip(squash(e.reason)), permanent, hardBounce: isHardBounce(e, permanent) };
+  return {
+    address: e.address,
+    localPartOnly: !e.address.includes("@"),
+    status: e.status,
+    replyCode: e.replyCode,
+    reason: clip(squash(e.reason)),
+    permanent,
+    hardBounce: isHardBounce(e, permanent),
+  };
 }

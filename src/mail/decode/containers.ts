@@ -18,7 +18,11 @@ export function containerKind(contentType: string, params: Record<string, string
   const type = contentType.toLowerCase();
   const name = (filename ?? "").toLowerCase();
   if (type === "application/ms-tnef" || type === "application/vnd.ms-tnef" || name === "winmail.dat" || name === "win.dat") return "tnef";
-  if (type === "application/pkcs7-mime" || type === "application/x-pkcs7-mime" || (type === "application/octet-stream" && name.endsWith(".p7m"))) {
+  if (
+    type === "application/pkcs7-mime" ||
+    type === "application/x-pkcs7-mime" ||
+    (type === "application/octet-stream" && name.endsWith(".p7m"))
+  ) {
     const smimeType = (params["smime-type"] ?? "").toLowerCase();
     return smimeType === "" || smimeType === "signed-data" ? "smime" : null;
   }
@@ -70,7 +74,12 @@ async function openTnef(bytes: Buffer): Promise<Opened> {
     contentType: a.contentType || libmime.detectMimeType(a.filename) || "application/octet-stream",
     content: a.content,
   }));
-  return { texts: text?.trim() ? [text.replace(/\r\n?/g, "\n").trim()] : [], files, keep: false, notes: [`TNEF (winmail.dat) unpacked: ${files.length} file(s)`] };
+  return {
+    texts: text?.trim() ? [text.replace(/\r\n?/g, "\n").trim()] : [],
+    files,
+    keep: false,
+    notes: [`TNEF (winmail.dat) unpacked: ${files.length} file(s)`],
+  };
 }
 
 /** The "forwarded message" block a forwarded mail's text appears under in the body. */
@@ -94,7 +103,13 @@ export async function openContainer(kind: ContainerKind, bytes: Buffer, parseInn
     if (kind === "tnef") return await openTnef(bytes);
     if (kind === "smime") {
       const inner = await parseInner(signedContent(bytes), true);
-      return { texts: inner.text ? [inner.text] : [], files: [], inner, keep: false, notes: ["S/MIME signature present, not verified", ...inner.notes] };
+      return {
+        texts: inner.text ? [inner.text] : [],
+        files: [],
+        inner,
+        keep: false,
+        notes: ["S/MIME signature present, not verified", ...inner.notes],
+      };
     }
     const inner = await parseInner(bytes, false);
     const block = forwardedBlock(inner);

@@ -37,9 +37,33 @@ const ATT_MSG_PROPS = 0x9003;
 const ATT_ATTACHMENT = 0x9005;
 const ATT_OEM_CODEPAGE = 0x9007;
 // Property ids, [MS-OXPROPS].
-const PID = { subject: 0x0037, body: 0x1000, rtfCompressed: 0x1009, bodyHtml: 0x1013, internetCodepage: 0x3fde, displayName: 0x3001, attachDataBinary: 0x3701, attachFilename: 0x3704, attachLongFilename: 0x3707, attachMimeTag: 0x370e } as const;
+const PID = {
+  subject: 0x0037,
+  body: 0x1000,
+  rtfCompressed: 0x1009,
+  bodyHtml: 0x1013,
+  internetCodepage: 0x3fde,
+  displayName: 0x3001,
+  attachDataBinary: 0x3701,
+  attachFilename: 0x3704,
+  attachLongFilename: 0x3707,
+  attachMimeTag: 0x370e,
+} as const;
 // Property types, [MS-OXCDATA] 2.11.1: fixed sizes as stored in a TNEF property list (2-byte values padded to 4).
-const FIXED_SIZE: Record<number, number> = { 0x0001: 0, 0x0002: 4, 0x0003: 4, 0x0004: 4, 0x0005: 8, 0x0006: 8, 0x0007: 8, 0x000a: 4, 0x000b: 4, 0x0014: 8, 0x0040: 8, 0x0048: 16 };
+const FIXED_SIZE: Record<number, number> = {
+  0x0001: 0,
+  0x0002: 4,
+  0x0003: 4,
+  0x0004: 4,
+  0x0005: 8,
+  0x0006: 8,
+  0x0007: 8,
+  0x000a: 4,
+  0x000b: 4,
+  0x0014: 8,
+  0x0040: 8,
+  0x0048: 16,
+};
 const PT_STRING8 = 0x001e;
 const PT_UNICODE = 0x001f;
 const PT_BINARY = 0x0102;
@@ -53,7 +77,10 @@ interface Property {
 }
 
 class Reader {
-  constructor(private readonly buf: Buffer, public pos = 0) {}
+  constructor(
+    private readonly buf: Buffer,
+    public pos = 0,
+  ) {}
   need(n: number): void {
     if (n < 0 || this.pos + n > this.buf.length) throw new TnefError(`TNEF data ends early at byte ${this.pos}`);
   }
@@ -166,7 +193,12 @@ export function readTnef(data: Buffer): TnefContent {
     const binary = prop(a.props, PID.attachDataBinary)?.values[0] ?? null;
     const content = a.data ?? binary;
     if (!content) continue;
-    const filename = propString(prop(a.props, PID.attachLongFilename), codepage) ?? propString(prop(a.props, PID.attachFilename), codepage) ?? a.title ?? propString(prop(a.props, PID.displayName), codepage) ?? "attachment";
+    const filename =
+      propString(prop(a.props, PID.attachLongFilename), codepage) ??
+      propString(prop(a.props, PID.attachFilename), codepage) ??
+      a.title ??
+      propString(prop(a.props, PID.displayName), codepage) ??
+      "attachment";
     out.attachments.push({ filename, contentType: propString(prop(a.props, PID.attachMimeTag), codepage), content });
   }
   return out;

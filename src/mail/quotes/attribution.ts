@@ -63,7 +63,11 @@ export function attributionEndingAt(lines: Line[], j: number): Attribution | nul
     if (above.blank || above.depth !== last.depth || !attributionish(above.body)) break;
     start--;
   }
-  const text = lines.slice(start, j + 1).map((l) => l.body.trim()).join(" ").replace(/\*/g, "");
+  const text = lines
+    .slice(start, j + 1)
+    .map((l) => l.body.trim())
+    .join(" ")
+    .replace(/\*/g, "");
   if (text.length > MAX_CHARS || !DATE_OR_ADDRESS.test(text)) return null;
   const known = hasVerb(text) || libraryKnowsHeader(text);
   if (!known && text.split(/\s+/).length > 40) return null;

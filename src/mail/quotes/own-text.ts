@@ -62,7 +62,11 @@ export function attributionStart(lines: Line[], s: number): number {
 function ownShingles(ownTexts: string[]): { index: Map<string, number>; lengths: number[] } {
   const index = new Map<string, number>();
   const lengths = ownTexts.map((t, source) => {
-    const ws = words(splitLines(t).map((l) => l.replace(QUOTE_PREFIX, "")).join("\n"));
+    const ws = words(
+      splitLines(t)
+        .map((l) => l.replace(QUOTE_PREFIX, ""))
+        .join("\n"),
+    );
     if (ws.length >= SHINGLE) for (const sh of shingles(ws, SHINGLE)) if (!index.has(sh)) index.set(sh, source);
     return ws.length;
   });

@@ -19,7 +19,16 @@ import { queueEvent } from "./queue.js";
 import { digestEvent } from "./digest.js";
 import type { EventName, NotificationEvent } from "./types.js";
 
-export type { EventData, EventName, FilesView, FileView, NotificationEvent, QueueLine, TemplateData, TicketlessEventName } from "./types.js";
+export type {
+  EventData,
+  EventName,
+  FilesView,
+  FileView,
+  NotificationEvent,
+  QueueLine,
+  TemplateData,
+  TicketlessEventName,
+} from "./types.js";
 
 /** Every notification the gateway can send, by name: the type makes the list complete. */
 export const EVENTS: { readonly [E in EventName]: NotificationEvent<E> } = {

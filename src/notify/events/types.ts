@@ -178,4 +178,6 @@ export interface EventData {
 }
 
 /** The whole object a template of event E is rendered with. */
-export type TemplateData<E extends EventName> = E extends TicketlessEventName ? BaseData & EventData[E] : BaseData & { ticket: TicketView } & EventData[E];
+export type TemplateData<E extends EventName> = E extends TicketlessEventName
+  ? BaseData & EventData[E]
+  : BaseData & { ticket: TicketView } & EventData[E];

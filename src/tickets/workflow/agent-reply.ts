@@ -26,24 +26,48 @@ export function planAgentReply(env: PlanEnv, f: MailFacts, agent: Person): Plan 
   const ref = formatReference(env.tagFormat, t.row.id);
   const parsed = parseCommands(newWords(msg, t), now);
   const isCommandMail = parsed.commands.length > 0 || parsed.errors.length > 0;
-  const auth = f.terminal ? { ok: true, reason: "given at the terminal by the operator" } : (f.agentAuth ?? { ok: false, reason: "the mail was not checked" });
+  const auth = f.terminal
+    ? { ok: true, reason: "given at the terminal by the operator" }
+    : (f.agentAuth ?? { ok: false, reason: "the mail was not checked" });
   const trail: TrailStep[] = [...f.trail];
 
   let errors = [...parsed.errors];
   if (isCommandMail) {
-    trail.push(step("commands", auth.ok ? "agent" : "unverified", `${parsed.commands.map((c) => c.source).join(", ") || "-"}; ${auth.reason}`));
+    trail.push(
+      step("commands", auth.ok ? "agent" : "unverified", `${parsed.commands.map((c) => c.source).join(", ") || "-"}; ${auth.reason}`),
+    );
     if (!auth.ok) errors = [`commands ignored: ${auth.reason}`];
   } else if (!auth.ok) {
     // A plain answer goes to the customer in our name: a forged one must not.
-    return keepInternal(env, f, "unverified-agent", `mail in the name of agent ${agent.address} is not authenticated (${auth.reason}): kept internal, not sent to the requester`, agent);
+    return keepInternal(
+      env,
+      f,
+      "unverified-agent",
+      `mail in the name of agent ${agent.address} is not authenticated (${auth.reason}): kept internal, not sent to the requester`,
+      agent,
+    );
   }
 
   const before = stateOf(t.row);
   const work = { id: t.row.id, ...before } as Ticket;
   const fx = emptyEffects();
-  const cmdEnv = { dir: env.directory, actor: agent, now, text: parsed.rest, isNew: false, people: t.participants, others: f.others, tagFormat: env.tagFormat, maxParticipants: env.safety.maxParticipants };
+  const cmdEnv = {
+    dir: env.directory,
+    actor: agent,
+    now,
+    text: parsed.rest,
+    isNew: false,
+    people: t.participants,
+    others: f.others,
+    tagFormat: env.tagFormat,
+    maxParticipants: env.safety.maxParticipants,
+  };
   if (isCommandMail && errors.length === 0) errors = runCommands(work, parsed.commands, cmdEnv, fx);
-  if (errors.length > 0) return commandErrorPlan(env, f, agent, parsed.rest, errors, [...trail, step("apply", "command-error", `nothing changed on ${ref}: ${errors.join("; ")}`)]);
+  if (errors.length > 0)
+    return commandErrorPlan(env, f, agent, parsed.rest, errors, [
+      ...trail,
+      step("apply", "command-error", `nothing changed on ${ref}: ${errors.join("; ")}`),
+    ]);
 
   const kinds = new Set(parsed.commands.map((c) => c.kind));
   const text = parsed.rest.trim();
@@ -79,24 +103,54 @@ export function planAgentReply(env: PlanEnv, f: MailFacts, agent: Person): Plan 
   const history = historyOf(t.messages);
   const own = msg.attachments.map(fileOf);
   const copied = copiedPeople(t.participants, work.requesterAddress, fx.participants);
-  const results: NotifyResult[] = fx.notifications.map((n) => commandMails(env, f, after, n, agent, history, own, ticketFiles(t.attachments), copied));
+  const results: NotifyResult[] = fx.notifications.map((n) =>
+    commandMails(env, f, after, n, agent, history, own, ticketFiles(t.attachments), copied),
+  );
   // #files alone is answered by the files themselves; a confirmation would only repeat it.
   const onlyFiles = parsed.commands.length > 0 && parsed.commands.every((c) => c.kind === "files");
-  if (isCommandMail && !f.terminal && !onlyFiles) results.push(planEvent(env, f, after, { event: "command-confirmation", to: [agent], actor: agent, toActor: true, data: { changes: fx.changes } }));
+  if (isCommandMail && !f.terminal && !onlyFiles)
+    results.push(
+      planEvent(env, f, after, { event: "command-confirmation", to: [agent], actor: agent, toActor: true, data: { changes: fx.changes } }),
+    );
   const sent = merge(...results);
   plan.notifications = sent.notifications;
-  trail.push(step("apply", isCommandMail ? "commands-applied" : "agent-answer", `${ref}: ${fx.events.map((e) => `${e.action} ${e.detail}`).join("; ") || (visibility === "public" ? "public answer" : "stored")}`));
-  if (fx.participants.length) trail.push(step("people", "changed", `by ${agent.address}: ${fx.participants.map((c) => `${c.removed ? "taken off" : "in copy"} ${c.address}`).join(", ")}`));
-  if (plan.merge) trail.push(step("people", "merged", `${ref} into ${formatReference(env.tagFormat, plan.merge.into)}: its messages and ${plan.merge.participants.length} new participant(s) move; ${plan.merge.notifications.map((n) => `merged→${n.to.address}${n.cc?.length ? ` (cc ${n.cc.map((c) => c.address).join(", ")})` : ""}`).join(", ") || "nobody told"}`));
+  trail.push(
+    step(
+      "apply",
+      isCommandMail ? "commands-applied" : "agent-answer",
+      `${ref}: ${fx.events.map((e) => `${e.action} ${e.detail}`).join("; ") || (visibility === "public" ? "public answer" : "stored")}`,
+    ),
+  );
+  if (fx.participants.length)
+    trail.push(
+      step(
+        "people",
+        "changed",
+        `by ${agent.address}: ${fx.participants.map((c) => `${c.removed ? "taken off" : "in copy"} ${c.address}`).join(", ")}`,
+      ),
+    );
+  if (plan.merge)
+    trail.push(
+      step(
+        "people",
+        "merged",
+        `${ref} into ${formatReference(env.tagFormat, plan.merge.into)}: its messages and ${plan.merge.participants.length} new participant(s) move; ${plan.merge.notifications.map((n) => `merged→${n.to.address}${n.cc?.length ? ` (cc ${n.cc.map((c) => c.address).join(", ")})` : ""}`).join(", ") || "nobody told"}`,
+      ),
+    );
   trail.push(step("notify", sent.notifications.length ? "queued" : sent.lines.length ? "withheld" : "none", sent.lines.join(", ") || "-"));
   return plan;
 }
 
 /** #cc changes as rows: someone new is inserted; someone known (taken off before, or being taken off) is updated. */
-function peopleChanges(t: TicketFacts, changes: Array<{ address: string; removed: boolean }>): { inserts: Plan["participants"]; updates: Plan["participantUpdates"] } {
+function peopleChanges(
+  t: TicketFacts,
+  changes: Array<{ address: string; removed: boolean }>,
+): { inserts: Plan["participants"]; updates: Plan["participantUpdates"] } {
   const stored = new Set(t.participants.map((p) => p.address));
   const last = new Map(changes.map((c) => [c.address, c.removed]));
-  const inserts = [...last].filter(([a, removed]) => !stored.has(a) && !removed).map(([address]) => ({ who: { address, name: null }, role: "cc" as const }));
+  const inserts = [...last]
+    .filter(([a, removed]) => !stored.has(a) && !removed)
+    .map(([address]) => ({ who: { address, name: null }, role: "cc" as const }));
   const updates = [...last].filter(([a]) => stored.has(a)).map(([address, removed]) => ({ address, removed }));
   return { inserts, updates };
 }
@@ -105,7 +159,15 @@ function peopleChanges(t: TicketFacts, changes: Array<{ address: string; removed
  * The agent's mail changed nothing: it is kept as an internal message, and the agent (only) is
  * told why. At the terminal nothing is stored; the errors are printed.
  */
-export function commandErrorPlan(env: PlanEnv, f: MailFacts, agent: Person, text: string, errors: string[], trail: TrailStep[], kind: "command-error" | "held-back" = "command-error"): Plan {
+export function commandErrorPlan(
+  env: PlanEnv,
+  f: MailFacts,
+  agent: Person,
+  text: string,
+  errors: string[],
+  trail: TrailStep[],
+  kind: "command-error" | "held-back" = "command-error",
+): Plan {
   const t = f.ticket!;
   const plan = emptyPlan(kind, "reply_added", trail);
   plan.commandErrors = errors;

@@ -6,7 +6,14 @@ import type { PlanEnv } from "./env.js";
 import { emptyPlan, stateOf, type AddressFlagPlan, type Plan } from "./plan.js";
 
 function describe(report: BounceReport): string {
-  return report.recipients.map((r) => `${r.address}: ${r.status ?? r.replyCode ?? "no status"} ${r.permanent === true ? "permanent" : r.permanent === false ? "temporary" : "unknown"} (${r.reason.slice(0, 200)})`).join("; ") || "no recipients named";
+  return (
+    report.recipients
+      .map(
+        (r) =>
+          `${r.address}: ${r.status ?? r.replyCode ?? "no status"} ${r.permanent === true ? "permanent" : r.permanent === false ? "temporary" : "unknown"} (${r.reason.slice(0, 200)})`,
+      )
+      .join("; ") || "no recipients named"
+  );
 }
 
 /**
@@ -16,10 +23,15 @@ function describe(report: BounceReport): string {
  */
 function failedAddress(env: PlanEnv, named: string, ours: string[]): { address: string | null; why: string } {
   const a = named.trim().toLowerCase();
-  if (a.includes("@")) return env.directory.isOwn(a) ? { address: null, why: `${a} is our own address: not flagged` } : { address: a, why: "" };
+  if (a.includes("@"))
+    return env.directory.isOwn(a) ? { address: null, why: `${a} is our own address: not flagged` } : { address: a, why: "" };
   const matches = [...new Set(ours.filter((o) => o.split("@")[0] === a))];
-  if (matches.length === 1 && !env.directory.isOwn(matches[0])) return { address: matches[0], why: `local part ${a} resolved to ${matches[0]}, a recipient of our mail` };
-  return { address: null, why: `local part "${a}" names ${matches.length ? "more than one recipient" : "no recipient"} of the reported mail: left unknown` };
+  if (matches.length === 1 && !env.directory.isOwn(matches[0]))
+    return { address: matches[0], why: `local part ${a} resolved to ${matches[0]}, a recipient of our mail` };
+  return {
+    address: null,
+    why: `local part "${a}" names ${matches.length ? "more than one recipient" : "no recipient"} of the reported mail: left unknown`,
+  };
 }
 
 /**
@@ -35,7 +47,15 @@ export function planBounce(env: PlanEnv, f: MailFacts): Plan {
   const isBounce = f.classification.kind === "bounce";
   const plan = emptyPlan(isBounce ? "bounce" : "report", isBounce ? "bounce" : "report", [...f.trail]);
   plan.reason = f.classification.reasons[0] ?? null;
-  plan.trail.push(step("apply", ticketId ? "bounce-linked" : "bounce-unlinked", ticketId ? `reports on our message ${report.originalMessageId} of ${formatReference(env.tagFormat, ticketId)}` : `quotes ${report.originalMessageId ?? "no Message-ID"}, which is no mail of ours`));
+  plan.trail.push(
+    step(
+      "apply",
+      ticketId ? "bounce-linked" : "bounce-unlinked",
+      ticketId
+        ? `reports on our message ${report.originalMessageId} of ${formatReference(env.tagFormat, ticketId)}`
+        : `quotes ${report.originalMessageId ?? "no Message-ID"}, which is no mail of ours`,
+    ),
+  );
 
   const flagged: string[] = [];
   const notes: string[] = [];
@@ -67,6 +87,12 @@ export function planBounce(env: PlanEnv, f: MailFacts): Plan {
     plan.message = { visibility: "internal", text };
     plan.events.push({ action: "bounce", detail: text.slice(0, 1000), actor: f.msg.from?.address ?? null });
   }
-  plan.trail.push(step("notify", "none", `delivery reports get no answer; ${flagged.length ? `flagged ${flagged.join(", ")}` : "nothing flagged"}${notes.length ? `; ${notes.join("; ")}` : ""}`));
+  plan.trail.push(
+    step(
+      "notify",
+      "none",
+      `delivery reports get no answer; ${flagged.length ? `flagged ${flagged.join(", ")}` : "nothing flagged"}${notes.length ? `; ${notes.join("; ")}` : ""}`,
+    ),
+  );
   return plan;
 }

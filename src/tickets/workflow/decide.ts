@@ -51,7 +51,14 @@ export function planUnreadable(code: "EPARSE", message: string, trail: TrailStep
  * A mail over maxMessageBytes: Failed, and one polite notice to its sender, never to a machine
  * or to ourselves, within the per-address limit. Only its header section was read.
  */
-export function planOversize(env: PlanEnv, head: InboundMessage | null, size: number, maxBytes: number, facts: OutboundFacts, trail: TrailStep[]): Plan {
+export function planOversize(
+  env: PlanEnv,
+  head: InboundMessage | null,
+  size: number,
+  maxBytes: number,
+  facts: OutboundFacts,
+  trail: TrailStep[],
+): Plan {
   const reason = `mail is ${size} bytes; the limit is ${maxBytes}`;
   const plan = failurePlan("EOVERSIZE", reason, [...trail, step("apply", "failed", `EOVERSIZE: ${reason}`)]);
   const to = head ? (head.replyTo[0] ?? head.from) : null;
@@ -60,9 +67,16 @@ export function planOversize(env: PlanEnv, head: InboundMessage | null, size: nu
     return plan;
   }
   const why = `the message is ${Math.round(size / 1048576)} MB, more than the ${Math.round(maxBytes / 1048576)} MB we accept`;
-  const sent = planEvent(env, facts, null, { event: "rejected", to: [to], actor: null, data: { text: head.subject || null, errors: [why] } });
+  const sent = planEvent(env, facts, null, {
+    event: "rejected",
+    to: [to],
+    actor: null,
+    data: { text: head.subject || null, errors: [why] },
+  });
   plan.ticketless = sent.notifications;
   plan.thread = { inReplyTo: head.messageId, references: head.references };
-  plan.trail.push(step("notify", sent.notifications.length ? "queued" : sent.lines.length ? "withheld" : "none", sent.lines.join(", ") || "-"));
+  plan.trail.push(
+    step("notify", sent.notifications.length ? "queued" : sent.lines.length ? "withheld" : "none", sent.lines.join(", ") || "-"),
+  );
   return plan;
 }

@@ -32,7 +32,9 @@ function ticketTexts(f: MailFacts): { internal: string[]; known: string[] } {
 
 /** Files a mail to a non-agent would carry (attached or listed) that came only in internal mail. */
 function internalFilesIn(n: PlannedNotification, secret: Set<string>): string[] {
-  return [...(n.files?.attach ?? []), ...(n.files?.list ?? [])].filter((file) => secret.has(file.sha256)).map((file) => `file ${file.filename}`);
+  return [...(n.files?.attach ?? []), ...(n.files?.list ?? [])]
+    .filter((file) => secret.has(file.sha256))
+    .map((file) => `file ${file.filename}`);
 }
 
 /** The plan as it may go out: unchanged when it carries no internal text, and no internal mail's file, to a non-agent. */
@@ -54,20 +56,38 @@ export function guardPlan(env: PlanEnv, f: MailFacts, plan: Plan): Plan {
   if (leaks.length === 0) return plan;
 
   const ref = formatReference(env.tagFormat, f.ticket.row.id);
-  const quoted = [...new Set(leaks.map((l) => l.line))].slice(0, 3).map((l) => `"${l.length > 90 ? `${l.slice(0, 87)}...` : l}"`).join(", ");
+  const quoted = [...new Set(leaks.map((l) => l.line))]
+    .slice(0, 3)
+    .map((l) => `"${l.length > 90 ? `${l.slice(0, 87)}...` : l}"`)
+    .join(", ");
   const to = [...new Set(leaks.map((l) => l.to))].join(", ");
   const detail = `the mail to ${to} would have carried internal text or files of ${ref} (${quoted}): nothing was sent, nothing changed, the mail is kept as an internal note`;
   const sender = f.msg.from ? personOf(f.msg.from) : null;
   const agent = sender ? env.directory.asAgent(sender) : null;
   const trail = [...f.trail, step("guard", "held-back", detail)];
   if (agent) {
-    const files = leaks.some((l) => l.line.startsWith("file ")) ? " Attach no file that came in an internal mail (a note, a stranger's or an unverified mail)." : "";
+    const files = leaks.some((l) => l.line.startsWith("file "))
+      ? " Attach no file that came in an internal mail (a note, a stranger's or an unverified mail)."
+      : "";
     const advice = `${detail}. Send your answer again without the quoted internal mail: reply to the requester's mail instead, or delete the quote below your text.${files}`;
-    const held = commandErrorPlan(env, f, agent, plan.message?.text ?? "", [advice], [...trail, step("apply", "command-error", `held back on ${ref}`)], "held-back");
+    const held = commandErrorPlan(
+      env,
+      f,
+      agent,
+      plan.message?.text ?? "",
+      [advice],
+      [...trail, step("apply", "command-error", `held back on ${ref}`)],
+      "held-back",
+    );
     held.events = f.terminal ? [] : [{ action: "held-back", detail: detail.slice(0, 1000), actor: agent.address }];
     return held;
   }
   // No agent wrote it (nothing else puts a person's words into a public mail today): the mails are dropped, the rest stands.
   const kept = plan.notifications.filter((n) => !leaks.some((l) => l.n === n));
-  return { ...plan, notifications: kept, message: plan.message ? { ...plan.message, visibility: "internal" } : null, trail: [...plan.trail, step("guard", "held-back", detail)] };
+  return {
+    ...plan,
+    notifications: kept,
+    message: plan.message ? { ...plan.message, visibility: "internal" } : null,
+    trail: [...plan.trail, step("guard", "held-back", detail)],
+  };
 }

@@ -42,20 +42,32 @@ export interface NotifyResult {
  */
 export function holdBack(env: PlanEnv, facts: OutboundFacts, address: string, answersInbound: boolean): string | null {
   const flag = facts.flags.get(address);
-  if (flag?.permanent) return `address bounced permanently (${flag.status ?? "no status"}: ${flag.reason.slice(0, 100)}); clear with ticketpost addresses clear ${address}`;
+  if (flag?.permanent)
+    return `address bounced permanently (${flag.status ?? "no status"}: ${flag.reason.slice(0, 100)}); clear with ticketpost addresses clear ${address}`;
   if (!answersInbound || env.directory.isAgent(address)) return null;
   const recent = facts.recentAnswers.get(address) ?? 0;
-  return recent >= env.safety.autoReplyPerAddress ? `${recent} automatic answers to this address in the last ${env.safety.autoReplyWindowMinutes} minutes (limit ${env.safety.autoReplyPerAddress})` : null;
+  return recent >= env.safety.autoReplyPerAddress
+    ? `${recent} automatic answers to this address in the last ${env.safety.autoReplyWindowMinutes} minutes (limit ${env.safety.autoReplyPerAddress})`
+    : null;
 }
 
 /** The language of one recipient: the requester keeps the language their ticket was opened in. */
-export function languageOf(dir: Directory, t: Pick<TicketState, "requesterAddress" | "language" | "departmentId"> | null, address: string): string {
+export function languageOf(
+  dir: Directory,
+  t: Pick<TicketState, "requesterAddress" | "language" | "departmentId"> | null,
+  address: string,
+): string {
   if (t && address === t.requesterAddress.toLowerCase()) return t.language;
   return dir.languageFor(address, t?.departmentId ?? null);
 }
 
 /** One event to each recipient, in each one's language; a public mail's `cc` rides along in one mail. */
-export function planEvent<E extends EventName>(env: PlanEnv, facts: OutboundFacts, t: TicketState | null, r: NotifyRequest<E>): NotifyResult {
+export function planEvent<E extends EventName>(
+  env: PlanEnv,
+  facts: OutboundFacts,
+  t: TicketState | null,
+  r: NotifyRequest<E>,
+): NotifyResult {
   const out: NotifyResult = { notifications: [], lines: [] };
   if (env.quiet) return out;
   const seen = new Set<string>();
@@ -88,10 +100,20 @@ export function planEvent<E extends EventName>(env: PlanEnv, facts: OutboundFact
     const copies = i === 0 && cc.length ? { cc } : {};
     const language = languageOf(env.directory, t, person.address);
     // Everyone in one mail reads the same files; an agent in To is told how to get listed ones.
-    const files = r.plannedFiles ?? planFiles(r.files ?? [], env.safety.maxAttachmentBytes, env.directory.isAgent(person.address), language);
-    out.notifications.push({ event: r.event, to: person, ...copies, language, data: r.data, ...(files ? { files } : {}) } as PlannedNotification);
+    const files =
+      r.plannedFiles ?? planFiles(r.files ?? [], env.safety.maxAttachmentBytes, env.directory.isAgent(person.address), language);
+    out.notifications.push({
+      event: r.event,
+      to: person,
+      ...copies,
+      language,
+      data: r.data,
+      ...(files ? { files } : {}),
+    } as PlannedNotification);
     const copyNote = i === 0 && cc.length ? ` (cc ${cc.map((c) => c.address).join(", ")})` : "";
-    const fileNote = files ? ` (${files.attach.length ? `${files.attach.length} file(s) attached` : `${files.list.length} file(s) listed, over the limit`})` : "";
+    const fileNote = files
+      ? ` (${files.attach.length ? `${files.attach.length} file(s) attached` : `${files.list.length} file(s) listed, over the limit`})`
+      : "";
     out.lines.push(`${r.event}→${person.address}${copyNote}${fileNote}`);
   }
   return out;
@@ -102,7 +124,13 @@ export function historyOf(messages: StoredMessage[]): HistoryEntry[] {
   return messages
     .filter((m) => m.direction === "inbound")
     .slice(0, 50)
-    .map((m) => ({ at: m.createdAt.toISOString().slice(0, 16).replace("T", " "), from: m.fromAddress, visibility: m.visibility, direction: m.direction, text: m.text }));
+    .map((m) => ({
+      at: m.createdAt.toISOString().slice(0, 16).replace("T", " "),
+      from: m.fromAddress,
+      visibility: m.visibility,
+      direction: m.direction,
+      text: m.text,
+    }));
 }
 
 /**
@@ -110,7 +138,14 @@ export function historyOf(messages: StoredMessage[]): HistoryEntry[] {
  * go with a question, an answer or a resolution); `ticketFiles` the ticket's stored files (a new
  * assignee gets them with the history); a mail to the requester copies `copied` (the participants).
  */
-export function commandRequest(n: CommandNotification, actor: Person, history: HistoryEntry[], files: FileRef[] = [], ticketFiles: FileRef[] = [], copied: Person[] = []): NotifyRequest<CommandNotification["event"]> {
+export function commandRequest(
+  n: CommandNotification,
+  actor: Person,
+  history: HistoryEntry[],
+  files: FileRef[] = [],
+  ticketFiles: FileRef[] = [],
+  copied: Person[] = [],
+): NotifyRequest<CommandNotification["event"]> {
   const words = { actor, text: n.text };
   const cc = EVENTS[n.event].audience === "requester" ? copied : [];
   switch (n.event) {
@@ -119,7 +154,13 @@ export function commandRequest(n: CommandNotification, actor: Person, history: H
     case "resolved":
       return { event: "resolved", to: n.to, cc, actor, data: { text: n.text }, files };
     case "assigned":
-      return { event: "assigned", to: n.to, actor, data: { ...words, history: n.withHistory ? history : [] }, files: [...(n.withHistory ? ticketFiles : []), ...files] };
+      return {
+        event: "assigned",
+        to: n.to,
+        actor,
+        data: { ...words, history: n.withHistory ? history : [] },
+        files: [...(n.withHistory ? ticketFiles : []), ...files],
+      };
     case "question":
     case "agent-reply":
       return { event: n.event, to: n.to, cc, actor, data: words, files };
@@ -139,8 +180,20 @@ export function merge(...results: NotifyResult[]): NotifyResult {
  * The mails a command causes, with their files: `own` are the files of the agent's mail, `stored`
  * the ticket's. The answer to #files is one mail per part, each under notify.maxAttachmentBytes.
  */
-export function commandMails(env: PlanEnv, facts: OutboundFacts, t: TicketState, n: CommandNotification, actor: Person, history: HistoryEntry[], own: FileRef[], stored: FileRef[], copied: Person[] = []): NotifyResult {
+export function commandMails(
+  env: PlanEnv,
+  facts: OutboundFacts,
+  t: TicketState,
+  n: CommandNotification,
+  actor: Person,
+  history: HistoryEntry[],
+  own: FileRef[],
+  stored: FileRef[],
+  copied: Person[] = [],
+): NotifyResult {
   if (n.event !== "files") return planEvent(env, facts, t, commandRequest(n, actor, history, own, stored, copied));
   const parts = fileParts([...stored, ...own], env.safety.maxAttachmentBytes);
-  return merge(...parts.map((part) => planEvent(env, facts, t, { event: "files", to: n.to, actor, toActor: true, data: {}, plannedFiles: part })));
+  return merge(
+    ...parts.map((part) => planEvent(env, facts, t, { event: "files", to: n.to, actor, toActor: true, data: {}, plannedFiles: part })),
+  );
 }

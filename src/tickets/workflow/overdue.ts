@@ -21,7 +21,12 @@ export function planOverdue(env: PlanEnv, t: Ticket, facts: OutboundFacts, now: 
   const before = stateOf(t);
   const to = workers(env.directory, t);
   const plan = emptyPlan("reply", "reply_added", []);
-  plan.ticket = { id: t.id, state: { ...before, lastOverdueNoticeAt: now }, patch: { lastOverdueNoticeAt: now }, claimOverdueBefore: cutoff };
+  plan.ticket = {
+    id: t.id,
+    state: { ...before, lastOverdueNoticeAt: now },
+    patch: { lastOverdueNoticeAt: now },
+    claimOverdueBefore: cutoff,
+  };
   const sent = planEvent(env, facts, plan.ticket.state, { event: "overdue", to, actor: null, data: {} });
   plan.notifications = sent.notifications;
   plan.events.push({ action: "overdue", actor: null, detail: `due ${t.dueDate}; told ${to.map((p) => p.address).join(", ") || "nobody"}` });
@@ -38,7 +43,9 @@ export async function notifyOverdue(db: DataSource, ctx: GatewayContext, repeatH
   const now = ctx.clock.now();
   const today = localDate(now);
   const cutoff = new Date(now.getTime() - repeatHours * 3600 * 1000);
-  const due = await db.getRepository(Ticket).createQueryBuilder("t")
+  const due = await db
+    .getRepository(Ticket)
+    .createQueryBuilder("t")
     .where({ status: Not("resolved") })
     .andWhere("t.dueDate IS NOT NULL AND t.dueDate < :today", { today })
     .andWhere(new Brackets((b) => b.where("t.lastOverdueNoticeAt IS NULL").orWhere("t.lastOverdueNoticeAt < :cutoff", { cutoff })))

@@ -10,7 +10,11 @@ import type { PlanEnv } from "./env.js";
  * own addresses, never an agent (agents work the ticket, they are not its customers), and no
  * more than limits.maxParticipants (a mail to thousands of recipients makes no thousands of rows).
  */
-export function joiningPeople(env: PlanEnv, existing: string[], people: Array<{ who: MailAddress | Person; role: ParticipantRole }>): Array<{ who: Person; role: ParticipantRole }> {
+export function joiningPeople(
+  env: PlanEnv,
+  existing: string[],
+  people: Array<{ who: MailAddress | Person; role: ParticipantRole }>,
+): Array<{ who: Person; role: ParticipantRole }> {
   const known = new Set(existing.map((a) => a.toLowerCase()));
   const out: Array<{ who: Person; role: ParticipantRole }> = [];
   for (const { who, role } of people) {
@@ -34,10 +38,16 @@ export function isParticipant(t: TicketFacts, address: string | null | undefined
  * The people in copy of a ticket's public mails: its participants but the requester (who gets
  * the mail in To) and anyone an agent took off, after this mail's #cc changes.
  */
-export function copiedPeople(participants: ParticipantFact[], requesterAddress: string, changes: Array<{ address: string; removed: boolean }> = []): Person[] {
+export function copiedPeople(
+  participants: ParticipantFact[],
+  requesterAddress: string,
+  changes: Array<{ address: string; removed: boolean }> = [],
+): Person[] {
   const people = new Map(participants.map((p) => [p.address, { address: p.address, name: p.name, removed: !!p.removedAt }]));
   for (const c of changes) people.set(c.address, { address: c.address, name: people.get(c.address)?.name ?? null, removed: c.removed });
-  return [...people.values()].filter((p) => !p.removed && p.address !== requesterAddress.toLowerCase()).map((p) => ({ address: p.address, name: p.name }));
+  return [...people.values()]
+    .filter((p) => !p.removed && p.address !== requesterAddress.toLowerCase())
+    .map((p) => ({ address: p.address, name: p.name }));
 }
 
 /**
@@ -47,7 +57,13 @@ export function copiedPeople(participants: ParticipantFact[], requesterAddress: 
 export function ownTexts(msg: InboundMessage, t: TicketFacts | null): string[] {
   const ours = (t?.messages ?? []).filter((m) => m.direction === "outbound");
   const answered = ours.find((m) => m.messageId === msg.inReplyTo);
-  return [...(answered ? [answered.text] : []), ...ours.filter((m) => m !== answered).reverse().map((m) => m.text)];
+  return [
+    ...(answered ? [answered.text] : []),
+    ...ours
+      .filter((m) => m !== answered)
+      .reverse()
+      .map((m) => m.text),
+  ];
 }
 
 /** The new words of a reply: quoted history cut, first at our own text. */

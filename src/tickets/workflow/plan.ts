@@ -185,4 +185,3 @@ export function patchOf(before: TicketState, after: TicketState): Partial<Ticket
   }
   return patch;
 }
-

@@ -58,7 +58,12 @@ export interface CommandEnv {
 }
 
 /** A command handler changes the working copy and records effects, or returns an error sentence. */
-export type CommandHandler<K extends Command["kind"]> = (t: Ticket, cmd: Extract<Command, { kind: K }>, env: CommandEnv, fx: Effects) => string | null;
+export type CommandHandler<K extends Command["kind"]> = (
+  t: Ticket,
+  cmd: Extract<Command, { kind: K }>,
+  env: CommandEnv,
+  fx: Effects,
+) => string | null;
 
 export function emptyEffects(): Effects {
   return { changes: [], notifications: [], events: [], participants: [], merge: null };

@@ -18,7 +18,8 @@ export const assign: CommandHandler<"assign"> = (t, cmd, env, fx) => {
     }
     setAssignee(t, agent, fx);
     if (t.status === "new") setStatus(t, "in_progress", fx, env.now);
-    if (agent.address !== env.actor.address) fx.notifications.push({ event: "assigned", to: [agent], text: env.text || null, withHistory: true });
+    if (agent.address !== env.actor.address)
+      fx.notifications.push({ event: "assigned", to: [agent], text: env.text || null, withHistory: true });
     return null;
   }
   const dept = env.dir.department(cmd.target);
@@ -26,7 +27,12 @@ export const assign: CommandHandler<"assign"> = (t, cmd, env, fx) => {
     setDepartment(t, dept.id, fx);
     setAssignee(t, null, fx);
     if (t.status !== "waiting") setStatus(t, "new", fx, env.now);
-    fx.notifications.push({ event: "assigned", to: env.dir.members(dept.id).filter((m) => m.address !== env.actor.address), text: env.text || null, withHistory: true });
+    fx.notifications.push({
+      event: "assigned",
+      to: env.dir.members(dept.id).filter((m) => m.address !== env.actor.address),
+      text: env.text || null,
+      withHistory: true,
+    });
     return null;
   }
   const known = env.dir.departments.map((d) => d.id).join(", ");
