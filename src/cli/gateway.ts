@@ -5,7 +5,7 @@ import { BlobStore } from "../db/blob-store.js";
 import { randomBytes } from "node:crypto";
 import { GatewaySetting, MailReceipt } from "../db/entities.js";
 import { openDatabase } from "../db/data-source.js";
-import { TemplateSet } from "../notify/templates.js";
+import type { TemplateSet } from "../notify/templates.js";
 import { OutboxSender } from "../notify/sender.js";
 import type { MailTransport } from "../notify/smtp-transport.js";
 import { NOTIFICATION_EVENTS } from "../notify/events/index.js";
@@ -13,14 +13,13 @@ import { systemClock, type Clock } from "../shared/clock.js";
 import { asTicketpostError, TicketpostError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import type { DrainDeps } from "../mailbox/drain.js";
-import { ImapMailbox, type SpoolOptions } from "../mailbox/imap-mailbox.js";
-import { drainMailbox, type DrainSummary } from "../mailbox/drain.js";
+import type { SpoolOptions } from "../mailbox/imap-mailbox.js";
+import type { DrainSummary } from "../mailbox/drain.js";
 import { mailboxTransport } from "../mailbox/outgoing-route.js";
 import { AccountLogins } from "../auth/logins.js";
 import { databaseGrantStore } from "../auth/token-store.js";
 import type { MailboxConfig } from "../config/schema.js";
 import type { GatewayContext } from "../tickets/context.js";
-import { processMail, recordFailure } from "../tickets/pipeline.js";
 import { In } from "typeorm";
 import { agentVerifierFor } from "../tickets/agent-auth.js";
 import { liveInstances } from "../ops/instance.js";
@@ -66,6 +65,7 @@ export function directoryOf(config: TicketpostConfig, mailbox?: MailboxConfig): 
 export type Gateway = GatewayContext & { logins: AccountLogins };
 
 export async function openGateway(config: TicketpostConfig, logger: Logger, opts: { clock?: Clock; migrate?: boolean } = {}): Promise<Gateway> {
+  const { TemplateSet } = await import("../notify/templates.js");
   const templates = new TemplateSet(config.templatesDir, config.language);
   const directory = directoryOf(config);
   checkTemplates(templates, directory.languagesInUse());
@@ -99,6 +99,9 @@ export async function openGateway(config: TicketpostConfig, logger: Logger, opts
   };
 }
 
+/** The mail pipeline (mailparser and the decoders), loaded by the first mail a drain hands over. */
+const pipeline = () => import("../tickets/pipeline.js");
+
 /** What the drain loop needs; for a mailbox with its own default department, a context that routes there. */
 export function drainDeps(ctx: GatewayContext, onBatch?: () => void, mailbox?: { config: TicketpostConfig; mailbox: MailboxConfig }): DrainDeps {
   // Routing and agent verification depend on the mailbox a mail was taken from.
@@ -106,8 +109,8 @@ export function drainDeps(ctx: GatewayContext, onBatch?: () => void, mailbox?: {
     ? { ...ctx, directory: directoryOf(mailbox.config, mailbox.mailbox), verifyAgent: agentVerifierFor(mailbox.config, (msg) => ctx.blobs.get(msg.rawSha256), undefined, mailbox.mailbox) }
     : ctx;
   return {
-    process: (pos, raw) => processMail(own, pos, raw),
-    giveUp: (pos, err) => recordFailure(ctx, pos, new TicketpostError(err.code, `gave up after repeated errors: ${err.message}`, { retryable: false, cause: err })),
+    process: async (pos, raw) => (await pipeline()).processMail(own, pos, raw),
+    giveUp: async (pos, err) => (await pipeline()).recordFailure(ctx, pos, new TicketpostError(err.code, `gave up after repeated errors: ${err.message}`, { retryable: false, cause: err })),
     markMoved: async (ids, folder) => {
       if (ids.length) await ctx.db.getRepository(MailReceipt).update({ id: In(ids) }, { movedTo: folder });
     },
@@ -163,6 +166,7 @@ export async function sendQueuedNow(config: TicketpostConfig, ctx: GatewayContex
  */
 export async function drainAllOnce(config: TicketpostConfig, ctx: Gateway): Promise<DrainSummary & { mailboxes: Record<string, DrainSummary> }> {
   const total: DrainSummary & { mailboxes: Record<string, DrainSummary> } = { processed: 0, failed: 0, byOutcome: {}, stoppedBy: null, mailboxes: {} };
+  const [{ ImapMailbox }, { drainMailbox }] = await Promise.all([import("../mailbox/imap-mailbox.js"), import("../mailbox/drain.js")]);
   for (const m of config.mailboxes) {
     let summary: DrainSummary;
     try {
