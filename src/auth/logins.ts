@@ -27,7 +27,12 @@ class DeferredTokenSource implements AccessTokenSource {
   private real: OAuth2TokenSource | null = null;
   readonly key: string;
 
-  constructor(readonly config: OAuth2Config, readonly user: string, private readonly store: GrantStore, private readonly logger: Logger) {
+  constructor(
+    readonly config: OAuth2Config,
+    readonly user: string,
+    private readonly store: GrantStore,
+    private readonly logger: Logger,
+  ) {
     this.key = tokenSourceKey(config, user);
   }
 
@@ -40,7 +45,9 @@ class DeferredTokenSource implements AccessTokenSource {
   }
 
   async accessToken(renew = false): Promise<string> {
-    this.made ??= import("./token-source.js").then((m) => (this.real = new m.OAuth2TokenSource(this.config, this.user, this.store, this.logger)));
+    this.made ??= import("./token-source.js").then(
+      (m) => (this.real = new m.OAuth2TokenSource(this.config, this.user, this.store, this.logger)),
+    );
     return (await this.made).accessToken(renew);
   }
 }
@@ -48,14 +55,22 @@ class DeferredTokenSource implements AccessTokenSource {
 export class AccountLogins {
   private readonly sources = new Map<string, DeferredTokenSource>();
 
-  constructor(private readonly store: GrantStore = memoryGrantStore(), private readonly logger: Logger = silentLogger) {}
+  constructor(
+    private readonly store: GrantStore = memoryGrantStore(),
+    private readonly logger: Logger = silentLogger,
+  ) {}
 
   /** The token source of an OAuth2 account; null for a password account. */
   sourceFor(account: AccountLogin): AccessTokenSource | null {
     if (!account.oauth2) return null;
     const fresh = new DeferredTokenSource(account.oauth2, account.user, this.store, this.logger.child({ component: "oauth2" }));
     // Shared only by accounts that would send the very same request.
-    const key = [fresh.key, account.oauth2.clientSecret ? seedOf(account.oauth2.clientSecret) : "", account.oauth2.certificateFile ?? "", account.oauth2.refreshToken ? seedOf(account.oauth2.refreshToken) : ""].join("|");
+    const key = [
+      fresh.key,
+      account.oauth2.clientSecret ? seedOf(account.oauth2.clientSecret) : "",
+      account.oauth2.certificateFile ?? "",
+      account.oauth2.refreshToken ? seedOf(account.oauth2.refreshToken) : "",
+    ].join("|");
     const known = this.sources.get(key);
     if (known) return known;
     this.sources.set(key, fresh);
@@ -70,7 +85,8 @@ export class AccountLogins {
     const user = account.user ?? "";
     const source = this.sourceFor({ ...account, user });
     if (source) return { user, accessToken: await source.accessToken(renew) };
-    if (account.password === null) throw new TicketpostError("ECONFIG", `config: ${key}.password is required (or set ${account.passwordEnv})`);
+    if (account.password === null)
+      throw new TicketpostError("ECONFIG", `config: ${key}.password is required (or set ${account.passwordEnv})`);
     return { user, pass: account.password };
   }
 

@@ -44,7 +44,12 @@ export function clientConfiguration(o: OAuth2Config, onDate?: (serverDate: numbe
     ...(o.deviceAuthorizationEndpoint ? { device_authorization_endpoint: o.deviceAuthorizationEndpoint } : {}),
   };
   const config = new client.Configuration(server, o.clientId, undefined, clientAuth(o));
-  if ([o.tokenEndpoint, o.authorizationEndpoint, o.deviceAuthorizationEndpoint].every((u) => !u || isLoopbackHttp(u) || u.startsWith("https:")) && isLoopbackHttp(o.tokenEndpoint)) {
+  if (
+    [o.tokenEndpoint, o.authorizationEndpoint, o.deviceAuthorizationEndpoint].every(
+      (u) => !u || isLoopbackHttp(u) || u.startsWith("https:"),
+    ) &&
+    isLoopbackHttp(o.tokenEndpoint)
+  ) {
     // Only a test server on loopback is spoken to in plain HTTP (the config refuses it elsewhere).
     client.allowInsecureRequests(config);
   }
@@ -89,7 +94,13 @@ export class OAuth2TokenSource implements AccessTokenSource {
   readonly key: string;
   problem: TokenProblem | null = null;
 
-  constructor(readonly config: OAuth2Config, readonly user: string, private readonly store: GrantStore, private readonly logger: Logger, private readonly now = () => Date.now()) {
+  constructor(
+    readonly config: OAuth2Config,
+    readonly user: string,
+    private readonly store: GrantStore,
+    private readonly logger: Logger,
+    private readonly now = () => Date.now(),
+  ) {
     this.oidc = clientConfiguration(config, (d) => (this.skewMs = this.now() - d));
     this.key = tokenSourceKey(config, user);
   }
@@ -121,12 +132,23 @@ export class OAuth2TokenSource implements AccessTokenSource {
       return token;
     } catch (err) {
       // The database holding the refresh token failed, not the authorization server.
-      if ((err as { driverError?: unknown }).driverError !== undefined) throw new TicketpostError("EDB", `${this.config.key}: the stored OAuth2 grant could not be read or written: ${(err as Error).message}`, { cause: err });
+      if ((err as { driverError?: unknown }).driverError !== undefined)
+        throw new TicketpostError(
+          "EDB",
+          `${this.config.key}: the stored OAuth2 grant could not be read or written: ${(err as Error).message}`,
+          { cause: err },
+        );
       const problem = (err as { problem?: TokenProblem }).problem ?? diagnoseTokenError(err, this.config, this.skewMs);
       const first = this.problem?.message !== problem.message;
       this.problem = problem;
       // One clear line per new problem; repeats go to debug so a retry loop does not flood the log.
-      (first ? this.logger.error : this.logger.debug)("OAuth2 token not obtained", { account: this.config.key, user: this.user, kind: problem.kind, error: problem.message, fix: problem.fix });
+      (first ? this.logger.error : this.logger.debug)("OAuth2 token not obtained", {
+        account: this.config.key,
+        user: this.user,
+        kind: problem.kind,
+        error: problem.message,
+        fix: problem.fix,
+      });
       throw problemError(problem, err);
     }
   }
@@ -165,13 +187,24 @@ export class OAuth2TokenSource implements AccessTokenSource {
       const token = this.keep(res.access_token, res.expiresIn());
       const rotated = !!res.refresh_token && res.refresh_token !== refreshToken;
       if (rotated) this.logger.info("OAuth2 refresh token rotated; the new one is stored", { account: this.config.key, user: this.user });
-      const next: StoredGrant = { seed: current?.seed ?? envSeed, refreshToken: res.refresh_token ?? refreshToken, accessToken: token, expiresAt: this.cached!.expiresAt, updatedAt: new Date(now).toISOString() };
+      const next: StoredGrant = {
+        seed: current?.seed ?? envSeed,
+        refreshToken: res.refresh_token ?? refreshToken,
+        accessToken: token,
+        expiresAt: this.cached!.expiresAt,
+        updatedAt: new Date(now).toISOString(),
+      };
       return { store: next, result: token };
     });
   }
 }
 
 function missing(o: OAuth2Config): Error & { problem: TokenProblem } {
-  const what = o.grant === "refresh_token" ? `no refresh token (none stored, and ${o.env.refreshToken} is not set)` : `no client secret (${o.env.clientSecret} is not set) and no certificateFile`;
-  return Object.assign(new Error(what), { problem: { kind: "missing-secret" as const, message: `${o.key}: ${what}`, fix: fixFor("missing-secret", o) } });
+  const what =
+    o.grant === "refresh_token"
+      ? `no refresh token (none stored, and ${o.env.refreshToken} is not set)`
+      : `no client secret (${o.env.clientSecret} is not set) and no certificateFile`;
+  return Object.assign(new Error(what), {
+    problem: { kind: "missing-secret" as const, message: `${o.key}: ${what}`, fix: fixFor("missing-secret", o) },
+  });
 }

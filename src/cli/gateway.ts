@@ -30,7 +30,8 @@ import { Directory } from "../tickets/directory.js";
 export function checkTemplates(templates: TemplateSet, languages: string[]): void {
   for (const ev of NOTIFICATION_EVENTS) {
     for (const lang of languages) {
-      if (!templates.has(ev.name, lang)) throw new TicketpostError("ETEMPLATE", `templates: ${ev.name}.${lang}.hbs is missing in ${templates.dir}`);
+      if (!templates.has(ev.name, lang))
+        throw new TicketpostError("ETEMPLATE", `templates: ${ev.name}.${lang}.hbs is missing in ${templates.dir}`);
     }
   }
 }
@@ -58,13 +59,19 @@ export function directoryOf(config: TicketpostConfig, mailbox?: MailboxConfig): 
     for (const a of [m.address, m.user.toLowerCase()]) if (a.includes("@") && a !== config.supportAddress) own.add(a);
   }
   const defaultDepartment = mailbox?.defaultDepartment ?? config.defaultDepartment;
-  return new Directory(config.departments, defaultDepartment, config.agents, config.languages, config.language, config.supportAddress, [...own]);
+  return new Directory(config.departments, defaultDepartment, config.agents, config.languages, config.language, config.supportAddress, [
+    ...own,
+  ]);
 }
 
 /** The gateway's context plus the logins (passwords, OAuth2 token sources) of every account. */
 export type Gateway = GatewayContext & { logins: AccountLogins };
 
-export async function openGateway(config: TicketpostConfig, logger: Logger, opts: { clock?: Clock; migrate?: boolean } = {}): Promise<Gateway> {
+export async function openGateway(
+  config: TicketpostConfig,
+  logger: Logger,
+  opts: { clock?: Clock; migrate?: boolean } = {},
+): Promise<Gateway> {
   const { TemplateSet } = await import("../notify/templates.js");
   const templates = new TemplateSet(config.templatesDir, config.language);
   const directory = directoryOf(config);
@@ -103,14 +110,27 @@ export async function openGateway(config: TicketpostConfig, logger: Logger, opts
 const pipeline = () => import("../tickets/pipeline.js");
 
 /** What the drain loop needs; for a mailbox with its own default department, a context that routes there. */
-export function drainDeps(ctx: GatewayContext, onBatch?: () => void, mailbox?: { config: TicketpostConfig; mailbox: MailboxConfig }): DrainDeps {
+export function drainDeps(
+  ctx: GatewayContext,
+  onBatch?: () => void,
+  mailbox?: { config: TicketpostConfig; mailbox: MailboxConfig },
+): DrainDeps {
   // Routing and agent verification depend on the mailbox a mail was taken from.
   const own = mailbox
-    ? { ...ctx, directory: directoryOf(mailbox.config, mailbox.mailbox), verifyAgent: agentVerifierFor(mailbox.config, (msg) => ctx.blobs.get(msg.rawSha256), undefined, mailbox.mailbox) }
+    ? {
+        ...ctx,
+        directory: directoryOf(mailbox.config, mailbox.mailbox),
+        verifyAgent: agentVerifierFor(mailbox.config, (msg) => ctx.blobs.get(msg.rawSha256), undefined, mailbox.mailbox),
+      }
     : ctx;
   return {
     process: async (pos, raw) => (await pipeline()).processMail(own, pos, raw),
-    giveUp: async (pos, err) => (await pipeline()).recordFailure(ctx, pos, new TicketpostError(err.code, `gave up after repeated errors: ${err.message}`, { retryable: false, cause: err })),
+    giveUp: async (pos, err) =>
+      (await pipeline()).recordFailure(
+        ctx,
+        pos,
+        new TicketpostError(err.code, `gave up after repeated errors: ${err.message}`, { retryable: false, cause: err }),
+      ),
     markMoved: async (ids, folder) => {
       if (ids.length) await ctx.db.getRepository(MailReceipt).update({ id: In(ids) }, { movedTo: folder });
     },
@@ -164,8 +184,17 @@ export async function sendQueuedNow(config: TicketpostConfig, ctx: GatewayContex
  * `poll-once`: drains every mailbox in turn (one IMAP connection each, no IDLE) and adds up what
  * happened. A mailbox that cannot be reached stops only itself; the summary names it.
  */
-export async function drainAllOnce(config: TicketpostConfig, ctx: Gateway): Promise<DrainSummary & { mailboxes: Record<string, DrainSummary> }> {
-  const total: DrainSummary & { mailboxes: Record<string, DrainSummary> } = { processed: 0, failed: 0, byOutcome: {}, stoppedBy: null, mailboxes: {} };
+export async function drainAllOnce(
+  config: TicketpostConfig,
+  ctx: Gateway,
+): Promise<DrainSummary & { mailboxes: Record<string, DrainSummary> }> {
+  const total: DrainSummary & { mailboxes: Record<string, DrainSummary> } = {
+    processed: 0,
+    failed: 0,
+    byOutcome: {},
+    stoppedBy: null,
+    mailboxes: {},
+  };
   const [{ ImapMailbox }, { drainMailbox }] = await Promise.all([import("../mailbox/imap-mailbox.js"), import("../mailbox/drain.js")]);
   for (const m of config.mailboxes) {
     let summary: DrainSummary;

@@ -50,12 +50,28 @@ type TransportOptions = Record<string, unknown>;
  * nodemailer options for an SMTP account. No user: no AUTH at all. OAuth2: SASL XOAUTH2 with a
  * token from the account's source; nodemailer asks again with `renew` after a 535 and retries once.
  */
-export function smtpOptions(cfg: SmtpConfig, logins: AccountLogins): { options: TransportOptions; provision: ((user: string, renew: boolean, cb: (err: Error | null, token?: string) => void) => void) | null } {
+export function smtpOptions(
+  cfg: SmtpConfig,
+  logins: AccountLogins,
+): {
+  options: TransportOptions;
+  provision: ((user: string, renew: boolean, cb: (err: Error | null, token?: string) => void) => void) | null;
+} {
   const base = { host: cfg.host, port: cfg.port, secure: cfg.secure, tls: { rejectUnauthorized: cfg.tls.rejectUnauthorized } };
-  const source = cfg.user ? logins.sourceFor({ user: cfg.user, password: null, oauth2: cfg.oauth2 ?? null, passwordEnv: cfg.passwordEnv ?? "TICKETPOST_SMTP_PASSWORD" }) : null;
+  const source = cfg.user
+    ? logins.sourceFor({
+        user: cfg.user,
+        password: null,
+        oauth2: cfg.oauth2 ?? null,
+        passwordEnv: cfg.passwordEnv ?? "TICKETPOST_SMTP_PASSWORD",
+      })
+    : null;
   if (source && cfg.user) {
     const provision = (_user: string, renew: boolean, cb: (err: Error | null, token?: string) => void) => {
-      source.accessToken(renew).then((t) => cb(null, t), (err: Error) => cb(err));
+      source.accessToken(renew).then(
+        (t) => cb(null, t),
+        (err: Error) => cb(err),
+      );
     };
     return { options: { ...base, auth: { type: "OAuth2", user: cfg.user } }, provision };
   }
@@ -73,7 +89,10 @@ export function createSmtpTransporter(cfg: SmtpConfig, logins: AccountLogins, ex
 export class SmtpTransport implements MailTransport {
   private readonly transporter: Transporter;
 
-  constructor(private readonly cfg: SmtpConfig, logins: AccountLogins = new AccountLogins()) {
+  constructor(
+    private readonly cfg: SmtpConfig,
+    logins: AccountLogins = new AccountLogins(),
+  ) {
     this.transporter = createSmtpTransporter(cfg, logins, {
       pool: true,
       maxConnections: 2,
@@ -86,7 +105,11 @@ export class SmtpTransport implements MailTransport {
   async send(mail: OutgoingMail): Promise<void> {
     if (this.cfg.user && !this.cfg.oauth2 && this.cfg.password === null) {
       // Kept queued (retryable): the mail is fine, the configuration is not yet.
-      throw new TicketpostError("ECONFIG", `config: smtp.password is required with smtp.user (or set ${this.cfg.passwordEnv ?? "TICKETPOST_SMTP_PASSWORD"}; leave smtp.user out for a server without AUTH)`, { retryable: true });
+      throw new TicketpostError(
+        "ECONFIG",
+        `config: smtp.password is required with smtp.user (or set ${this.cfg.passwordEnv ?? "TICKETPOST_SMTP_PASSWORD"}; leave smtp.user out for a server without AUTH)`,
+        { retryable: true },
+      );
     }
     try {
       await this.transporter.sendMail({
@@ -102,7 +125,12 @@ export class SmtpTransport implements MailTransport {
         references: mail.references.length ? mail.references.map((r) => `<${r}>`) : undefined,
         headers: mail.headers,
         // An inline image becomes a related part of the HTML (multipart/related), the rest mixed.
-        attachments: mail.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content, ...(a.cid ? { cid: a.cid, contentDisposition: "inline" as const } : {}) })),
+        attachments: mail.attachments?.map((a) => ({
+          filename: a.filename,
+          contentType: a.contentType,
+          content: a.content,
+          ...(a.cid ? { cid: a.cid, contentDisposition: "inline" as const } : {}),
+        })),
         // Never let nodemailer pick up files or URLs named in content.
         disableFileAccess: true,
         disableUrlAccess: true,
@@ -111,8 +139,10 @@ export class SmtpTransport implements MailTransport {
       const e = err as { responseCode?: number; code?: string; response?: string; message: string };
       const detail = e.response ?? e.message;
       // A refused login is the account's problem, not the mail's: the mail stays queued.
-      if (e.code === "EAUTH") throw new TicketpostError("ESMTP_TEMP", `SMTP authentication as ${this.cfg.user} failed: ${detail}`, { cause: err });
-      if (e.responseCode && e.responseCode >= 500) throw new TicketpostError("ESMTP_PERM", `SMTP ${e.responseCode}: ${detail}`, { cause: err });
+      if (e.code === "EAUTH")
+        throw new TicketpostError("ESMTP_TEMP", `SMTP authentication as ${this.cfg.user} failed: ${detail}`, { cause: err });
+      if (e.responseCode && e.responseCode >= 500)
+        throw new TicketpostError("ESMTP_PERM", `SMTP ${e.responseCode}: ${detail}`, { cause: err });
       throw new TicketpostError("ESMTP_TEMP", `SMTP ${e.responseCode ?? e.code ?? "error"}: ${detail}`, { cause: err });
     }
   }

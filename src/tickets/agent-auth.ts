@@ -9,7 +9,8 @@ import type { AgentVerifier } from "./context.js";
 // most mails never need it, and loading it costs every `ticketpost` start.
 const require = createRequire(import.meta.url);
 let parser: typeof ParseHeader | undefined;
-const parseHeader: typeof ParseHeader = (header) => (parser ??= require("mailauth/lib/parse-dkim-headers.js") as typeof ParseHeader)(header);
+const parseHeader: typeof ParseHeader = (header) =>
+  (parser ??= require("mailauth/lib/parse-dkim-headers.js") as typeof ParseHeader)(header);
 
 /*
  * A From header proves nothing: anyone can write "From: alice@example.com". Before an agent's
@@ -36,7 +37,8 @@ function entries(v: unknown): Entry[] {
 export function authenticationResultsVerifier(trusted: string[]): AgentVerifier {
   const trustedIds = new Set(trusted.map((t) => t.toLowerCase()));
   return (msg, agent) => {
-    if (trustedIds.size === 0) return { ok: false, reason: "no trusted server is configured (agentAuth.trustedAuthservIds), so no agent mail can be authenticated" };
+    if (trustedIds.size === 0)
+      return { ok: false, reason: "no trusted server is configured (agentAuth.trustedAuthservIds), so no agent mail can be authenticated" };
     const domain = (msg.from?.address ?? agent).split("@")[1]?.toLowerCase() ?? "";
     // The topmost header from a trusted server is the one our own border server wrote last.
     for (const value of msg.headers["authentication-results"] ?? []) {
@@ -50,9 +52,19 @@ export function authenticationResultsVerifier(trusted: string[]): AgentVerifier 
       if (!trustedIds.has(id)) continue;
       const dmarc = entries(parsed.dmarc).find((e) => e.value === "pass" && (e.header?.from ?? "").toLowerCase() === domain);
       if (dmarc) return { ok: true, reason: `${id}: dmarc=pass for ${domain}` };
-      const dkim = entries(parsed.dkim).find((e) => e.value === "pass" && ((e.header?.d ?? "").toLowerCase() === domain || (e.header?.i ?? "").toLowerCase().endsWith(`@${domain}`)));
+      const dkim = entries(parsed.dkim).find(
+        (e) =>
+          e.value === "pass" && ((e.header?.d ?? "").toLowerCase() === domain || (e.header?.i ?? "").toLowerCase().endsWith(`@${domain}`)),
+      );
       if (dkim) return { ok: true, reason: `${id}: dkim=pass for ${domain}` };
-      const said = ["dmarc", "dkim", "spf"].map((m) => entries(parsed[m]).map((e) => `${m}=${e.value}`).join(" ")).filter(Boolean).join(" ");
+      const said = ["dmarc", "dkim", "spf"]
+        .map((m) =>
+          entries(parsed[m])
+            .map((e) => `${m}=${e.value}`)
+            .join(" "),
+        )
+        .filter(Boolean)
+        .join(" ");
       return { ok: false, reason: `${id} did not authenticate ${domain} (${said || "no dmarc or dkim result"})` };
     }
     return { ok: false, reason: `no Authentication-Results from a trusted server (${[...trustedIds].join(", ")}) for this mail` };
@@ -116,19 +128,30 @@ export interface MailboxOrigin {
 export function exchangeOnlineVerifier(origin: MailboxOrigin | null): AgentVerifier {
   return (msg, agent) => {
     if (origin?.provider !== "microsoft365") {
-      return { ok: false, reason: `agentAuth.mode exchange-online trusts Exchange's headers only in a mailbox configured as Exchange Online (provider microsoft365); this mail came from ${origin ? `mailbox ${origin.id}` : "outside any mailbox"}` };
+      return {
+        ok: false,
+        reason: `agentAuth.mode exchange-online trusts Exchange's headers only in a mailbox configured as Exchange Online (provider microsoft365); this mail came from ${origin ? `mailbox ${origin.id}` : "outside any mailbox"}`,
+      };
     }
     const authAs = (msg.headers["x-ms-exchange-organization-authas"] ?? []).map((v) => v.trim().toLowerCase());
-    if (authAs.length === 1 && authAs[0] === "internal") return { ok: true, reason: `${agent} is a colleague in the tenant (X-MS-Exchange-Organization-AuthAs: Internal)` };
+    if (authAs.length === 1 && authAs[0] === "internal")
+      return { ok: true, reason: `${agent} is a colleague in the tenant (X-MS-Exchange-Organization-AuthAs: Internal)` };
     const domain = fromDomain(msg, agent);
     const ar = topmostResults(msg);
-    if (!ar || ar.value) return { ok: false, reason: `no Authentication-Results from Exchange Online (the topmost one ${ar ? `names ${String(ar.value)}` : "is missing"}), and not sent inside the tenant` };
+    if (!ar || ar.value)
+      return {
+        ok: false,
+        reason: `no Authentication-Results from Exchange Online (the topmost one ${ar ? `names ${String(ar.value)}` : "is missing"}), and not sent inside the tenant`,
+      };
     const dmarc = entries(ar.dmarc)[0];
     const aligned = (dmarc?.header?.from ?? "").toLowerCase() === domain;
     if (aligned && dmarc?.value === "pass") return { ok: true, reason: `Exchange Online: dmarc=pass for ${domain}` };
     const compauth = entries(ar.compauth)[0];
     if (aligned && compauth?.value === "pass") return { ok: true, reason: `Exchange Online: compauth=pass for ${domain}` };
-    return { ok: false, reason: `Exchange Online did not authenticate ${domain} (dmarc=${dmarc?.value ?? "none"} header.from=${dmarc?.header?.from ?? "-"}, compauth=${compauth?.value ?? "none"})` };
+    return {
+      ok: false,
+      reason: `Exchange Online did not authenticate ${domain} (dmarc=${dmarc?.value ?? "none"} header.from=${dmarc?.header?.from ?? "-"}, compauth=${compauth?.value ?? "none"})`,
+    };
   };
 }
 
@@ -141,20 +164,32 @@ export function exchangeOnlineVerifier(origin: MailboxOrigin | null): AgentVerif
 export function googleWorkspaceVerifier(origin: MailboxOrigin | null): AgentVerifier {
   return (msg, agent) => {
     if (origin?.provider !== "google") {
-      return { ok: false, reason: `agentAuth.mode google-workspace trusts Gmail's header only in a mailbox configured as Google (provider google); this mail came from ${origin ? `mailbox ${origin.id}` : "outside any mailbox"}` };
+      return {
+        ok: false,
+        reason: `agentAuth.mode google-workspace trusts Gmail's header only in a mailbox configured as Google (provider google); this mail came from ${origin ? `mailbox ${origin.id}` : "outside any mailbox"}`,
+      };
     }
     const domain = fromDomain(msg, agent);
     const ar = topmostResults(msg);
-    if (String(ar?.value ?? "").toLowerCase() !== "mx.google.com") return { ok: false, reason: `the topmost Authentication-Results is not Gmail's (mx.google.com)` };
+    if (String(ar?.value ?? "").toLowerCase() !== "mx.google.com")
+      return { ok: false, reason: `the topmost Authentication-Results is not Gmail's (mx.google.com)` };
     const dmarc = entries(ar!.dmarc).find((e) => e.value === "pass" && (e.header?.from ?? "").toLowerCase() === domain);
     if (dmarc) return { ok: true, reason: `mx.google.com: dmarc=pass for ${domain}` };
-    const dkim = entries(ar!.dkim).find((e) => e.value === "pass" && ((e.header?.d ?? "").toLowerCase() === domain || (e.header?.i ?? "").toLowerCase().endsWith(`@${domain}`)));
+    const dkim = entries(ar!.dkim).find(
+      (e) =>
+        e.value === "pass" && ((e.header?.d ?? "").toLowerCase() === domain || (e.header?.i ?? "").toLowerCase().endsWith(`@${domain}`)),
+    );
     if (dkim) return { ok: true, reason: `mx.google.com: dkim=pass for ${domain}` };
     return { ok: false, reason: `mx.google.com did not authenticate ${domain}` };
   };
 }
 
-export function agentVerifierFor(config: TicketpostConfig, rawOf: (msg: InboundMessage) => Promise<Buffer>, resolver?: DNSResolver, origin: MailboxOrigin | null = null): AgentVerifier {
+export function agentVerifierFor(
+  config: TicketpostConfig,
+  rawOf: (msg: InboundMessage) => Promise<Buffer>,
+  resolver?: DNSResolver,
+  origin: MailboxOrigin | null = null,
+): AgentVerifier {
   switch (config.agentAuth.mode) {
     case "trust-from":
       return trustFromAddress;

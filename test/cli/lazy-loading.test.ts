@@ -64,12 +64,18 @@ describe("ticketpost loads only what a command uses", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Runs ticketpost with the recorder; returns its result and the server libraries it loaded. */
-  async function recorded(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; files: string[]; loaded: string[] }> {
+  async function recorded(
+    name: string,
+    args: string[],
+  ): Promise<{ code: number | null; stdout: string; stderr: string; files: string[]; loaded: string[] }> {
     const loadsFile = path.join(dir, `${name}.loads`);
     writeFileSync(loadsFile, "");
     const r = await runCli(args, { env: { NODE_OPTIONS: `--import ${pathToFileURL(recorder).href}`, LOADS_FILE: loadsFile } });
     const files = readFileSync(loadsFile, "utf8").split("\n");
-    expect(files.some((f) => f.includes("/dist/src/cli/main.js")), "the recorder saw the CLI start").to.equal(true);
+    expect(
+      files.some((f) => f.includes("/dist/src/cli/main.js")),
+      "the recorder saw the CLI start",
+    ).to.equal(true);
     const loaded = Object.entries(SERVER_LIBRARIES)
       .filter(([, file]) => files.some((f) => file.test(f)))
       .map(([lib]) => lib);

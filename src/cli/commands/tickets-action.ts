@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { TicketpostConfig } from "../../config/schema.js";
+import type * as FieldLinesModule from "../../mail/field-lines.js";
 import { TicketpostError } from "../../shared/errors.js";
 import type { Change } from "../../tickets/workflow/types.js";
 import { defineCommand, print, SEND_OPTIONS, sendChoice, type ArgSpec, type Command } from "../command.js";
@@ -14,7 +15,7 @@ interface TicketAction {
   text: "required" | "optional" | "none";
 }
 
-type FieldLines = typeof import("../../mail/field-lines.js");
+type FieldLines = typeof FieldLinesModule;
 let fieldLines: FieldLines | undefined;
 
 /**
@@ -32,7 +33,9 @@ function parsers(): FieldLines {
 }
 
 const checkWith = (parse: (p: FieldLines, v: string) => unknown, field: "priority" | "urgency" | "due") => (v: string) =>
-  parse(parsers(), v) === null ? `${field === "due" ? "DATE" : field.toUpperCase()} must be ${parsers().expectedValues(field, "en")}; got "${v}"` : null;
+  parse(parsers(), v) === null
+    ? `${field === "due" ? "DATE" : field.toUpperCase()} must be ${parsers().expectedValues(field, "en")}; got "${v}"`
+    : null;
 
 export const TICKET_ACTIONS: Record<string, TicketAction> = {
   take: { command: "#take", summary: "take the ticket: you work on it", text: "none" },
@@ -108,12 +111,13 @@ requester and the colleagues get the same mails. The confirmation is printed ins
 An action the agent may not do, or one from an address that is not an agent, changes nothing
 and exits 1 with "ticketpost: EREFUSED: why".`,
     async run(call) {
-      const [{ Ticket }, { describeChange }, { runTerminalAction }, { closeDb, directoryOf, openGateway, sendQueuedNow }] = await Promise.all([
-        import("../../db/entities.js"),
-        import("../../notify/change-text.js"),
-        import("../../tickets/terminal.js"),
-        import("../gateway.js"),
-      ]);
+      const [{ Ticket }, { describeChange }, { runTerminalAction }, { closeDb, directoryOf, openGateway, sendQueuedNow }] =
+        await Promise.all([
+          import("../../db/entities.js"),
+          import("../../notify/change-text.js"),
+          import("../../tickets/terminal.js"),
+          import("../gateway.js"),
+        ]);
       const config = call.config();
       // --as is required, so the dispatcher has checked that it is there.
       const opts = call.opts as { as: string; text?: string; send?: boolean; "no-send"?: boolean };

@@ -33,12 +33,15 @@ export function signedContent(der: Buffer): Buffer {
   const forge = nodeForge();
   let message: Forge.pkcs7.PkcsSignedData;
   try {
-    message = forge.pkcs7.messageFromAsn1(forge.asn1.fromDer(forge.util.createBuffer(der.toString("binary")), false)) as Forge.pkcs7.PkcsSignedData;
+    message = forge.pkcs7.messageFromAsn1(
+      forge.asn1.fromDer(forge.util.createBuffer(der.toString("binary")), false),
+    ) as Forge.pkcs7.PkcsSignedData;
   } catch (err) {
     throw new SmimeError(`not a readable CMS structure: ${(err as Error).message}`);
   }
   const type = (message as { type?: string }).type;
-  if (type === forge.pki.oids.envelopedData) throw new SmimeError("encrypted (EnvelopedData): it cannot be read without the recipient's key");
+  if (type === forge.pki.oids.envelopedData)
+    throw new SmimeError("encrypted (EnvelopedData): it cannot be read without the recipient's key");
   if (type !== forge.pki.oids.signedData) throw new SmimeError("CMS structure is not SignedData");
   const captured = (message as unknown as { rawCapture?: { content?: Asn1Node | Asn1Node[] } }).rawCapture?.content;
   const node = Array.isArray(captured) ? captured[0] : captured;
