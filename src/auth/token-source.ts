@@ -4,8 +4,9 @@ import * as client from "openid-client";
 import type { OAuth2Config } from "../config/schema.js";
 import type { Logger } from "../shared/logger.js";
 import { TicketpostError } from "../shared/errors.js";
+import { tokenSourceKey } from "./logins.js";
 import { diagnoseTokenError, fixFor, problemError, type TokenProblem } from "./problems.js";
-import { grantKey, seedOf, type GrantStore, type StoredGrant } from "./token-store.js";
+import { seedOf, type GrantStore, type StoredGrant } from "./token-store.js";
 
 /**
  * An OAuth2 access token for one account, obtained with openid-client (client credentials or
@@ -101,7 +102,7 @@ export class OAuth2TokenSource implements AccessTokenSource {
     private readonly now = () => Date.now(),
   ) {
     this.oidc = clientConfiguration(config, (d) => (this.skewMs = this.now() - d));
-    this.key = grantKey([config.tokenEndpoint, config.clientId, config.grant === "refresh_token" ? user.toLowerCase() : "", config.scope]);
+    this.key = tokenSourceKey(config, user);
   }
 
   get expiresAt(): number {

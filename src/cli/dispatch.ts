@@ -1,11 +1,10 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { loadConfig } from "../config/load.js";
 import type { TicketpostConfig } from "../config/schema.js";
 import { asTicketpostError, TicketpostError } from "../shared/errors.js";
 import { createLogger, type Logger } from "../shared/logger.js";
 import { usage, type Command, type Invocation, type OptionSpecs, type OptionValues } from "./command.js";
 import { commandHelp, GLOBAL_OPTIONS, groupHelp, mainHelp, optionWord } from "./help.js";
-import { COMMANDS } from "./registry.js";
+import { COMMANDS, prepareChecks } from "./registry.js";
 
 type ParseOptions = NonNullable<ParseArgsConfig["options"]>;
 
@@ -91,7 +90,11 @@ function checkOptions(c: Command, opts: Record<string, unknown>): void {
   for (const [a, b] of c.exclusive ?? []) if (opts[a] && opts[b]) usage(`${c.name}: --${a} and --${b} exclude each other; give one`);
 }
 
-function invocation(args: string[], opts: Record<string, unknown>): Invocation {
+/**
+ * What a command gets; `loadConfig` is passed in because config/load.ts loads node-cron, which
+ * `--help` and usage errors need not load.
+ */
+function invocation(args: string[], opts: Record<string, unknown>, loadConfig: (file?: string) => TicketpostConfig): Invocation {
   let config: TicketpostConfig | undefined;
   let logger: Logger | undefined;
   const loaded = () => (config ??= loadConfig(opts.config as string | undefined));
@@ -145,9 +148,11 @@ async function dispatch(argv: string[], failed: { command?: Command }): Promise<
   }
   const args = parsed.positionals.slice(c.name.split(" ").length);
   // Arguments first: an unquoted --text leaves words behind, and that is the error to name.
+  await prepareChecks(c);
   checkArgs(c, args, parsed.values);
   checkOptions(c, parsed.values);
-  return c.run(invocation(args, parsed.values));
+  const { loadConfig } = await import("../config/load.js");
+  return c.run(invocation(args, parsed.values, loadConfig));
 }
 
 /**

@@ -5,7 +5,7 @@ import { BlobStore } from "../db/blob-store.js";
 import { randomBytes } from "node:crypto";
 import { GatewaySetting, MailReceipt } from "../db/entities.js";
 import { openDatabase } from "../db/data-source.js";
-import { TemplateSet } from "../notify/templates.js";
+import type { TemplateSet } from "../notify/templates.js";
 import { OutboxSender } from "../notify/sender.js";
 import type { MailTransport } from "../notify/smtp-transport.js";
 import { NOTIFICATION_EVENTS } from "../notify/events/index.js";
@@ -13,15 +13,13 @@ import { systemClock, type Clock } from "../shared/clock.js";
 import { asTicketpostError, TicketpostError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import type { DrainDeps } from "../mailbox/drain.js";
-import { ImapMailbox, type SpoolOptions } from "../mailbox/imap-mailbox.js";
-import { drainMailbox, type DrainSummary } from "../mailbox/drain.js";
+import type { SpoolOptions } from "../mailbox/imap-mailbox.js";
+import type { DrainSummary } from "../mailbox/drain.js";
 import { mailboxTransport } from "../mailbox/outgoing-route.js";
 import { AccountLogins } from "../auth/logins.js";
 import { databaseGrantStore } from "../auth/token-store.js";
 import type { MailboxConfig } from "../config/schema.js";
 import type { GatewayContext } from "../tickets/context.js";
-import { processMail, recordFailure } from "../tickets/pipeline.js";
-import { processMails } from "../tickets/batch.js";
 import { In } from "typeorm";
 import { agentVerifierFor } from "../tickets/agent-auth.js";
 import { liveInstances } from "../ops/instance.js";
@@ -74,6 +72,7 @@ export async function openGateway(
   logger: Logger,
   opts: { clock?: Clock; migrate?: boolean } = {},
 ): Promise<Gateway> {
+  const { TemplateSet } = await import("../notify/templates.js");
   const templates = new TemplateSet(config.templatesDir, config.language);
   const directory = directoryOf(config);
   checkTemplates(templates, directory.languagesInUse());
@@ -107,6 +106,9 @@ export async function openGateway(
   };
 }
 
+/** The mail pipeline (mailparser and the decoders), loaded by the first mail a drain hands over. */
+const pipeline = () => import("../tickets/pipeline.js");
+
 /** What the drain loop needs; for a mailbox with its own default department, a context that routes there. */
 export function drainDeps(
   ctx: GatewayContext,
@@ -122,10 +124,10 @@ export function drainDeps(
       }
     : ctx;
   return {
-    process: (pos, raw) => processMail(own, pos, raw),
-    processBatch: (mails) => processMails(own, mails),
-    giveUp: (pos, err) =>
-      recordFailure(
+    process: async (pos, raw) => (await pipeline()).processMail(own, pos, raw),
+    processBatch: async (mails) => (await import("../tickets/batch.js")).processMails(own, mails),
+    giveUp: async (pos, err) =>
+      (await pipeline()).recordFailure(
         ctx,
         pos,
         new TicketpostError(err.code, `gave up after repeated errors: ${err.message}`, { retryable: false, cause: err }),
@@ -194,6 +196,7 @@ export async function drainAllOnce(
     stoppedBy: null,
     mailboxes: {},
   };
+  const [{ ImapMailbox }, { drainMailbox }] = await Promise.all([import("../mailbox/imap-mailbox.js"), import("../mailbox/drain.js")]);
   for (const m of config.mailboxes) {
     let summary: DrainSummary;
     try {

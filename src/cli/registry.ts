@@ -13,13 +13,15 @@ import { migrate } from "./commands/migrate.js";
 import { pollOnce } from "./commands/poll-once.js";
 import { start } from "./commands/start.js";
 import { status } from "./commands/status.js";
-import { ticketActions } from "./commands/tickets-action.js";
+import { loadValueParsers, ticketActions } from "./commands/tickets-action.js";
 import { ticketsList } from "./commands/tickets-list.js";
 import { ticketsShow } from "./commands/tickets-show.js";
 
 /**
  * Every command of `ticketpost`, in the order `ticketpost --help` lists them. A command is one
  * file under commands/ that declares its arguments, options and help; adding one is adding it here.
+ * A command file imports its implementation inside `run` (`await import(...)`), so that a command
+ * loads only what it uses: `--help` and `import` never load the IMAP, SMTP or OAuth2 libraries.
  */
 export const COMMANDS: readonly Command[] = [
   start,
@@ -40,3 +42,8 @@ export const COMMANDS: readonly Command[] = [
   addressesList,
   addressesClear,
 ];
+
+/** Loads what the argument checks of command `c` need before the dispatcher runs them. */
+export async function prepareChecks(c: Command): Promise<void> {
+  if (ticketActions.includes(c)) await loadValueParsers();
+}

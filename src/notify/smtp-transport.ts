@@ -1,7 +1,15 @@
-import nodemailer, { type Transporter } from "nodemailer";
+import { createRequire } from "node:module";
+import type Nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { SmtpConfig } from "../config/schema.js";
 import { AccountLogins } from "../auth/logins.js";
 import { TicketpostError } from "../shared/errors.js";
+
+// nodemailer is loaded when the first transporter is made: a command that sends nothing
+// (--help, import, tickets list) does not pay for loading it. It is CommonJS, so it loads synchronously.
+const require = createRequire(import.meta.url);
+let loaded: typeof Nodemailer | undefined;
+const nodemailer = (): typeof Nodemailer => (loaded ??= require("nodemailer") as typeof Nodemailer);
 
 /** What the outbox hands to the SMTP side: a finished mail, headers included. */
 export interface OutgoingMail {
@@ -72,7 +80,7 @@ export function smtpOptions(
 
 export function createSmtpTransporter(cfg: SmtpConfig, logins: AccountLogins, extra: Record<string, unknown>): Transporter {
   const { options, provision } = smtpOptions(cfg, logins);
-  const t = nodemailer.createTransport({ ...options, ...extra } as Parameters<typeof nodemailer.createTransport>[0]);
+  const t = nodemailer().createTransport({ ...options, ...extra } as Parameters<typeof Nodemailer.createTransport>[0]);
   if (provision) t.set("oauth2_provision_cb", provision);
   return t;
 }

@@ -1,8 +1,16 @@
-import { dkimVerify, type DNSResolver } from "mailauth/lib/dkim/verify.js";
-import parseHeader from "mailauth/lib/parse-dkim-headers.js";
+import { createRequire } from "node:module";
+import type { DNSResolver } from "mailauth/lib/dkim/verify.js";
+import type ParseHeader from "mailauth/lib/parse-dkim-headers.js";
 import type { TicketpostConfig } from "../config/schema.js";
 import type { InboundMessage } from "../mail/types.js";
 import type { AgentVerifier } from "./context.js";
+
+// mailauth (CommonJS) is loaded when a mail from an agent is first verified: most commands and
+// most mails never need it, and loading it costs every `ticketpost` start.
+const require = createRequire(import.meta.url);
+let parser: typeof ParseHeader | undefined;
+const parseHeader: typeof ParseHeader = (header) =>
+  (parser ??= require("mailauth/lib/parse-dkim-headers.js") as typeof ParseHeader)(header);
 
 /*
  * A From header proves nothing: anyone can write "From: alice@example.com". Before an agent's
@@ -71,6 +79,7 @@ export function authenticationResultsVerifier(trusted: string[]): AgentVerifier 
 export function dkimVerifier(rawOf: (msg: InboundMessage) => Promise<Buffer>, resolver?: DNSResolver): AgentVerifier {
   return async (msg, agent) => {
     const domain = (msg.from?.address ?? agent).split("@")[1]?.toLowerCase() ?? "";
+    const { dkimVerify } = await import("mailauth/lib/dkim/verify.js");
     let result;
     try {
       result = await dkimVerify(await rawOf(msg), resolver ? { resolver } : {});

@@ -3,7 +3,7 @@ import { Attachment, MailReceipt, Message, OutboxMail, Participant, Ticket, Tick
 import { formatReference, type TicketTagFormat } from "../mail/subject.js";
 import { In } from "typeorm";
 import { compareWorkOrder } from "./queue-order.js";
-import { localDate } from "./workflow/overdue.js";
+import { localDate } from "../mail/dates.js";
 
 /** Read-only views for the CLI (and later the HTTP side): plain JSON-able objects. */
 

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { MailReceipt, Message, type OutboxMail, Ticket } from "../../src/db/entities.js";
-import { localDate, notifyOverdue } from "../../src/tickets/workflow/overdue.js";
+import { localDate } from "../../src/mail/dates.js";
+import { notifyOverdue } from "../../src/tickets/workflow/overdue.js";
 import { ENGINES } from "../helpers/databases.js";
 import {
   ALICE,

@@ -1,6 +1,4 @@
-import { AddressFlag } from "../../db/entities.js";
 import { defineCommand, JSON_OPTION, print, printJson } from "../command.js";
-import { withDatabase } from "../database.js";
 
 export const addressesList = defineCommand({
   name: "addresses list",
@@ -9,6 +7,7 @@ export const addressesList = defineCommand({
   help: `Addresses whose mail bounced. A permanent failure blocks all mail to the address until the flag
 is cleared (ticketpost addresses clear ADDRESS); a temporary one is only recorded.`,
   async run(call) {
+    const [{ AddressFlag }, { withDatabase }] = await Promise.all([import("../../db/entities.js"), import("../database.js")]);
     const rows = await withDatabase(call.config(), (db) => db.getRepository(AddressFlag).find({ order: { flaggedAt: "DESC" } }));
     if (call.opts.json) printJson(rows);
     else if (!rows.length) print("no flagged addresses\n");

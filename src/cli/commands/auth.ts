@@ -1,8 +1,4 @@
-import { openDatabase } from "../../db/data-source.js";
-import { runConsent, stdinLines } from "../../auth/consent.js";
-import { databaseGrantStore } from "../../auth/token-store.js";
 import { defineCommand, print } from "../command.js";
-import { closeDb } from "../gateway.js";
 
 /** `ticketpost auth`: the one-time OAuth2 consent of a refresh-token account, stored in the database. */
 export const auth = defineCommand({
@@ -18,6 +14,10 @@ stored in the database; running gateways take it at their next token refresh.
 ACCOUNT: imap, smtp, a mailbox id, or ID-smtp for a mailbox's own SMTP account (default: the first).
 Exit 0 when the consent was stored.`,
   async run(call) {
+    const { openDatabase } = await import("../../db/data-source.js");
+    const { runConsent, stdinLines } = await import("../../auth/consent.js");
+    const { databaseGrantStore } = await import("../../auth/token-store.js");
+    const { closeDb } = await import("../gateway.js");
     const config = call.config();
     const db = await openDatabase(config.database);
     try {

@@ -1,6 +1,4 @@
-import { openDatabase } from "../../db/data-source.js";
 import { defineCommand, print, usage } from "../command.js";
-import { closeDb } from "../gateway.js";
 
 /** The part of better-sqlite3's connection that TypeORM does not expose. */
 interface SqliteBackup {
@@ -15,6 +13,8 @@ export const backup = defineCommand({
 PostgreSQL use pg_dump. The stored mails and attachments are files under dataDir/blobs: copy
 them with any file backup (they are never changed once written).`,
   async run(call) {
+    const { openDatabase } = await import("../../db/data-source.js");
+    const { closeDb } = await import("../gateway.js");
     const config = call.config();
     const [target] = call.args;
     if (config.database.url) usage("backup copies the SQLite database; for PostgreSQL use pg_dump");

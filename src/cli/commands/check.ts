@@ -1,5 +1,4 @@
 import { defineCommand, print } from "../command.js";
-import { printChecks, runChecks } from "../ops-commands.js";
 
 export const check = defineCommand({
   name: "check",
@@ -8,6 +7,7 @@ export const check = defineCommand({
 and authenticates at SMTP, and opens the database. One line per check, with a fix for each failure.
 Exit 0 when all pass, 1 otherwise.`,
   async run(call) {
+    const { printChecks, runChecks } = await import("../ops-commands.js");
     const lines = await runChecks(call.config());
     print(printChecks(lines));
     return lines.every((l) => l.ok) ? 0 : 1;

@@ -1,7 +1,4 @@
-import { listFailedMails } from "../../tickets/queries.js";
 import { defineCommand, JSON_OPTION, print, printJson } from "../command.js";
-import { withDatabase } from "../database.js";
-import { printFailed } from "../print.js";
 
 export const failedList = defineCommand({
   name: "failed list",
@@ -10,6 +7,9 @@ export const failedList = defineCommand({
   help: `The mails that went to the Failed folder (or, from ingest and import, were recorded as failed),
 with the error code, the reason and what each stage decided.`,
   async run(call) {
+    const { listFailedMails } = await import("../../tickets/queries.js");
+    const { withDatabase } = await import("../database.js");
+    const { printFailed } = await import("../print.js");
     const list = await withDatabase(call.config(), (db) => listFailedMails(db));
     if (call.opts.json) printJson(list);
     else print(printFailed(list));

@@ -1,8 +1,7 @@
 import type { MailboxConfig, TicketpostConfig } from "../../config/schema.js";
-import { moveFromFailed } from "../../mailbox/imap-mailbox.js";
-import { retryFailedMails, type RetryOutcome } from "../../tickets/retry.js";
+import type { moveFromFailed } from "../../mailbox/imap-mailbox.js";
+import type { RetryOutcome } from "../../tickets/retry.js";
 import { defineCommand, print, usage } from "../command.js";
-import { closeDb, createSender, openGateway } from "../gateway.js";
 
 /** One line per retried mail, and whether it worked now. */
 function describeRetry(config: TicketpostConfig, { receipt: r, result }: RetryOutcome): { line: string; ok: boolean } {
@@ -21,8 +20,10 @@ async function moveRecovered(
   logins: Parameters<typeof moveFromFailed>[2],
   lines: string[],
 ): Promise<void> {
+  if (recovered.size === 0) return;
+  const { moveFromFailed: move } = await import("../../mailbox/imap-mailbox.js");
   for (const [m, messageIds] of recovered) {
-    const moved = await moveFromFailed(m, messageIds, logins).catch((err: Error) => {
+    const moved = await move(m, messageIds, logins).catch((err: Error) => {
       lines.push(`the copies in ${m.failedFolder} could not be moved: ${err.message}`);
       return 0;
     });
@@ -45,6 +46,8 @@ receipt numbers of ticketpost failed list. Exit 1 when a retried mail failed aga
     if (ids.some((n) => !Number.isInteger(n) || n <= 0))
       usage(`failed retry: IDs are receipt numbers such as 7 or #7; got ${call.args.join(" ")}`);
     const config = call.config();
+    const { retryFailedMails } = await import("../../tickets/retry.js");
+    const { closeDb, createSender, openGateway } = await import("../gateway.js");
     const ctx = await openGateway(config, call.logger());
     const lines: string[] = [];
     let stillFailed = 0;

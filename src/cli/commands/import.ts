@@ -1,6 +1,4 @@
 import { defineCommand, JSON_OPTION, print, printJson, usage } from "../command.js";
-import { closeDb, openGateway } from "../gateway.js";
-import { formatImportSummary, importSummaryJson, runImport, terminalProgress } from "../import.js";
 
 export const importMail = defineCommand({
   name: "import",
@@ -26,6 +24,8 @@ Exit code 0 when no mail failed (reports are not failures), 1 when some failed o
 stopped early (run it again to continue; imported mails are skipped), 2 on a usage or
 configuration error.`,
   async run(call) {
+    const { closeDb, openGateway } = await import("../gateway.js");
+    const { formatImportSummary, importSummaryJson, runImport, terminalProgress } = await import("../import.js");
     const paths = call.args;
     if (paths.some((p) => p.trim() === "")) usage("import: an empty PATH");
     const ctx = await openGateway(call.config(), call.logger());

@@ -1,9 +1,6 @@
 import type { Readable } from "node:stream";
-import { importPosition } from "../../mailbox/file-sources.js";
 import { asTicketpostError } from "../../shared/errors.js";
-import { processMail } from "../../tickets/pipeline.js";
 import { defineCommand, SEND_OPTIONS, sendChoice } from "../command.js";
-import { closeDb, openGateway, sendQueuedNow } from "../gateway.js";
 
 /** sysexits.h, as mail servers read a delivery program's exit code (Postfix pipe(8), local(8); Exim's pipe transport). */
 export const EX_OK = 0;
@@ -51,6 +48,9 @@ Exit codes (sysexits), one line on stderr saying why when not 0:
       command line is wrong, or an unexpected error; the mail server keeps the mail queued
 Notifications are sent at once unless a running daemon will send them (--send, --no-send override).`,
   async run(call) {
+    const { importPosition } = await import("../../mailbox/file-sources.js");
+    const { processMail } = await import("../../tickets/pipeline.js");
+    const { closeDb, openGateway, sendQueuedNow } = await import("../gateway.js");
     const config = call.config();
     const stdin = await readMail(process.stdin, config.maxMessageBytes);
     if (stdin.raw === null)

@@ -1,8 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { TicketpostError } from "../../shared/errors.js";
-import { inspectMail, printInspection, type Inspection } from "../../tickets/inspect.js";
+import type { Inspection } from "../../tickets/inspect.js";
 import { defineCommand, JSON_OPTION, print, printJson } from "../command.js";
-import { closeDb, openGateway } from "../gateway.js";
 
 async function readInput(file: string): Promise<Buffer> {
   if (file === "-") {
@@ -28,6 +27,8 @@ rejected) with every reason on the trail, the parsed fields (title, requester; f
 the department, priority, urgency and due date; commands, attachments) and, for a bounce, the
 failed recipients with status and reason.`,
   async run(call) {
+    const { inspectMail, printInspection } = await import("../../tickets/inspect.js");
+    const { closeDb, openGateway } = await import("../gateway.js");
     const raw = await readInput(call.args[0]);
     const ctx = await openGateway(call.config(), call.logger());
     let inspection: Inspection;

@@ -1,8 +1,5 @@
-import { openDatabase } from "../../db/data-source.js";
-import { liveInstancesOfOtherVersions } from "../../ops/instance.js";
 import { TicketpostError } from "../../shared/errors.js";
 import { defineCommand, print } from "../command.js";
-import { closeDb } from "../gateway.js";
 
 export const migrate = defineCommand({
   name: "migrate",
@@ -12,6 +9,9 @@ export const migrate = defineCommand({
 Refuses while a gateway process of another version is running on the same database (stop it
 first, or --force).`,
   async run(call) {
+    const { openDatabase } = await import("../../db/data-source.js");
+    const { liveInstancesOfOtherVersions } = await import("../../ops/instance.js");
+    const { closeDb } = await import("../gateway.js");
     const config = call.config();
     const probe = await openDatabase(config.database, { allowPending: true });
     try {

@@ -1,6 +1,4 @@
-import { notifyOverdue } from "../../tickets/workflow/overdue.js";
 import { defineCommand, JSON_OPTION, print, printJson } from "../command.js";
-import { closeDb, createSender, drainAllOnce, openGateway } from "../gateway.js";
 
 export const pollOnce = defineCommand({
   name: "poll-once",
@@ -11,6 +9,8 @@ summary and exits. Exit code 0 when everything was handled (mails that went to F
 handled), 1 when the run stopped early (mailbox or database unreachable), 2 on a usage or
 configuration error.`,
   async run(call) {
+    const { notifyOverdue } = await import("../../tickets/workflow/overdue.js");
+    const { closeDb, createSender, drainAllOnce, openGateway } = await import("../gateway.js");
     const config = call.config();
     const ctx = await openGateway(config, call.logger());
     const sender = createSender(config, ctx);

@@ -1,5 +1,4 @@
 import { defineCommand } from "../command.js";
-import { runDaemon } from "../daemon.js";
 
 export const start = defineCommand({
   name: "start",
@@ -7,5 +6,8 @@ export const start = defineCommand({
   help: `Runs until SIGTERM or SIGINT: keeps an IMAP IDLE connection on the mailbox (new mail is handled at
 once), polls on the schedule imap.schedule as well, and sends queued notifications. Runs never
 overlap. On a signal it finishes the mail in hand, stops and exits 0.`,
-  run: (call) => runDaemon(call.config(), call.logger()),
+  async run(call) {
+    const { runDaemon } = await import("../daemon.js");
+    return runDaemon(call.config(), call.logger());
+  },
 });

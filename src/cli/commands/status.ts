@@ -1,5 +1,4 @@
 import { defineCommand, JSON_OPTION, print, printJson } from "../command.js";
-import { gatherStatus, printStatus } from "../ops-commands.js";
 
 export const status = defineCommand({
   name: "status",
@@ -9,6 +8,7 @@ export const status = defineCommand({
 old its oldest row, when did the last poll run, which migrations are applied. Exit 1 when the
 mailbox or the database cannot be reached.`,
   async run(call) {
+    const { gatherStatus, printStatus } = await import("../ops-commands.js");
     const s = await gatherStatus(call.config());
     if (call.opts.json) printJson(s);
     else print(printStatus(s));

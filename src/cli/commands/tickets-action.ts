@@ -1,13 +1,9 @@
 import { randomBytes } from "node:crypto";
 import type { TicketpostConfig } from "../../config/schema.js";
-import { Ticket } from "../../db/entities.js";
-import { expectedValues, parseDate, parsePriority, parseUrgency } from "../../mail/field-lines.js";
-import { describeChange } from "../../notify/change-text.js";
+import type * as FieldLinesModule from "../../mail/field-lines.js";
 import { TicketpostError } from "../../shared/errors.js";
 import type { Change } from "../../tickets/workflow/types.js";
-import { runTerminalAction } from "../../tickets/terminal.js";
 import { defineCommand, print, SEND_OPTIONS, sendChoice, type ArgSpec, type Command } from "../command.js";
-import { closeDb, directoryOf, openGateway, sendQueuedNow } from "../gateway.js";
 import { parseTicketId } from "./ticket-id.js";
 
 /** A terminal action and the mail command it is: the same words, so the same code path. */
@@ -19,8 +15,27 @@ interface TicketAction {
   text: "required" | "optional" | "none";
 }
 
-const checkWith = (parse: (v: string) => unknown, field: "priority" | "urgency" | "due") => (v: string) =>
-  parse(v) === null ? `${field === "due" ? "DATE" : field.toUpperCase()} must be ${expectedValues(field, "en")}; got "${v}"` : null;
+type FieldLines = typeof FieldLinesModule;
+let fieldLines: FieldLines | undefined;
+
+/**
+ * Loads the parsers the value checks share with the mail commands (chrono-node among them); the
+ * dispatcher awaits it before it checks the arguments of a `tickets` action, so that no other
+ * command pays for loading them.
+ */
+export async function loadValueParsers(): Promise<void> {
+  fieldLines ??= await import("../../mail/field-lines.js");
+}
+
+function parsers(): FieldLines {
+  if (!fieldLines) throw new Error("loadValueParsers() was not awaited before the arguments were checked");
+  return fieldLines;
+}
+
+const checkWith = (parse: (p: FieldLines, v: string) => unknown, field: "priority" | "urgency" | "due") => (v: string) =>
+  parse(parsers(), v) === null
+    ? `${field === "due" ? "DATE" : field.toUpperCase()} must be ${parsers().expectedValues(field, "en")}; got "${v}"`
+    : null;
 
 export const TICKET_ACTIONS: Record<string, TicketAction> = {
   take: { command: "#take", summary: "take the ticket: you work on it", text: "none" },
@@ -35,19 +50,19 @@ export const TICKET_ACTIONS: Record<string, TicketAction> = {
   priority: {
     command: "#priority",
     summary: "set the priority",
-    value: { name: "PRIORITY", check: checkWith(parsePriority, "priority") },
+    value: { name: "PRIORITY", check: checkWith((p, v) => p.parsePriority(v), "priority") },
     text: "none",
   },
   urgency: {
     command: "#urgency",
     summary: "set the urgency",
-    value: { name: "URGENCY", check: checkWith(parseUrgency, "urgency") },
+    value: { name: "URGENCY", check: checkWith((p, v) => p.parseUrgency(v), "urgency") },
     text: "none",
   },
   due: {
     command: "#due",
     summary: "set the due date",
-    value: { name: "DATE", check: checkWith((v) => parseDate(v, new Date()), "due") },
+    value: { name: "DATE", check: checkWith((p, v) => p.parseDate(v, new Date()), "due") },
     text: "none",
   },
   resolve: { command: "#resolve", summary: "resolve the ticket; the text is the resolution the requester gets", text: "optional" },
@@ -96,6 +111,13 @@ requester and the colleagues get the same mails. The confirmation is printed ins
 An action the agent may not do, or one from an address that is not an agent, changes nothing
 and exits 1 with "ticketpost: EREFUSED: why".`,
     async run(call) {
+      const [{ Ticket }, { describeChange }, { runTerminalAction }, { closeDb, directoryOf, openGateway, sendQueuedNow }] =
+        await Promise.all([
+          import("../../db/entities.js"),
+          import("../../notify/change-text.js"),
+          import("../../tickets/terminal.js"),
+          import("../gateway.js"),
+        ]);
       const config = call.config();
       // --as is required, so the dispatcher has checked that it is there.
       const opts = call.opts as { as: string; text?: string; send?: boolean; "no-send"?: boolean };

@@ -1,8 +1,5 @@
 import type { TicketStatusName } from "../../tickets/levels.js";
-import { listTickets } from "../../tickets/queries.js";
 import { defineCommand, JSON_OPTION, print, printJson, usage } from "../command.js";
-import { withDatabase } from "../database.js";
-import { printTicketList } from "../print.js";
 
 const STATUSES = ["new", "in_progress", "waiting", "resolved"] as const satisfies readonly TicketStatusName[];
 
@@ -20,6 +17,9 @@ export const ticketsList = defineCommand({
   help: `Lists tickets, one line each (--json: an array of objects). Filters combine.
 --queue sorts by work order, as an agent should take them (see the README).`,
   async run(call) {
+    const { listTickets } = await import("../../tickets/queries.js");
+    const { withDatabase } = await import("../database.js");
+    const { printTicketList } = await import("../print.js");
     const config = call.config();
     const { status, department, assignee, overdue, queue } = call.opts;
     const known = config.departments.map((d) => d.id);

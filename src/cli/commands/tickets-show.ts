@@ -1,8 +1,5 @@
 import { TicketpostError } from "../../shared/errors.js";
-import { showTicket } from "../../tickets/queries.js";
 import { defineCommand, JSON_OPTION, print, printJson } from "../command.js";
-import { withDatabase } from "../database.js";
-import { printTicket } from "../print.js";
 import { parseTicketId } from "./ticket-id.js";
 
 export const ticketsShow = defineCommand({
@@ -13,6 +10,9 @@ export const ticketsShow = defineCommand({
   help: `Shows one ticket: its fields, participants, event log, and every message with its delivery status.
 ID may be 42, T-42, [#T-42] or the whole tag from a subject line.`,
   async run(call) {
+    const { showTicket } = await import("../../tickets/queries.js");
+    const { withDatabase } = await import("../database.js");
+    const { printTicket } = await import("../print.js");
     const config = call.config();
     const id = parseTicketId(call.args[0], config.referencePrefix);
     const t = await withDatabase(config, (db) => showTicket(db, { prefix: config.referencePrefix }, id));

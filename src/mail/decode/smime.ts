@@ -1,4 +1,11 @@
-import forge from "node-forge";
+import { createRequire } from "node:module";
+import type Forge from "node-forge";
+
+// node-forge (CommonJS) is loaded by the first S/MIME part: most mails have none, and loading it
+// costs every `ticketpost` start that parses mail.
+const require = createRequire(import.meta.url);
+let loaded: typeof Forge | undefined;
+const nodeForge = (): typeof Forge => (loaded ??= require("node-forge") as typeof Forge);
 
 /*
  * Opaque S/MIME signatures (RFC 8551 §3.5.2: application/pkcs7-mime; smime-type=signed-data,
@@ -23,11 +30,12 @@ function octets(node: Asn1Node): string {
  * Throws SmimeError when the data is not SignedData or carries no content (a detached signature).
  */
 export function signedContent(der: Buffer): Buffer {
-  let message: forge.pkcs7.PkcsSignedData;
+  const forge = nodeForge();
+  let message: Forge.pkcs7.PkcsSignedData;
   try {
     message = forge.pkcs7.messageFromAsn1(
       forge.asn1.fromDer(forge.util.createBuffer(der.toString("binary")), false),
-    ) as forge.pkcs7.PkcsSignedData;
+    ) as Forge.pkcs7.PkcsSignedData;
   } catch (err) {
     throw new SmimeError(`not a readable CMS structure: ${(err as Error).message}`);
   }

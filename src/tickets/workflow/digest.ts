@@ -4,7 +4,7 @@ import type { OutboundFacts } from "../facts.js";
 import { step } from "../trail.js";
 import type { PlanEnv } from "./env.js";
 import { languageOf, merge, planEvent } from "./notify.js";
-import { localDate } from "./overdue.js";
+import { localDate } from "../../mail/dates.js";
 import { emptyPlan, type Plan } from "./plan.js";
 import { queueLines } from "./queue.js";
 

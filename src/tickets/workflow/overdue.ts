@@ -1,5 +1,6 @@
 import { Brackets, Not, type DataSource } from "typeorm";
 import { Ticket } from "../../db/entities.js";
+import { localDate } from "../../mail/dates.js";
 import type { GatewayContext } from "../context.js";
 import type { OutboundFacts } from "../facts.js";
 import { persist } from "../persist.js";
@@ -9,12 +10,6 @@ import type { PlanEnv } from "./env.js";
 import { planEvent } from "./notify.js";
 import { emptyPlan, stateOf, type Plan } from "./plan.js";
 import { workers } from "./rules.js";
-
-/** The calendar date (YYYY-MM-DD) of an instant, in the server's time zone: due dates are days. */
-export function localDate(d: Date): string {
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
 
 /** One overdue notice for a ticket: to the assignee, or its department when nobody has it; the ticket is claimed for it. */
 export function planOverdue(env: PlanEnv, t: Ticket, facts: OutboundFacts, now: Date, cutoff: Date): Plan {
