@@ -13,7 +13,13 @@ import {
   TrailEntry,
 } from "../db/entities.js";
 import type { InboundMessage } from "../mail/types.js";
-import { outboxAttachmentRows, queueNotification, renderNotification, renderTicketless } from "../notify/outbox.js";
+import {
+  outboxAttachmentRows,
+  queueNotification,
+  renderNotification,
+  renderTicketless,
+  type RenderedNotification,
+} from "../notify/outbox.js";
 import { FastSql } from "../db/fast-sql.js";
 import { InsertChain } from "../db/insert-chain.js";
 import { templateData } from "../notify/template-data.js";
@@ -97,23 +103,9 @@ export async function persist(
   }
   for (const flag of plan.addressFlags) await em.save(em.create(AddressFlag, { ...flag, flaggedAt: now }));
 
-  const ticket = plan.ticket && ticketId !== null ? { id: ticketId, ...plan.ticket.state } : null;
   const inbound =
     plan.message && msg && ticketId !== null ? inboundRow(ctx, ticketId, msg, plan.message.text, plan.message.visibility) : null;
-  const queued = plan.notifications.map((n) => {
-    if (!ticket) throw new Error(`plan ${plan.kind} queues ${n.event} without a ticket`);
-    return renderNotification(ctx, {
-      ticket: ticket as Ticket,
-      event: n.event,
-      to: n.to,
-      cc: n.cc,
-      language: n.language,
-      data: templateData(ctx, n, ticket),
-      inReplyTo: plan.thread.inReplyTo,
-      references: plan.thread.references,
-      files: n.files,
-    });
-  });
+  const { queued, ticketless } = renderPlanned(ctx, plan, ticketId);
   // The inbound mail and the outbound copies of the notifications: one statement, ids in row order.
   // #merge moves the ticket's messages, this command mail's among them, before its own mails are stored.
   const inboundIds = plan.merge && inbound ? await sql.insert(Message, [inbound], { ids: true }) : [];
@@ -125,16 +117,6 @@ export async function persist(
   const messageRowId = inbound ? ids[0] : (plan.duplicateOf?.messageRowId ?? null);
   if (inbound && msg) await sql.insert(Attachment, attachmentRows(ctx, msg, messageRowId!));
   const outIds = inbound ? ids.slice(1) : ids;
-  const ticketless = plan.ticketless.map((n) =>
-    renderTicketless(ctx, {
-      event: n.event,
-      to: n.to,
-      language: n.language,
-      data: templateData(ctx, n, null),
-      inReplyTo: plan.thread.inReplyTo,
-      references: plan.thread.references,
-    }),
-  );
   const withFiles = queued.some((q) => q.attach.length > 0);
   const outboxIds = await sql.insert(OutboxMail, [...queued.map((q, i) => ({ ...q.outbox, messageRowId: outIds[i] })), ...ticketless], {
     ids: withFiles,
@@ -163,6 +145,34 @@ export async function persist(
       )
     : null;
   return { ticketId, messageRowId, receiptId, claimed: true };
+}
+
+/** The plan's mails rendered for the outbox, the same for both write paths: of the ticket (with its outbound copy), and ticketless. */
+function renderPlanned(
+  ctx: GatewayContext,
+  plan: Plan,
+  ticketId: number | null,
+): { queued: RenderedNotification[]; ticketless: Array<Partial<OutboxMail>> } {
+  const ticket = plan.ticket && ticketId !== null ? { id: ticketId, ...plan.ticket.state } : null;
+  const thread = { inReplyTo: plan.thread.inReplyTo, references: plan.thread.references };
+  const queued = plan.notifications.map((n) => {
+    if (!ticket) throw new Error(`plan ${plan.kind} queues ${n.event} without a ticket`);
+    const data = templateData(ctx, n, ticket);
+    return renderNotification(ctx, {
+      ticket: ticket as Ticket,
+      event: n.event,
+      to: n.to,
+      cc: n.cc,
+      language: n.language,
+      data,
+      files: n.files,
+      ...thread,
+    });
+  });
+  const ticketless = plan.ticketless.map((n) =>
+    renderTicketless(ctx, { event: n.event, to: n.to, language: n.language, data: templateData(ctx, n, null), ...thread }),
+  );
+  return { queued, ticketless };
 }
 
 /** What the one-statement path writes: the common plans; digests, merges, #cc changes, flags and files take the per-table path. */
@@ -264,25 +274,9 @@ async function persistInOneStatement(
       plan.participants.map((p) => ({ ticketId, address: p.who.address, name: p.who.name, role: p.role })),
     );
   }
-  const ticket = plan.ticket && ticketId !== null ? { id: ticketId, ...plan.ticket.state } : null;
   const inbound =
     plan.message && msg && ticketId !== null ? inboundRow(ctx, ticketId, msg, plan.message.text, plan.message.visibility) : null;
-  const data = { inReplyTo: plan.thread.inReplyTo, references: plan.thread.references };
-  const queued = plan.notifications.map((n) => {
-    if (!ticket) throw new Error(`plan ${plan.kind} queues ${n.event} without a ticket`);
-    return renderNotification(ctx, {
-      ticket: ticket as Ticket,
-      event: n.event,
-      to: n.to,
-      cc: n.cc,
-      language: n.language,
-      data: templateData(ctx, n, ticket),
-      ...data,
-    });
-  });
-  const ticketless = plan.ticketless.map((n) =>
-    renderTicketless(ctx, { event: n.event, to: n.to, language: n.language, data: templateData(ctx, n, null), ...data }),
-  );
+  const { queued, ticketless } = renderPlanned(ctx, plan, ticketId);
   chain.insert("m", Message, [...(inbound ? [inbound] : []), ...queued.map((q) => q.message)], {}, '"id", "messageId", "direction"');
   const inboundId = `(SELECT "id" FROM m WHERE "direction" = 'inbound')`;
   if (inbound && msg) chain.insert("a", Attachment, attachmentRows(ctx, msg, 0), { messageRowId: inboundId });
