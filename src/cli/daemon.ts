@@ -179,6 +179,7 @@ export async function runDaemon(config: TicketpostConfig, logger: Logger): Promi
       await sender.stop();
       await leadership.close();
       await heartbeat({ ...final, stoppedAt: new Date(), idleConnected: false, mailboxes: [] });
+      await ctx.reader?.close();
       await closeDb(ctx.db);
       logger.info("stopped");
     })();

@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 import type { DataSource } from "typeorm";
 import type { TicketpostConfig } from "../config/schema.js";
@@ -24,6 +25,8 @@ import { In } from "typeorm";
 import { agentVerifierFor } from "../tickets/agent-auth.js";
 import { liveInstances } from "../ops/instance.js";
 import { Directory } from "../tickets/directory.js";
+import type { ReadAhead } from "../tickets/batch.js";
+import { ReadingThread } from "../tickets/read-thread.js";
 
 /** The composition root: the only place that creates the database, SMTP and clock objects. */
 
@@ -78,6 +81,15 @@ export async function openGateway(
   checkTemplates(templates, directory.languagesInUse());
   const db = await openDatabase(config.database, { migrate: opts.migrate ?? false });
   const blobs = new BlobStore(path.join(config.dataDir, "blobs"));
+  const readEnv = { blobs, maxMessageBytes: config.maxMessageBytes, messageIdDomain: config.messageIdDomain, directory };
+  // A drained batch is read in a second thread while the one before it is committed (one core: in this one).
+  const spec = {
+    blobsRoot: blobs.root,
+    maxMessageBytes: config.maxMessageBytes,
+    messageIdDomain: config.messageIdDomain,
+    directory: directory.spec(),
+  };
+  const reader = os.availableParallelism() > 1 ? new ReadingThread(spec, readEnv, logger) : undefined;
   const secret = config.referenceSecret ?? (await sharedSetting(db, "reference-secret", () => randomBytes(32).toString("base64url")));
   return {
     logins: new AccountLogins(databaseGrantStore(db), logger),
@@ -93,6 +105,7 @@ export async function openGateway(
     language: config.language,
     maxMessageBytes: config.maxMessageBytes,
     directory,
+    reader,
     reopenDays: config.reopenDays,
     verifyAgent: agentVerifierFor(config, (msg) => blobs.get(msg.rawSha256)),
     safety: {
@@ -125,7 +138,13 @@ export function drainDeps(
     : ctx;
   return {
     process: async (pos, raw) => (await pipeline()).processMail(own, pos, raw),
-    processBatch: async (mails) => (await import("../tickets/batch.js")).processMails(own, mails),
+    processBatch: async (mails, ahead) =>
+      (await import("../tickets/batch.js")).processMails(own, mails, ahead as Promise<Awaited<ReadAhead> | undefined> | undefined),
+    readAhead: (mails) =>
+      import("../tickets/batch.js").then(
+        (b) => b.readAhead(own, mails),
+        () => undefined,
+      ),
     giveUp: async (pos, err) =>
       (await pipeline()).recordFailure(
         ctx,

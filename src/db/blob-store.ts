@@ -14,9 +14,21 @@ import path from "node:path";
 const SMALL_BLOB = 256 * 1024;
 
 export class BlobStore {
-  private readonly knownDirs = new Set<string>();
+  constructor(
+    readonly root: string,
+    /** Fan-out folders known to exist (shared by the views of one store). */
+    protected readonly knownDirs = new Set<string>(),
+  ) {}
 
-  constructor(readonly root: string) {}
+  /**
+   * A view of this store whose small writes run in libuv's thread pool while the caller goes on
+   * (parsing the mail they belong to); `flush` waits for them and throws the first failure. For
+   * the reading thread, which flushes before it hands a mail on: the rule that a blob is whole on
+   * disk before a row can name it holds.
+   */
+  deferring(): DeferredBlobWrites {
+    return new DeferredBlobWrites(this.root, this.knownDirs);
+  }
 
   pathFor(sha256: string): string {
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
@@ -148,5 +160,38 @@ export class BlobStore {
     }
     await mkdir(path.dirname(target), { recursive: true });
     await rename(file, target);
+  }
+}
+
+/** See BlobStore.deferring. */
+export class DeferredBlobWrites extends BlobStore {
+  private readonly writes: Array<Promise<void>> = [];
+
+  override async put(content: Buffer, knownSha256?: string): Promise<string> {
+    if (content.length > SMALL_BLOB) return super.put(content, knownSha256);
+    const sha = knownSha256 ?? createHash("sha256").update(content).digest("hex");
+    const write = this.write(content, sha);
+    // Awaited by flush; until then a failure must not count as unhandled.
+    write.catch(() => {});
+    this.writes.push(write);
+    return sha;
+  }
+
+  /** Waits for every write started so far; throws the first that failed. */
+  async flush(): Promise<void> {
+    await Promise.all(this.writes.splice(0));
+  }
+
+  private async write(content: Buffer, sha: string): Promise<void> {
+    const target = this.pathFor(sha);
+    const dir = path.dirname(target);
+    if (existsSync(target)) return;
+    if (!this.knownDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.knownDirs.add(dir);
+    }
+    const tmp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
+    await writeFile(tmp, content);
+    await rename(tmp, target);
   }
 }

@@ -46,6 +46,18 @@ function headerStrings(parsed: Pick<StreamParsed, "headerLines">): Record<string
   return out;
 }
 
+/**
+ * The Date header's time. mailparser gives the time of parsing for a Date header it cannot read;
+ * such a mail has no date here, so that the same mail read twice has one fingerprint (and a
+ * second delivery of it is known as the duplicate it is).
+ */
+function dateOf(parsed: Date | undefined, headers: Record<string, string[]>): Date | null {
+  const readable = (headers["date"] ?? []).map((v) => new Date(v)).filter((d) => !Number.isNaN(d.getTime()));
+  if (parsed && readable.some((d) => d.getTime() === parsed.getTime())) return parsed;
+  // mailparser read an unreadable one (of several, the first): the first readable one, if any.
+  return readable[0] ?? null;
+}
+
 function referenceList(value: string | string[] | undefined): string[] {
   if (!value) return [];
   const all = Array.isArray(value) ? value.join(" ") : value;
@@ -121,7 +133,7 @@ function toInbound(parsed: StreamParsed, rawSha256: string, rawSize: number): In
     to: addresses(parsed.to),
     cc: addresses(parsed.cc),
     deliveredTo: deliveredTo(headers),
-    date: parsed.date ?? null,
+    date: dateOf(parsed.date, headers),
     text: bodyText(parsed),
     attachments,
     headers,

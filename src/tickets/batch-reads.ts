@@ -74,6 +74,11 @@ export class BatchReads implements TicketReads {
       add(requesterOf(msg)?.address);
       add(requesterOf(msg)?.address, answering);
       add(msg.from?.address);
+      // A new ticket's people are the mail's To and Cc: planning asks for their flags and answers.
+      for (const x of [...msg.to, ...msg.cc]) {
+        add(x.address);
+        add(x.address, answering);
+      }
       if (r.kind === "mail") for (const x of r.bounce?.recipients ?? []) add(x.address);
     }
     for (const [id, t] of this.tickets) {
@@ -102,7 +107,7 @@ export class BatchReads implements TicketReads {
   }
 
   /** What a mail just wrote: everything it can have changed is read again when next asked. */
-  forget(plan: Plan, msg: InboundMessage | null, ticketId: number | null): void {
+  forget(plan: Plan, msg: InboundMessage | null, ticketId: number | null, now: Date): void {
     // #merge moves messages and people between tickets: nothing read before can be trusted.
     if (plan.merge) return this.clear();
     if (msg) {
@@ -114,8 +119,13 @@ export class BatchReads implements TicketReads {
       this.ticketMessages.delete(ticketId);
     }
     for (const f of plan.addressFlags) this.flags.delete(f.address.toLowerCase());
+    // Each planned mail is one outbox row written at `now`, to its To and Cc: counted here as
+    // the database would count it, rather than read again (a scan of the window's rows with Cc).
     for (const n of [...plan.notifications, ...plan.ticketless]) {
-      for (const p of [n.to, ...("cc" in n ? (n.cc ?? []) : [])]) this.recent.delete(p.address.toLowerCase());
+      if (!this.recentEvents.includes(n.event)) continue;
+      for (const p of [n.to, ...("cc" in n ? (n.cc ?? []) : [])]) {
+        this.recent.get(p.address.toLowerCase())?.push({ toAddress: p.address.toLowerCase(), event: n.event, createdAt: now });
+      }
     }
   }
 

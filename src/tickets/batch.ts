@@ -7,13 +7,15 @@ import type { GatewayContext } from "./context.js";
 import { ANSWERING_EVENTS, type AgentAuth, type ReadMail } from "./facts.js";
 import { evidenceFrom, fromReceipt, type Evidence, type ProcessResult } from "./failure.js";
 import { persist } from "./persist.js";
-import { decide, readMail, receiveMail, verifySender, type MailPosition, type RawMail } from "./pipeline.js";
+import { decide, verifySender, type MailPosition, type RawMail } from "./pipeline.js";
+import { readInProcess } from "./read-thread.js";
 
 /*
  * Group commit: the mails of one fetch go into one transaction, each in its own savepoint.
  *
- * Everything that can be done outside a transaction is done first, mail by mail (the bytes
- * stored, parsed, classified, the agent's mail verified). Then one transaction reads what the
+ * Everything that can be done outside a transaction is done first (readAhead: the bytes
+ * stored, parsed, classified, the agent's mail verified), in the reading thread when there is
+ * one, and while the batch before is still being committed. Then one transaction reads what the
  * batch shares (batch-reads.ts) and plans and writes each mail between SAVEPOINT and RELEASE;
  * a mail whose planning or writing fails is rolled back to its savepoint, alone. It and any mail
  * this path does not take (a big mail spooled to disk) come back as null: the caller hands them
@@ -26,7 +28,7 @@ export interface BatchMail {
   raw: RawMail;
 }
 
-interface Prepared {
+export interface Prepared {
   index: number;
   pos: MailPosition;
   read: ReadMail;
@@ -34,13 +36,52 @@ interface Prepared {
   evidence: Evidence;
 }
 
-/** One result per mail, in order; null: not done here, process it alone. Throws when the batch could not commit. */
-export async function processMails(ctx: GatewayContext, mails: BatchMail[]): Promise<Array<ProcessResult | null>> {
+/** What can be done for a batch before its transaction, started ahead: one entry per mail, null for a mail left to the single-mail path. */
+export type ReadAhead = Promise<Array<Prepared | null>>;
+
+/** A ReadAhead that may have come to nothing (undefined: read the batch now). */
+type MaybeReadAhead = Promise<Array<Prepared | null> | undefined>;
+
+/**
+ * Starts reading a fetched batch (stored, parsed, classified, an agent's mail verified): in the
+ * reading thread when the gateway has one (ctx.reader), so that it overlaps the commit of the
+ * batch before. Never rejects: a mail that could not be read this way is null (read again alone).
+ */
+export function readAhead(ctx: GatewayContext, mails: BatchMail[]): ReadAhead {
+  const reader = ctx.reader ?? readInProcess(ctx);
+  const one = async (index: number, m: BatchMail): Promise<Prepared | null> => {
+    // A spooled big mail is taken over by the blob store when received; alone, it keeps its path.
+    if (!Buffer.isBuffer(m.raw)) return null;
+    try {
+      const { received, read } = await reader.read(m.position, m.raw);
+      const evidence = evidenceFrom(read.kind === "mail" ? read.msg : null, received, read.kind === "mail" ? read.trail : received.trail);
+      const auth = await verifySender(ctx, read);
+      return { index, pos: m.position, read, auth, evidence };
+    } catch (err) {
+      ctx.logger.debug("mail not read ahead; it is read alone", { uid: m.position.uid, error: (err as Error).message });
+      return null;
+    }
+  };
+  // The reading thread takes the whole batch at once; in this thread, one mail after the other.
+  if (ctx.reader) return Promise.all(mails.map((m, i) => one(i, m)));
+  return (async () => {
+    const out: Array<Prepared | null> = [];
+    for (const [i, m] of mails.entries()) out.push(await one(i, m));
+    return out;
+  })();
+}
+
+/**
+ * One result per mail, in order; null: not done here, process it alone. Throws when the batch
+ * could not commit. `ahead`: the batch's reading, started earlier by readAhead.
+ */
+export async function processMails(ctx: GatewayContext, mails: BatchMail[], ahead?: MaybeReadAhead): Promise<Array<ProcessResult | null>> {
   const results: Array<ProcessResult | null> = mails.map(() => null);
   const done = await receiptsOf(
     ctx,
     mails.map((m) => m.position),
   );
+  const read = (await ahead) ?? (await readAhead(ctx, mails));
   const prepared: Prepared[] = [];
   for (const [index, m] of mails.entries()) {
     const receipt = done.get(m.position.uid);
@@ -49,9 +90,8 @@ export async function processMails(ctx: GatewayContext, mails: BatchMail[]): Pro
       results[index] = fromReceipt(receipt);
       continue;
     }
-    // A spooled big mail is taken over by the blob store when received; alone, it keeps its path.
-    if (!Buffer.isBuffer(m.raw)) continue;
-    prepared.push(await prepare(ctx, index, m));
+    const p = read[index];
+    if (p) prepared.push(p);
   }
   if (prepared.length === 0) return results;
   await ctx.db.transaction(async (em) => {
@@ -115,18 +155,11 @@ class MailSavepoints {
   }
 }
 
-async function prepare(ctx: GatewayContext, index: number, m: BatchMail): Promise<Prepared> {
-  const received = await receiveMail(ctx, m.position, m.raw);
-  const read = await readMail(ctx, received, { store: true });
-  const evidence = evidenceFrom(read.kind === "mail" ? read.msg : null, received, read.kind === "mail" ? read.trail : received.trail);
-  const auth = await verifySender(ctx, read);
-  return { index, pos: m.position, read, auth, evidence };
-}
-
 async function commitOne(em: EntityManager, ctx: GatewayContext, reads: BatchReads, p: Prepared): Promise<ProcessResult> {
-  const { plan, msg } = await decide(reads, ctx, p.read, p.auth, { now: ctx.clock.now() });
+  const now = ctx.clock.now();
+  const { plan, msg } = await decide(reads, ctx, p.read, p.auth, { now });
   const saved = await persist(em, ctx, plan, msg, { pos: p.pos, raw: { sha256: p.evidence.rawSha256, size: p.evidence.rawSize } });
-  reads.forget(plan, msg, saved.ticketId);
+  reads.forget(plan, msg, saved.ticketId, now);
   return {
     outcome: plan.outcome,
     receiptId: saved.receiptId!,

@@ -6,6 +6,7 @@ import type { Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import type { InboundMessage } from "../mail/types.js";
 import type { Directory } from "./directory.js";
+import type { MailReader } from "./read-thread.js";
 
 /** What the workflow needs from the outside, built once in cli/ (the composition root). */
 export interface GatewayContext {
@@ -26,6 +27,8 @@ export interface GatewayContext {
   verifyAgent: AgentVerifier;
   /** Queue no notifications at all (importing a backlog must not mail every old customer). */
   quiet?: boolean;
+  /** Reads the mails of a drained batch in a second thread (read-thread.ts); without it, in this one. */
+  reader?: MailReader;
   /** Mail safety settings (see the README's Safety section). */
   safety: SafetySettings;
 }

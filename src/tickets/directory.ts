@@ -10,6 +10,16 @@ export interface Person {
   name: string | null;
 }
 
+export interface DirectorySpec {
+  departments: DepartmentConfig[];
+  defaultDepartmentId: string | null;
+  agents: AgentConfig[];
+  languages: Record<string, string>;
+  defaultLanguage: string;
+  supportAddress: string;
+  otherOwn: string[];
+}
+
 export class Directory {
   private readonly byKey = new Map<string, DepartmentConfig>();
   private readonly byAddress = new Map<string, DepartmentConfig>();
@@ -18,7 +28,7 @@ export class Directory {
   constructor(
     readonly departments: DepartmentConfig[],
     readonly defaultDepartmentId: string | null,
-    agents: AgentConfig[],
+    readonly agents: AgentConfig[],
     private readonly languages: Record<string, string>,
     readonly defaultLanguage: string,
     readonly supportAddress: string,
@@ -31,6 +41,23 @@ export class Directory {
       for (const m of d.members) if (!this.agentNames.has(m)) this.agentNames.set(m, null);
     }
     for (const a of agents) this.agentNames.set(a.address, a.name);
+  }
+
+  /** The directory as plain data (what a reading thread is given), read back by fromSpec. */
+  spec(): DirectorySpec {
+    return {
+      departments: this.departments,
+      defaultDepartmentId: this.defaultDepartmentId,
+      agents: this.agents,
+      languages: this.languages,
+      defaultLanguage: this.defaultLanguage,
+      supportAddress: this.supportAddress,
+      otherOwn: this.otherOwn,
+    };
+  }
+
+  static fromSpec(s: DirectorySpec): Directory {
+    return new Directory(s.departments, s.defaultDepartmentId, s.agents, s.languages, s.defaultLanguage, s.supportAddress, s.otherOwn);
   }
 
   /** Empty directory: no departments, no agents (the core gateway without the workflow). */

@@ -1,11 +1,6 @@
-import { open, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import type { EntityManager } from "typeorm";
-import { detectBounce, type BounceReport } from "../mail/bounce/index.js";
-import { classifyMail } from "../mail/classify.js";
-import { parseMail, parseMailStream } from "../mail/parse.js";
-import { normalizeLineEndings } from "../mail/raw.js";
 import type { InboundMessage } from "../mail/types.js";
-import { asTicketpostError } from "../shared/errors.js";
 import type { GatewayContext } from "./context.js";
 import { gatherFacts, oversizeFacts, type AgentAuth, type GatherOptions, type ReadMail, type TicketReads } from "./facts.js";
 import {
@@ -21,7 +16,6 @@ import {
 } from "./failure.js";
 import { persist, type MailPosition } from "./persist.js";
 import { findReceipt, ticketReads } from "./repository.js";
-import { step, type TrailStep, type TrailVerdict } from "./trail.js";
 import { planMail, planOversize, planUnreadable } from "./workflow/decide.js";
 import type { Plan } from "./workflow/plan.js";
 
@@ -44,22 +38,9 @@ export { recordFailure } from "./failure.js";
  * `inspect` runs stages 2–5 with a read-only transaction and prints the plan instead of writing it.
  */
 
-/**
- * A mail as bytes, or (a big one) as a file it was streamed into: then it is parsed as a stream
- * and its attachments go straight to the blob store, so memory stays flat whatever its size.
- * The file is taken over by the blob store.
- */
-export type RawMail = Buffer | { file: string; size: number };
+import { readMail, receiveMail, type RawMail } from "./read.js";
 
-/** A mail's bytes once stored: their hash and size, the bytes themselves unless spooled to a file. */
-export interface Received {
-  sha256: string;
-  size: number;
-  buffer: Buffer | null;
-  /** Where the bytes are, for a spooled mail (the blob store's file). */
-  file: string | null;
-  trail: TrailStep[];
-}
+export { receiveMail, readMail, type RawMail, type Received } from "./read.js";
 
 /**
  * Processes one mail from a mailbox position to its receipt. Returns what became of it; throws
@@ -85,65 +66,6 @@ export async function processMail(ctx: GatewayContext, pos: MailPosition, input:
     if (e.retryable) throw new MailProcessingError(e.code, e.message, ev, { cause: err, retryable: true });
     return recordFailure(ctx, pos, new MailProcessingError(e.code, e.message, ev, { cause: err, retryable: false }));
   }
-}
-
-/** 1. The bytes are stored before anything else happens to them. */
-export async function receiveMail(ctx: GatewayContext, pos: MailPosition, input: RawMail): Promise<Received> {
-  const size = Buffer.isBuffer(input) ? input.length : input.size;
-  const trail = [step("receive", "fetched", `${pos.mailbox} uidvalidity ${pos.uidValidity} uid ${pos.uid}, ${size} bytes`)];
-  if (Buffer.isBuffer(input)) return { sha256: await ctx.blobs.put(input), size, buffer: input, file: null, trail };
-  const sha256 = (await ctx.blobs.putFile(input.file)).sha256;
-  return { sha256, size, buffer: null, file: ctx.blobs.pathFor(sha256), trail };
-}
-
-/**
- * 2 and 3. Parse and classify. `store` keeps the attachments in the blob store (processing);
- * inspect reads without storing.
- */
-export async function readMail(ctx: GatewayContext, r: Received, opts: { store: boolean }): Promise<ReadMail> {
-  const trail = [...r.trail];
-  if (r.size > ctx.maxMessageBytes) {
-    const head = await parseHeaderOnly(r.buffer ?? (await readHead(r.file!)));
-    return { kind: "oversize", head, size: r.size, trail };
-  }
-  let msg: InboundMessage;
-  try {
-    if (r.buffer) {
-      msg = await parseMail(r.buffer);
-      if (opts.store) for (const a of msg.attachments) if (a.content) await ctx.blobs.put(a.content, a.sha256);
-    } else {
-      // Only big mails come as files, and bounce reports are small: a spooled mail is not read
-      // whole again just to be examined as a bounce.
-      msg = await parseMailStream(ctx.blobs.open(r.sha256), r.sha256, r.size, (stream) => ctx.blobs.putStream(stream));
-    }
-  } catch (err) {
-    const e = asTicketpostError(err, "EPARSE");
-    return { kind: "unreadable", code: "EPARSE", message: e.message, trail };
-  }
-  trail.push(
-    step(
-      "parse",
-      "ok",
-      `Message-ID ${msg.messageId ?? "(none)"}, from ${msg.from?.address ?? "(none)"}, ${msg.attachments.length} attachment(s)`,
-    ),
-  );
-  for (const note of msg.notes) trail.push(step("parse", "note", note));
-
-  let bounce: BounceReport | null = null;
-  try {
-    bounce = r.buffer
-      ? await detectBounce(normalizeLineEndings(r.buffer), msg, {
-          messageIdDomain: ctx.messageIdDomain,
-          isOwn: (a) => ctx.directory.isOwn(a),
-        })
-      : null;
-  } catch (err) {
-    trail.push(step("classify", "bounce-check-failed", (err as Error).message));
-  }
-  const classification = classifyMail(msg, { messageIdDomain: ctx.messageIdDomain, isOwn: (a) => ctx.directory.isOwn(a) }, { bounce });
-  const verdict = `${classification.kind}${classification.automatic ? "/automatic" : ""}` as TrailVerdict<"classify">;
-  trail.push(step("classify", verdict, classification.reasons.join("; ")));
-  return { kind: "mail", msg, classification, bounce, trail };
 }
 
 /** 4. A mail in a configured agent's name is authenticated (DKIM may need DNS): outside any transaction. */
@@ -226,27 +148,3 @@ async function commitMail(
 }
 
 class AlreadyRecorded extends Error {}
-
-async function readHead(file: string): Promise<Buffer> {
-  const fh = await open(file, "r");
-  try {
-    const buf = Buffer.alloc(256 * 1024);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Headers only (a mail over the size limit is not parsed whole), enough to answer its sender. */
-async function parseHeaderOnly(raw: Buffer): Promise<InboundMessage | null> {
-  const end = raw.subarray(0, 256 * 1024).indexOf("\r\n\r\n");
-  const endLf = raw.subarray(0, 256 * 1024).indexOf("\n\n");
-  const cut = end >= 0 ? end + 4 : endLf >= 0 ? endLf + 2 : -1;
-  if (cut < 0) return null;
-  try {
-    return await parseMail(raw.subarray(0, cut));
-  } catch {
-    return null;
-  }
-}

@@ -144,8 +144,17 @@ export async function timedDrain(
     const split: Record<string, number> = {};
     timeMethods(mb, ["listUids", "fetch", "move"], split);
     const deps = drainDeps(ctx);
+    // How long a batch waited for its reading (read ahead in the reading thread): awaited here, first.
+    const processBatch = deps.processBatch!;
+    split.readWait = 0;
+    deps.processBatch = async (mails, ahead) => {
+      const t = performance.now();
+      const read = await ahead;
+      split.readWait += performance.now() - t;
+      return processBatch(mails, Promise.resolve(read));
+    };
     timeMethods(deps, ["process", "processBatch", "markMoved"], split);
-    // Inside processMail: the database transaction(s) and the blob store (raw mail, attachments).
+    // Inside processing: the database transaction(s), and what the blob store wrote in this thread.
     timeMethods(ctx.db, ["transaction"], split);
     timeMethods(ctx.blobs as unknown as Record<string, unknown>, ["put", "putStream", "putFile"], split);
     const { result: counted, cpu } = await withCpu(dovecot, ctx.db, () =>

@@ -102,9 +102,15 @@ export function table(r: Report): string {
     [c.selfMs, c.dovecotMs, ...(pg ? [c.dbMs] : [])].map((ms) => (mails ? ms / mails : 0).toFixed(2)).join(" / ") + (pg ? "" : " / -");
   const split = (t: Throughput) => {
     const m = t.splitMs as Record<string, number>;
+    // In this thread only: the reading thread stores most blobs (big mails and mails read alone are stored here).
     const blobs = (m.put ?? 0) + (m.putStream ?? 0) + (m.putFile ?? 0);
     const processing = m.process + (m.processBatch ?? 0);
-    return `IMAP ${wall(m.listUids + m.fetch + m.move)}, processing ${wall(processing)} (DB transactions ${wall(m.transaction)}, blob store ${wall(blobs)}, rest ${wall(processing - m.transaction - blobs)})`;
+    const waited = m.readWait ?? 0;
+    return (
+      `IMAP ${wall(m.listUids + m.fetch + m.move)} (fetches overlap processing), processing ${wall(processing)} ` +
+      `(waiting for the reading thread ${wall(waited)}, DB transactions ${wall(m.transaction)}, blob store in this thread ${wall(blobs)}, ` +
+      `rest ${wall(processing - waited - m.transaction - blobs)})`
+    );
   };
   const err = (key: string, figure: string, engine = "") => {
     if (r.errors[key]) rows.push([figure, engine, "ERROR", "", "", "", r.errors[key].split("\n")[0].slice(0, 160)]);

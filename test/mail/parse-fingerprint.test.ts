@@ -119,4 +119,29 @@ describe("mail/parse: content fingerprint", () => {
     expect(b.text).to.equal(a.text);
     expect(b.fingerprint).not.to.equal(a.fingerprint);
   });
+
+  // mailparser puts the time of parsing in place of a Date it cannot read (found when the reading
+  // thread and the main thread read the same corpus mail a moment apart and disagreed).
+  for (const date of ["Tue, 7 Apr 2026 10:00:t <rimap-test@example.test>", "gestern", "32 Foo 2026 25:61:00 +9999", ""]) {
+    it(`gives a mail with an unreadable Date header (${JSON.stringify(date)}) no date, and one fingerprint however often it is read`, async () => {
+      const headers = HEADERS.map((h) => (h.startsWith("Date:") ? `Date: ${date}` : h));
+      const first = await parseMail(eightBit(TEXT, headers));
+      await new Promise((r) => setTimeout(r, 5));
+      const again = await parseMail(eightBit(TEXT, headers));
+      expect(first.date).to.equal(null);
+      expect(again.fingerprint).to.equal(first.fingerprint);
+    });
+  }
+
+  it("takes the first readable Date header when the first one is unreadable", async () => {
+    const headers = [
+      ...HEADERS.map((h) => (h.startsWith("Date:") ? "Date: Tue, 7 Apr 2026 10:00:t <x@example.test>" : h)),
+      "Date: Tue, 7 Apr 2026 10:00:01 +0000",
+    ];
+    expect((await parseMail(eightBit(TEXT, headers))).date?.toISOString()).to.equal("2026-04-07T10:00:01.000Z");
+  });
+
+  it("keeps a readable Date header's time", async () => {
+    expect((await parseMail(eightBit(TEXT))).date?.toISOString()).to.equal("2026-03-04T08:30:00.000Z");
+  });
 });

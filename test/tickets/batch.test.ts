@@ -3,6 +3,7 @@ import { MailReceipt, Message, OutboxMail, Participant, Ticket, TrailEntry } fro
 import { processMails } from "../../src/tickets/batch.js";
 import { Directory } from "../../src/tickets/directory.js";
 import { processMail, type MailPosition } from "../../src/tickets/pipeline.js";
+import { ReadingThread } from "../../src/tickets/read-thread.js";
 import { createTestGateway, nextPosition, rawMail, type TestGateway } from "../helpers/context.js";
 import { ENGINES } from "../helpers/databases.js";
 import { makeDirectory } from "../helpers/workflow-world.js";
@@ -129,6 +130,40 @@ for (const engine of ENGINES) {
       expect(b).to.deep.equal(a);
       // Eve got two acknowledgements, not three: the limit counted the batch's own rows.
       expect(b.outbox.filter((o) => o[2] === "eve@customer.test" && o[1] === "received")).to.have.length(2);
+    });
+
+    it("decides the same when the batch is read in the reading thread (as the daemon reads it)", async () => {
+      const threaded = await createTestGateway(engine, { directory: faultyDirectory(), safety: { autoReplyPerAddress: 2 } });
+      const ctx = threaded.ctx;
+      ctx.reader = new ReadingThread(
+        {
+          blobsRoot: ctx.blobs.root,
+          maxMessageBytes: ctx.maxMessageBytes,
+          messageIdDomain: ctx.messageIdDomain,
+          directory: ctx.directory.spec(),
+        },
+        ctx,
+        ctx.logger,
+      );
+      try {
+        const raws = mails(`thread-${engine}`);
+        const pos = raws.map(() => ({ ...nextPosition(), mailbox: "one" }));
+        const alone = await createTestGateway(engine, { directory: faultyDirectory(), safety: { autoReplyPerAddress: 2 } });
+        try {
+          for (const [i, raw] of raws.entries()) await processMail(alone.ctx, pos[i], raw);
+          const results = await processMails(
+            ctx,
+            raws.map((raw, i) => ({ position: pos[i], raw })),
+          );
+          expect(results.every((r) => r !== null)).to.equal(true);
+          expect(await snapshot(threaded)).to.deep.equal(await snapshot(alone));
+        } finally {
+          await alone.close();
+        }
+      } finally {
+        await ctx.reader.close();
+        await threaded.close();
+      }
     });
 
     it("rolls back only the bad mail; it is then recorded in Failed with its evidence, the others stay committed", async () => {

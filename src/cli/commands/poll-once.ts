@@ -35,6 +35,7 @@ configuration error.`,
       return stoppedBy ? 1 : 0;
     } finally {
       await sender.stop();
+      await ctx.reader?.close();
       await closeDb(ctx.db);
     }
   },
