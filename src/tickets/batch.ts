@@ -5,19 +5,22 @@ import { FastSql } from "../db/fast-sql.js";
 import { BatchReads } from "./batch-reads.js";
 import type { GatewayContext } from "./context.js";
 import { ANSWERING_EVENTS, type AgentAuth, type ReadMail } from "./facts.js";
-import { evidenceFrom, fromReceipt, type Evidence, type ProcessResult } from "./failure.js";
-import { persist } from "./persist.js";
+import { classifyError, evidenceFrom, fromReceipt, type Evidence, type ProcessResult } from "./failure.js";
+import { persist, writesInOneStatement } from "./persist.js";
 import { decide, verifySender, type MailPosition, type RawMail } from "./pipeline.js";
 import { readInProcess } from "./read-thread.js";
 
 /*
- * Group commit: the mails of one fetch go into one transaction, each in its own savepoint.
+ * Group commit: the mails of one fetch go into one transaction, each written in its own savepoint.
  *
  * Everything that can be done outside a transaction is done first (readAhead: the bytes
  * stored, parsed, classified, the agent's mail verified), in the reading thread when there is
  * one, and while the batch before is still being committed. Then one transaction reads what the
- * batch shares (batch-reads.ts) and plans and writes each mail between SAVEPOINT and RELEASE;
- * a mail whose planning or writing fails is rolled back to its savepoint, alone. It and any mail
+ * batch shares (batch-reads.ts) and plans each mail (reads only), then writes it between
+ * SAVEPOINT and RELEASE; a mail whose planning fails has written nothing, one whose writing fails
+ * is rolled back to its savepoint, alone. (On PostgreSQL a mail written in one statement needs no
+ * savepoint: that statement writes all of it or nothing, and if it fails, the transaction is
+ * aborted and the whole batch goes one mail at a time.) It and any mail
  * this path does not take (a big mail spooled to disk) come back as null: the caller hands them
  * to processMail, one at a time with its retries, which records a failure with its evidence.
  * Nothing of a batch is visible, and no mail of it may be moved, before the commit.
@@ -103,13 +106,30 @@ export async function processMails(ctx: GatewayContext, mails: BatchMail[], ahea
     );
     // One mail alone needs no savepoint: the transaction is its own.
     const savepoints = prepared.length > 1 ? new MailSavepoints(em) : null;
+    const postgres = em.connection.options.type === "postgres";
     for (const p of prepared) {
-      await savepoints?.set();
+      // Planning only reads: a mail whose planning fails has written nothing and is left alone.
+      // On PostgreSQL a failed statement aborts the whole transaction: then the batch fails.
+      let planned: Awaited<ReturnType<typeof decide>>;
+      const now = ctx.clock.now();
       try {
-        results[p.index] = await commitOne(em, ctx, reads, p);
-        savepoints?.keep();
+        planned = await decide(reads, ctx, p.read, p.auth, { now });
       } catch (err) {
-        if (!savepoints) throw err;
+        if (!savepoints || (postgres && classifyError(err).code === "EDB")) throw err;
+        reads.clear();
+        results[p.index] = null;
+        continue;
+      }
+      // A plan PostgreSQL writes in one statement is written whole or not at all: no savepoint
+      // (a round trip per mail saved); if that statement fails, the batch fails and each mail
+      // goes alone. Every other write gets its savepoint, so that a failure rolls back that mail only.
+      const guarded = savepoints !== null && !(postgres && writesInOneStatement(em, planned.plan));
+      if (guarded) await savepoints.set();
+      try {
+        results[p.index] = await write(em, ctx, reads, p, planned, now);
+        if (guarded) savepoints.keep();
+      } catch (err) {
+        if (!guarded) throw err;
         await savepoints.rollBack();
         reads.clear();
         results[p.index] = null;
@@ -155,9 +175,14 @@ class MailSavepoints {
   }
 }
 
-async function commitOne(em: EntityManager, ctx: GatewayContext, reads: BatchReads, p: Prepared): Promise<ProcessResult> {
-  const now = ctx.clock.now();
-  const { plan, msg } = await decide(reads, ctx, p.read, p.auth, { now });
+async function write(
+  em: EntityManager,
+  ctx: GatewayContext,
+  reads: BatchReads,
+  p: Prepared,
+  { plan, msg }: Awaited<ReturnType<typeof decide>>,
+  now: Date,
+): Promise<ProcessResult> {
   const saved = await persist(em, ctx, plan, msg, { pos: p.pos, raw: { sha256: p.evidence.rawSha256, size: p.evidence.rawSize } });
   reads.forget(plan, msg, saved.ticketId, now);
   return {

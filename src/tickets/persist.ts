@@ -63,7 +63,7 @@ export async function persist(
   msg: InboundMessage | null,
   receipt: ReceiptKey | null,
 ): Promise<Persisted> {
-  if (em.connection.options.type === "postgres" && oneStatementFits(plan)) {
+  if (writesInOneStatement(em, plan)) {
     return persistInOneStatement(em, ctx, plan, msg, receipt);
   }
   const sql = new FastSql(em);
@@ -176,6 +176,11 @@ function renderPlanned(
 }
 
 /** What the one-statement path writes: the common plans; digests, merges, #cc changes, flags and files take the per-table path. */
+/** Whether persist writes this plan with one statement (PostgreSQL, a plan of the common shape): all of it or nothing. */
+export function writesInOneStatement(em: EntityManager, plan: Plan): boolean {
+  return em.connection.options.type === "postgres" && oneStatementFits(plan);
+}
+
 function oneStatementFits(plan: Plan): boolean {
   return (
     !plan.ticket?.claimOverdueBefore &&

@@ -33,9 +33,20 @@ parentPort!.on("message", (req: ReadRequest) => {
       await blobs.flush();
       return response;
     })
-    .catch((err: unknown): ReadResponse => ({ id: req.id, ok: false, message: err instanceof Error ? err.message : String(err) }))
-    .then((res) => parentPort!.postMessage(res));
+    .catch((err: unknown): ReadResponse => failed(req, err))
+    .then((res) => {
+      try {
+        parentPort!.postMessage(res);
+      } catch (err) {
+        // A result that cannot be copied to the main thread: that mail is read there instead.
+        parentPort!.postMessage(failed(req, err));
+      }
+    });
 });
+
+function failed(req: ReadRequest, err: unknown): ReadResponse {
+  return { id: req.id, ok: false, message: err instanceof Error ? err.message : String(err) };
+}
 
 async function parse(req: ReadRequest) {
   const raw = Buffer.from(req.raw.buffer, req.raw.byteOffset, req.raw.byteLength);

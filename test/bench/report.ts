@@ -2,7 +2,10 @@
  * The report: the JSON shape (`--json`) and the table printed from it.
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Engine } from "../helpers/databases.js";
 import { type MixSummary } from "./mail-mix.js";
@@ -27,6 +30,8 @@ export interface Report {
     postgres: string | null;
     loadAvgBefore: number[];
     loadAvgAfter: number[];
+    /** machineInfo's probe: a blob-store-like file (folder, temporary name, 30 KB, rename), CPU ms each. */
+    fileCreate?: { cpuMsPerFile: number; kernelMsPerFile: number };
   };
   mix: MixSummary | null;
   bound: Throughput | null;
@@ -83,7 +88,33 @@ export function machineInfo(): Report["machine"] {
     postgres: null,
     loadAvgBefore: load,
     loadAvgAfter: load,
+    fileCreate: fileCreateCost(),
   };
+}
+
+/**
+ * What creating a small file costs on this machine, as the blob store does it (a fan-out folder,
+ * a temporary name, write, rename): 200 files of 30 KB in a fresh folder, CPU ms per file, most
+ * of it in the kernel. A mail costs one such file, plus one per attachment.
+ */
+function fileCreateCost(): { cpuMsPerFile: number; kernelMsPerFile: number } {
+  const root = mkdtempSync(path.join(os.tmpdir(), "tp-bench-files-"));
+  try {
+    const bytes = Buffer.alloc(30 * 1024, 120);
+    const before = process.cpuUsage();
+    for (let i = 0; i < 200; i++) {
+      const name = createHash("sha256").update(String(i)).digest("hex");
+      const dir = path.join(root, name.slice(0, 2), name.slice(2, 4));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, `${name}.tmp`), bytes);
+      renameSync(path.join(dir, `${name}.tmp`), path.join(dir, name));
+    }
+    const used = process.cpuUsage(before);
+    const ms = (us: number) => Math.round(us / 200 / 10) / 100;
+    return { cpuMsPerFile: ms(used.user + used.system), kernelMsPerFile: ms(used.system) };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 }
 
 /** Where a mode's latency went, p50 per step (latency.ts, breakdown). */
@@ -112,6 +143,7 @@ export function table(r: Report): string {
       `rest ${wall(processing - waited - m.transaction - blobs)})`
     );
   };
+  const kernel = (t: Throughput) => `gateway CPU in the kernel ${(t.mails ? (t.cpu.selfKernelMs ?? 0) / t.mails : 0).toFixed(2)} ms/mail`;
   const err = (key: string, figure: string, engine = "") => {
     if (r.errors[key]) rows.push([figure, engine, "ERROR", "", "", "", r.errors[key].split("\n")[0].slice(0, 160)]);
   };
@@ -129,8 +161,12 @@ export function table(r: Report): string {
   }
   err("bound", "bound");
   const kinds = [
-    ["ingest: new mail → ticket, ack queued", "ingest", (t: Throughput) => `${t.outcomes}; ${t.queued} queued; ${split(t)}; ${t.sql}`],
-    ["replies: threading into those tickets", "replies", (t: Throughput) => `${t.outcomes}; ${split(t)}; ${t.sql}`],
+    [
+      "ingest: new mail → ticket, ack queued",
+      "ingest",
+      (t: Throughput) => `${t.outcomes}; ${t.queued} queued; ${kernel(t)}; ${split(t)}; ${t.sql}`,
+    ],
+    ["replies: threading into those tickets", "replies", (t: Throughput) => `${t.outcomes}; ${kernel(t)}; ${split(t)}; ${t.sql}`],
     [
       "send: OutboxSender → SMTP sink",
       "send",
@@ -228,7 +264,7 @@ export function table(r: Report): string {
   const x = r.mix;
   return [
     `Ticketpost benchmark of ${r.code ?? "(unknown commit)"}, ${r.startedAt}: N=${r.params.n}, seed ${r.params.seed}${r.params.quick ? ", quick" : ""}, batch ${r.params.batchSize}`,
-    `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.os}, node ${m.node}, Dovecot ${m.dovecot ?? "?"}${m.postgres ? `, ${m.postgres}` : ""}; load average ${m.loadAvgBefore[0]} before the run (other work on the machine skews every figure)`,
+    `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.os}, node ${m.node}, Dovecot ${m.dovecot ?? "?"}${m.postgres ? `, ${m.postgres}` : ""}; load average ${m.loadAvgBefore[0]} before the run (other work on the machine skews every figure)${m.fileCreate ? `; creating a 30 KB file as the blob store does costs ${m.fileCreate.cpuMsPerFile} CPU-ms (${m.fileCreate.kernelMsPerFile} in the kernel)` : ""}`,
     ...(x
       ? [
           `mix: ${x.mails} mails, ${mb(x.totalBytes).toFixed(1)} MB (avg ${(x.avgBytes / 1024).toFixed(1)} KB, max ${(x.maxBytes / 1024).toFixed(0)} KB): ${x.shapes.plain} plain, ${x.shapes.html} text+HTML, ${x.shapes["html-only"]} HTML only, ${x.shapes.quoted} quoting a conversation; ${x.withAttachment} with an attachment; ${x.german} German`,

@@ -109,8 +109,10 @@ export function cpuMsByPid(pids: number[]): Map<number, number> {
 }
 
 export interface CpuUse {
-  /** This process: the gateway code when measured in-process. */
+  /** This process: the gateway code when measured in-process (every thread: the reading thread and libuv's pool too). */
   selfMs: number;
+  /** The part of selfMs spent in the kernel (system calls: files, sockets). */
+  selfKernelMs: number;
   /** Every Dovecot process alive at the end (a session that ended meanwhile is missed). */
   dovecotMs: number;
   /** The PostgreSQL backends serving the gateway's database (0 for SQLite, which runs in-process). */
@@ -133,6 +135,7 @@ export async function withCpu<T>(
   const db1 = cpuMsByPid(db ? await postgresPids(db) : []);
   const cpu = {
     selfMs: Math.round((self.user + self.system) / 1000),
+    selfKernelMs: Math.round(self.system / 1000),
     dovecotMs: Math.round(delta(dove0, dove1)),
     dbMs: Math.round(delta(db0, db1)),
   };

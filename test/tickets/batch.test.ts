@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { MailReceipt, Message, OutboxMail, Participant, Ticket, TrailEntry } from "../../src/db/entities.js";
 import { processMails } from "../../src/tickets/batch.js";
 import { Directory } from "../../src/tickets/directory.js";
-import { processMail, type MailPosition } from "../../src/tickets/pipeline.js";
+import { processMail, type MailPosition, type ProcessResult } from "../../src/tickets/pipeline.js";
 import { ReadingThread } from "../../src/tickets/read-thread.js";
 import { createTestGateway, nextPosition, rawMail, type TestGateway } from "../helpers/context.js";
 import { ENGINES } from "../helpers/databases.js";
@@ -186,6 +186,35 @@ for (const engine of ENGINES) {
       const receipt = await batch.ctx.db.getRepository(MailReceipt).findOneByOrFail({ id: alone.receiptId });
       expect(receipt).to.include({ messageIdHeader: `bad.${engine}@customer.test`, fromAddress: BAD });
       expect((await batch.ctx.blobs.get(receipt.rawSha256!)).equals(raws[1])).to.equal(true);
+    });
+
+    it("when a mail's write fails (here: its position committed meanwhile, as by another instance), loses and repeats nothing", async () => {
+      const raw = rawMail({ messageId: `twin.${engine}@customer.test`, from: "Jo <jo@customer.test>", subject: "Twin" });
+      const other = rawMail({ messageId: `twin-other.${engine}@customer.test`, from: "Kim <kim@customer.test>", subject: "Other" });
+      const pos = nextPosition();
+      const otherPos = nextPosition();
+      const tickets = await batch.ctx.db.getRepository(Ticket).count();
+      const batchOf = [
+        { position: otherPos, raw: other },
+        { position: pos, raw },
+        { position: pos, raw },
+      ];
+      let results: Array<ProcessResult | null>;
+      try {
+        results = await processMails(batch.ctx, batchOf);
+      } catch {
+        // PostgreSQL: the failed statement aborted the transaction; nothing of the batch is written.
+        expect(engine).to.equal("postgres");
+        expect(await batch.ctx.db.getRepository(Ticket).count()).to.equal(tickets);
+        results = [null, null, null];
+      }
+      if (engine === "sqlite") expect(results.map((r) => r?.outcome ?? null)).to.deep.equal(["ticket_created", "ticket_created", null]);
+      // The drain then processes each mail the batch did not do, alone.
+      for (const [i, m] of batchOf.entries()) results[i] ??= await processMail(batch.ctx, m.position, m.raw);
+      expect(results.map((r) => r!.outcome)).to.deep.equal(["ticket_created", "ticket_created", "ticket_created"]);
+      expect(results[2]!.alreadyDone).to.equal(true);
+      expect(results[2]!.receiptId).to.equal(results[1]!.receiptId);
+      expect(await batch.ctx.db.getRepository(Ticket).count()).to.equal(tickets + 2);
     });
 
     it("answers mails an earlier run committed from their receipts, writing nothing again", async () => {
