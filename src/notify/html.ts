@@ -95,9 +95,14 @@ function blockToHtml(block: string, s: HtmlStyles): string {
   return `<p${styled(s.p)}>${linkifyText(block, s.a)}</p>`;
 }
 
-/** A byte count for people: "812 bytes", "48.2 KB", "10.5 MB" (1 KB = 1024 bytes). */
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
+/**
+ * A byte count for people, in the mail's language: "812 bytes", "48.2 KB", "10.5 MB" in English,
+ * "812 Bytes", "48,2 KB", "10,5 MB" in German (1 KB = 1024 bytes; the number as Intl writes it in
+ * that language, without grouping; a language tag Intl does not know is written as English).
+ */
+export function formatSize(bytes: number, language = "en"): string {
+  const word = language.toLowerCase().startsWith("de") ? "Bytes" : "bytes";
+  if (bytes < 1024) return `${number(bytes, language, 0)} ${word}`;
   const units = ["KB", "MB", "GB"];
   let v = bytes / 1024;
   let u = 0;
@@ -105,7 +110,16 @@ export function formatSize(bytes: number): string {
     v /= 1024;
     u++;
   }
-  return `${v >= 100 ? Math.round(v) : Math.round(v * 10) / 10} ${units[u]}`;
+  return `${number(v, language, v >= 100 ? 0 : 1)} ${units[u]}`;
+}
+
+function number(v: number, language: string, digits: number): string {
+  const options = { maximumFractionDigits: digits, useGrouping: false } as const;
+  try {
+    return new Intl.NumberFormat(language, options).format(v);
+  } catch {
+    return new Intl.NumberFormat("en", options).format(v);
+  }
 }
 
 /** Registers the helpers the HTML templates use: {{quote text}}, {{paragraphs text}}, {{linkify text}}. */

@@ -69,7 +69,11 @@ function compile(hb: typeof Handlebars, name: string, src: string, noEscape: boo
 function environments(dir: string, inliner: CssInliner | null): { text: typeof Handlebars; html: typeof Handlebars } {
   const text = Handlebars.create();
   const html = Handlebars.create();
-  for (const hb of [text, html]) hb.registerHelper("filesize", (v: unknown) => formatSize(Number(v)));
+  // In the language of the mail being rendered (its data's `lang`), whatever the template's own wording.
+  for (const hb of [text, html])
+    hb.registerHelper("filesize", (v: unknown, options: { data?: { root?: { lang?: unknown } } }) =>
+      formatSize(Number(v), typeof options?.data?.root?.lang === "string" ? options.data.root.lang : "en"),
+    );
   registerHtmlHelpers(html, inliner?.styles ?? NO_STYLES);
   const partials = path.join(dir, "partials");
   if (!existsSync(partials)) return { text, html };

@@ -148,5 +148,19 @@ describe("notify/html: the HTML part of every status mail", () => {
       ];
       for (const [n, s] of table) expect(formatSize(n), String(n)).to.equal(s);
     });
+
+    it("formatSize in the mail's language: a decimal comma and Bytes in German, English for a tag Intl does not know", () => {
+      const table: Array<[number, string, string]> = [
+        [812, "de", "812 Bytes"],
+        [48_213, "de", "47,1 KB"],
+        [11_010_048, "de", "10,5 MB"],
+        [150 * 1024 * 1024, "de", "150 MB"],
+        [1_048_064, "de", "1024 KB"],
+        [48_213, "fr", "47,1 KB"],
+        [48_213, "en", "47.1 KB"],
+        [48_213, "not a language!", "47.1 KB"],
+      ];
+      for (const [n, lang, s] of table) expect(formatSize(n, lang), `${n} ${lang}`).to.equal(s);
+    });
   });
 });

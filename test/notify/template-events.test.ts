@@ -210,7 +210,9 @@ describe("notify/template-events", () => {
       expect(render("new-ticket", "en"))
         .to.contain("no text, only attachments (1)")
         .and.to.contain("- scan.pdf (application/pdf, 47.1 KB)");
-      expect(render("new-ticket", "de")).to.contain("keinen Text, nur Anhänge (1)").and.to.contain("- scan.pdf (application/pdf, 47.1 KB)");
+      // In German with a decimal comma, in the text and in the HTML part.
+      expect(render("new-ticket", "de")).to.contain("keinen Text, nur Anhänge (1)").and.to.contain("- scan.pdf (application/pdf, 47,1 KB)");
+      expect(set.render("new-ticket", "de", eventData("new-ticket", fullData("de", "new-ticket"))).html).to.contain("47,1 KB");
       const d = fullData("en", "new-ticket");
       expect(render("new-ticket", "en", { ...d, textEmpty: false })).not.to.contain("no text");
       expect(render("new-ticket", "en", { ...d, files: null })).not.to.contain("scan.pdf");
