@@ -4,6 +4,7 @@ import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "n
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import path from "node:path";
+import { TicketpostError } from "../shared/errors.js";
 
 /**
  * Content-addressed files under the data directory: raw mails and attachments, named by their
@@ -35,6 +36,7 @@ export class BlobStore {
     return path.join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
   }
 
+  /** Stores bytes under their SHA-256 (hex), returned. Throws ESTORE (retryable) when they cannot be written. */
   async put(content: Buffer, knownSha256?: string): Promise<string> {
     const sha = knownSha256 ?? createHash("sha256").update(content).digest("hex");
     const target = this.pathFor(sha);
@@ -44,13 +46,25 @@ export class BlobStore {
       // A typical mail or attachment: four synchronous calls cost less than four trips through
       // libuv's thread pool (measured: the async version took as long as fetch and parse together).
       if (existsSync(target)) return sha;
-      if (!this.knownDirs.has(dir)) {
-        mkdirSync(dir, { recursive: true });
-        this.knownDirs.add(dir);
-      }
-      writeFileSync(tmp, content);
-      renameSync(tmp, target);
-      return sha;
+      return storing(target, () => {
+        // A folder known from before may have been removed meanwhile (a restore, an operator):
+        // when the write finds no folder, it is made and the write tried once more.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            if (!this.knownDirs.has(dir)) {
+              mkdirSync(dir, { recursive: true });
+              this.knownDirs.add(dir);
+            }
+            writeFileSync(tmp, content);
+            break;
+          } catch (err) {
+            if (attempt > 1 || (err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+            this.knownDirs.delete(dir);
+          }
+        }
+        renameSync(tmp, target);
+        return sha;
+      });
     }
     try {
       await access(target);
@@ -58,10 +72,12 @@ export class BlobStore {
     } catch {
       // not stored yet
     }
-    await mkdir(dir, { recursive: true });
-    await writeFile(tmp, content);
-    await rename(tmp, target);
-    return sha;
+    return storing(target, async () => {
+      await mkdir(dir, { recursive: true });
+      await writeFile(tmp, content);
+      await rename(tmp, target);
+      return sha;
+    });
   }
 
   /** Whether the blob is stored. */
@@ -84,11 +100,11 @@ export class BlobStore {
 
   /** Stores a stream without holding it in memory: written to a temp file while hashed, then renamed. */
   async putStream(input: Readable): Promise<{ sha256: string; size: number }> {
-    await mkdir(this.root, { recursive: true });
     const tmp = path.join(this.root, `incoming.${randomBytes(8).toString("hex")}.tmp`);
     const hash = createHash("sha256");
     let size = 0;
     try {
+      await mkdir(this.root, { recursive: true });
       await pipeline(
         input,
         async function* (source) {
@@ -103,6 +119,11 @@ export class BlobStore {
       const sha256 = hash.digest("hex");
       await this.adopt(tmp, sha256);
       return { sha256, size };
+    } catch (err) {
+      // A system call of the store failed (the disk, the folder): ESTORE. Anything else came from
+      // the stream being stored (the mail being parsed) and stays what it is.
+      if ((err as NodeJS.ErrnoException).syscall) return storing(tmp, () => Promise.reject(err));
+      throw err;
     } finally {
       await rm(tmp, { force: true });
     }
@@ -186,12 +207,39 @@ export class DeferredBlobWrites extends BlobStore {
     const target = this.pathFor(sha);
     const dir = path.dirname(target);
     if (existsSync(target)) return;
-    if (!this.knownDirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      this.knownDirs.add(dir);
-    }
     const tmp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
-    await writeFile(tmp, content);
-    await rename(tmp, target);
+    await storing(target, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          if (!this.knownDirs.has(dir)) {
+            await mkdir(dir, { recursive: true });
+            this.knownDirs.add(dir);
+          }
+          await writeFile(tmp, content);
+          break;
+        } catch (err) {
+          // As in put: a folder removed since it was made is made again, once.
+          if (attempt > 1 || (err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+          this.knownDirs.delete(dir);
+        }
+      }
+      await rename(tmp, target);
+    });
+  }
+}
+
+/** Runs a write of the store; any failure becomes ESTORE (retryable: a full disk or a missing folder can be fixed). */
+function storing<T>(target: string, write: () => T): T {
+  const fail = (err: unknown): never => {
+    if (err instanceof TicketpostError) throw err;
+    throw new TicketpostError("ESTORE", `could not store ${path.basename(target)} in ${path.dirname(target)}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  };
+  try {
+    const out = write();
+    return (out instanceof Promise ? out.catch(fail) : out) as T;
+  } catch (err) {
+    return fail(err);
   }
 }

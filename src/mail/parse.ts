@@ -34,7 +34,8 @@ function addresses(obj: AddressObject | AddressObject[] | undefined): MailAddres
 }
 
 function headerStrings(parsed: Pick<StreamParsed, "headerLines">): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+  // Field names are the sender's: "__proto__" or "constructor" must be a field like any other.
+  const out = Object.create(null) as Record<string, string[]>;
   for (const line of parsed.headerLines) {
     const key = line.key.toLowerCase();
     const colon = line.line.indexOf(":");
@@ -44,18 +45,6 @@ function headerStrings(parsed: Pick<StreamParsed, "headerLines">): Record<string
     (out[key] ??= []).push(value);
   }
   return out;
-}
-
-/**
- * The Date header's time. mailparser gives the time of parsing for a Date header it cannot read;
- * such a mail has no date here, so that the same mail read twice has one fingerprint (and a
- * second delivery of it is known as the duplicate it is).
- */
-function dateOf(parsed: Date | undefined, headers: Record<string, string[]>): Date | null {
-  const readable = (headers["date"] ?? []).map((v) => new Date(v)).filter((d) => !Number.isNaN(d.getTime()));
-  if (parsed && readable.some((d) => d.getTime() === parsed.getTime())) return parsed;
-  // mailparser read an unreadable one (of several, the first): the first readable one, if any.
-  return readable[0] ?? null;
 }
 
 function referenceList(value: string | string[] | undefined): string[] {
@@ -133,7 +122,7 @@ function toInbound(parsed: StreamParsed, rawSha256: string, rawSize: number): In
     to: addresses(parsed.to),
     cc: addresses(parsed.cc),
     deliveredTo: deliveredTo(headers),
-    date: dateOf(parsed.date, headers),
+    date: parsed.date ?? null,
     text: bodyText(parsed),
     attachments,
     headers,
@@ -144,7 +133,35 @@ function toInbound(parsed: StreamParsed, rawSha256: string, rawSize: number): In
   if (!parsed.text?.trim() && typeof parsed.html === "string" && parsed.html.trim() !== "")
     inbound.notes.push("HTML body converted to text");
   if (inbound.text === "" && attachments.length > 0) inbound.notes.push(`no text body; ${attachments.length} attachment(s)`);
-  return { ...inbound, fingerprint: contentFingerprint(inbound) };
+  const clean = withoutNul(inbound);
+  if (clean !== inbound) clean.notes.push("NUL characters removed from the mail's text (the raw mail keeps them)");
+  return { ...clean, fingerprint: contentFingerprint(clean) };
+}
+
+/**
+ * The message with every U+0000 taken out of its strings (PostgreSQL text cannot hold it, and no
+ * person writes it); the same object when there is none. Buffers and dates are left as they are.
+ */
+function withoutNul<T>(value: T): T {
+  const strip = (v: unknown): unknown => {
+    if (typeof v === "string") return v.includes("\u0000") ? v.replace(/\u0000/g, "") : v;
+    if (Array.isArray(v)) {
+      const out = v.map(strip);
+      return out.some((x, i) => x !== v[i]) ? out : v;
+    }
+    if (v && typeof v === "object" && !Buffer.isBuffer(v) && !(v instanceof Date)) {
+      let changed = false;
+      const out: Record<string, unknown> = Object.create(Object.getPrototypeOf(v) as object | null) as Record<string, unknown>;
+      for (const [k, x] of Object.entries(v)) {
+        const y = strip(x);
+        if (y !== x) changed = true;
+        out[k.replace(/\u0000/g, "")] = y;
+      }
+      return changed ? out : v;
+    }
+    return v;
+  };
+  return strip(value) as T;
 }
 
 /** The person a ticket answers to: Reply-To when given (RFC 5322 §3.6.2), else From. */

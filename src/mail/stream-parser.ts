@@ -140,6 +140,29 @@ function attachmentReader(mail: Collected, sink: AttachmentSink | undefined, opt
   };
 }
 
+/**
+ * The Date header's time. mailparser gives the time of parsing for a Date header it cannot read;
+ * such a mail (or a forwarded mail inside it) has none here, or its first readable Date header,
+ * so that the same mail read twice has one text and one fingerprint (and a second delivery of it
+ * is known as the duplicate it is).
+ */
+function readableDate(parsed: Date | undefined, headerLines: HeaderLines): Date | undefined {
+  const readable = headerLines
+    .filter((h) => h.key.toLowerCase() === "date")
+    .map(
+      (h) =>
+        new Date(
+          h.line
+            .slice(h.line.indexOf(":") + 1)
+            .replace(/\r?\n[ \t]+/g, " ")
+            .trim(),
+        ),
+    )
+    .filter((d) => !Number.isNaN(d.getTime()));
+  if (parsed && readable.some((d) => d.getTime() === parsed.getTime())) return parsed;
+  return readable[0];
+}
+
 function resultOf(mail: Collected, notes: string[]): StreamParsed {
   const h = mail.headers ?? new Map();
   const get = <T>(k: string) => h.get(k) as T | undefined;
@@ -156,7 +179,7 @@ function resultOf(mail: Collected, notes: string[]): StreamParsed {
     messageId: get<string>("message-id"),
     inReplyTo: get<string>("in-reply-to"),
     references: get<string | string[]>("references"),
-    date: get<Date>("date"),
+    date: readableDate(get<Date>("date"), mail.headerLines ?? []),
     attachments: mail.attachments,
     containerTexts: mail.containerTexts,
     notes: [...new Set([...notes, ...mail.notes])],

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   ESMTP_PERM: { retryable: false, summary: "SMTP server rejected the mail for good" },
   EBOUNCED: { retryable: false, summary: "the address bounced permanently; no mail goes to it until the flag is cleared" },
   EBLOB: { retryable: true, summary: "a stored file (blob) a mail attaches is missing or unreadable" },
+  ESTORE: { retryable: true, summary: "a mail's bytes or files could not be written to the data directory" },
   ENOTFOUND: { retryable: false, summary: "no such object" },
   EREFUSED: { retryable: false, summary: "the action is not allowed; nothing changed" },
   EREAD: { retryable: false, summary: "a file to import could not be read" },

@@ -93,7 +93,8 @@ export class ReadingThread implements MailReader {
     const copy = new Uint8Array(raw);
     return new Promise<ReadResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, raw });
-      if (this.pending.size === 1) worker.ref();
+      // Held open while it has reads to answer; let go (unref) when it has none.
+      worker.ref();
       worker.postMessage({ id, pos, raw: copy } satisfies ReadRequest, [copy.buffer]);
     });
   }
@@ -101,6 +102,10 @@ export class ReadingThread implements MailReader {
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = null;
+    // Reads still pending fail (their mails stay where they are, or are read alone), never hang.
+    const closed = new Error("the reading thread was closed");
+    for (const p of this.pending.values()) p.reject(closed);
+    this.pending.clear();
     if (w) await w.terminate();
   }
 

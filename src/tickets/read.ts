@@ -67,6 +67,8 @@ export async function readMail(ctx: ReadEnv, r: Received, opts: { store: boolean
     }
   } catch (err) {
     const e = asTicketpostError(err, "EPARSE");
+    // The data directory failing to take the mail's files says nothing about the mail: retried.
+    if (e.code === "ESTORE") throw e;
     return { kind: "unreadable", code: "EPARSE", message: e.message, trail };
   }
   trail.push(

@@ -4,7 +4,12 @@ import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { BlobStore } from "../../src/db/blob-store.js";
+import { BlobStore, DeferredBlobWrites } from "../../src/db/blob-store.js";
+
+/** The deferred writes are done once flushed; a plain put is done when it returns. */
+const flushed = async (w: BlobStore) => {
+  if (w instanceof DeferredBlobWrites) await w.flush();
+};
 
 describe("BlobStore: content-addressed files under the data directory", () => {
   let dir: string;
@@ -45,4 +50,39 @@ describe("BlobStore: content-addressed files under the data directory", () => {
     expect(existsSync(fresh)).to.equal(true);
     expect(existsSync(other)).to.equal(true);
   });
+
+  for (const [name, make] of [
+    ["put", (st: BlobStore) => st],
+    ["the reading thread's deferred writes", (st: BlobStore) => st.deferring()],
+  ] as const) {
+    it(`${name}: a folder removed after it was made is made again (a restore, an operator), and the write succeeds`, async () => {
+      const writer = make(store);
+      const first = Buffer.from("first file");
+      await writer.put(first);
+      await flushed(writer);
+      rmSync(dir, { recursive: true, force: true });
+      // Another file whose fan-out folder this store made before.
+      let second = Buffer.from("second file 0");
+      for (let i = 1; sha(second).slice(0, 4) !== sha(first).slice(0, 4); i++) second = Buffer.from(`second file ${i}`);
+      expect(await writer.put(second)).to.equal(sha(second));
+      await flushed(writer);
+      expect((await store.get(sha(second))).equals(second)).to.equal(true);
+    });
+
+    it(`${name}: a store that cannot be written fails with ESTORE (retryable), naming the file`, async () => {
+      const writer = make(store);
+      rmSync(dir, { recursive: true, force: true });
+      writeFileSync(dir, "a file where the store's folder should be");
+      let error: { code?: string; retryable?: boolean; message?: string } | null = null;
+      try {
+        await writer.put(Buffer.from("cannot be stored"));
+        await flushed(writer);
+      } catch (e) {
+        error = e as typeof error;
+      }
+      expect(error).to.include({ code: "ESTORE", retryable: true });
+      expect(error!.message).to.contain(sha(Buffer.from("cannot be stored")));
+      rmSync(dir, { force: true });
+    });
+  }
 });

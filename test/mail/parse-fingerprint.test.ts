@@ -144,4 +144,39 @@ describe("mail/parse: content fingerprint", () => {
   it("keeps a readable Date header's time", async () => {
     expect((await parseMail(eightBit(TEXT))).date?.toISOString()).to.equal("2026-03-04T08:30:00.000Z");
   });
+
+  it("gives a forwarded mail (message/rfc822) with an unreadable Date no date in the text, and one fingerprint however often it is read", async () => {
+    const raw = Buffer.from(
+      [
+        "From: Ana <ana@customer.test>",
+        "To: support@example.test",
+        "Subject: Fwd: the error",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="b"',
+        "",
+        "--b",
+        "Content-Type: text/plain; charset=utf-8",
+        "",
+        "See below.",
+        "--b",
+        "Content-Type: message/rfc822",
+        "",
+        "From: Bo <bo@vendor.test>",
+        "Subject: the error",
+        "Date: sometime last week",
+        "",
+        "Error E-42.",
+        "--b--",
+        "",
+      ].join("\r\n"),
+    );
+    const first = await parseMail(raw);
+    await new Promise((r) => setTimeout(r, 1100));
+    const again = await parseMail(raw);
+    expect(first.text)
+      .to.contain("Error E-42.")
+      .and.not.to.match(/^Date:/m);
+    expect(again.text).to.equal(first.text);
+    expect(again.fingerprint).to.equal(first.fingerprint);
+  });
 });

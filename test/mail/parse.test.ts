@@ -418,4 +418,49 @@ describe("mail/parse", () => {
       });
     }
   });
+
+  describe("NUL characters (PostgreSQL text cannot hold them) are taken out of everything read, the raw mail keeps them", () => {
+    const rows: Array<[string, string[], (m: InboundMessage) => string]> = [
+      ["an encoded-word Subject", ["Subject: =?utf-8?Q?Invoice=00attached?="], (m) => m.subject],
+      ["the body", ["Subject: x", "", "before\u0000after"], (m) => m.text],
+      [
+        "a display name",
+        ["From: =?utf-8?B?" + Buffer.from("Ana\u0000Lima").toString("base64") + "?= <ana@customer.test>", "Subject: x"],
+        (m) => m.from!.name ?? "",
+      ],
+      ["a header value", ["Subject: x", "X-Ticket-Ref: A\u0000B"], (m) => m.headers["x-ticket-ref"][0]],
+    ];
+    for (const [where, lines, get] of rows) {
+      it(`in ${where}`, async () => {
+        const head = lines.some((l) => l.startsWith("From:")) ? [] : ["From: Ana <ana@customer.test>"];
+        const withBody = lines.includes("") ? lines : [...lines, "", "text"];
+        const msg = await parseLines(["To: support@example.test", ...head, ...withBody]);
+        expect(get(msg)).not.to.contain("\u0000");
+        expect(JSON.stringify(msg)).not.to.contain("\\u0000");
+        expect(msg.notes.join(" ")).to.contain("NUL characters removed");
+      });
+    }
+
+    it("leaves a mail without NUL as it is, with no note", async () => {
+      const msg = await parseLines(["From: Ana <ana@customer.test>", "To: support@example.test", "Subject: Printer", "", "jammed"]);
+      expect(msg.notes.join(" ")).not.to.contain("NUL");
+    });
+  });
+
+  it("reads header fields named like JavaScript's own properties (__proto__, constructor) as any other", async () => {
+    const msg = await parseLines([
+      "From: Ana <ana@customer.test>",
+      "To: support@example.test",
+      "Subject: Odd fields",
+      "__proto__: one",
+      "Constructor: two",
+      "toString: three",
+      "",
+      "text",
+    ]);
+    expect(msg.subject).to.equal("Odd fields");
+    expect(msg.headers["__proto__"]).to.deep.equal(["one"]);
+    expect(msg.headers["constructor"]).to.deep.equal(["two"]);
+    expect(msg.headers["tostring"]).to.deep.equal(["three"]);
+  });
 });
