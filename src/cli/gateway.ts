@@ -83,13 +83,7 @@ export async function openGateway(
   const blobs = new BlobStore(path.join(config.dataDir, "blobs"));
   const readEnv = { blobs, maxMessageBytes: config.maxMessageBytes, messageIdDomain: config.messageIdDomain, directory };
   // A drained batch is read in a second thread while the one before it is committed (one core: in this one).
-  const spec = {
-    blobsRoot: blobs.root,
-    maxMessageBytes: config.maxMessageBytes,
-    messageIdDomain: config.messageIdDomain,
-    directory: directory.spec(),
-  };
-  const reader = os.availableParallelism() > 1 ? new ReadingThread(spec, readEnv, logger) : undefined;
+  const reader = os.availableParallelism() > 1 ? new ReadingThread(readEnv, logger) : undefined;
   const secret = config.referenceSecret ?? (await sharedSetting(db, "reference-secret", () => randomBytes(32).toString("base64url")));
   return {
     logins: new AccountLogins(databaseGrantStore(db), logger),

@@ -5,7 +5,7 @@ import { FastSql } from "../db/fast-sql.js";
 import { BatchReads } from "./batch-reads.js";
 import type { GatewayContext } from "./context.js";
 import { ANSWERING_EVENTS, type AgentAuth, type ReadMail } from "./facts.js";
-import { classifyError, evidenceFrom, fromReceipt, type Evidence, type ProcessResult } from "./failure.js";
+import { classifyError, evidenceFrom, fromPlan, fromReceipt, type Evidence, type ProcessResult } from "./failure.js";
 import { persist, writesInOneStatement } from "./persist.js";
 import { decide, verifySender, type MailPosition, type RawMail } from "./pipeline.js";
 import { readInProcess } from "./read-thread.js";
@@ -185,16 +185,7 @@ async function write(
 ): Promise<ProcessResult> {
   const saved = await persist(em, ctx, plan, msg, { pos: p.pos, raw: { sha256: p.evidence.rawSha256, size: p.evidence.rawSize } });
   reads.forget(plan, msg, saved.ticketId, now);
-  return {
-    outcome: plan.outcome,
-    receiptId: saved.receiptId!,
-    ticketId: saved.ticketId,
-    alreadyDone: false,
-    errorCode: plan.errorCode,
-    reason: plan.reason,
-    trail: plan.trail,
-    messageId: msg?.messageId ?? null,
-  };
+  return fromPlan(plan, saved, msg);
 }
 
 /** The receipts of these positions (one statement), by UID. */

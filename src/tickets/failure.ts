@@ -3,9 +3,10 @@ import type { ReceiptOutcome, MailReceipt } from "../db/entities.js";
 import type { InboundMessage } from "../mail/types.js";
 import { TicketpostError, type ErrorCode } from "../shared/errors.js";
 import type { GatewayContext } from "./context.js";
-import { describeMail, writeReceipt, type MailPosition } from "./persist.js";
+import { describeMail, writeReceipt, type MailPosition, type Persisted } from "./persist.js";
 import { findReceipt } from "./repository.js";
 import { step, type TrailStep } from "./trail.js";
+import type { Plan } from "./workflow/plan.js";
 
 /*
  * A mail that fails keeps its evidence: its bytes (stored before anything can fail), its
@@ -86,6 +87,20 @@ export function classifyError(err: unknown): TicketpostError {
   if (err instanceof TypeORMError || driverCode) return new TicketpostError("EDB", String(e?.message ?? err), { cause: err });
   const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return new TicketpostError("EINTERNAL", `unexpected error: ${what}`, { cause: err });
+}
+
+/** What became of a mail whose plan was just written (by the single-mail path or a batch). */
+export function fromPlan(plan: Plan, saved: Persisted, msg: InboundMessage | null): ProcessResult {
+  return {
+    outcome: plan.outcome,
+    receiptId: saved.receiptId!,
+    ticketId: saved.ticketId,
+    alreadyDone: false,
+    errorCode: plan.errorCode,
+    reason: plan.reason,
+    trail: plan.trail,
+    messageId: msg?.messageId ?? null,
+  };
 }
 
 export function fromReceipt(r: MailReceipt, trail: TrailStep[] = []): ProcessResult {

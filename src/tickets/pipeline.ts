@@ -7,6 +7,7 @@ import {
   classifyError,
   evidenceFrom,
   evidenceOf,
+  fromPlan,
   fromReceipt,
   isUniqueViolation,
   MailProcessingError,
@@ -122,16 +123,7 @@ async function commitMail(
       const { plan, msg } = await decide(ticketReads(em), ctx, read, auth, { now: ctx.clock.now() });
       trail = plan.trail;
       const saved = await persist(em, ctx, plan, msg, { pos, raw: { sha256: evidence.rawSha256, size: evidence.rawSize } });
-      return {
-        outcome: plan.outcome,
-        receiptId: saved.receiptId!,
-        ticketId: saved.ticketId,
-        alreadyDone: false,
-        errorCode: plan.errorCode,
-        reason: plan.reason,
-        trail: plan.trail,
-        messageId: msg?.messageId ?? null,
-      };
+      return fromPlan(plan, saved, msg);
     });
   } catch (err) {
     if (err instanceof AlreadyRecorded || isUniqueViolation(err)) {

@@ -76,13 +76,20 @@ export class ReadingThread implements MailReader {
   private nextId = 1;
   private crashes = 0;
   private readonly fallback: MailReader;
+  /** The reading env as plain data, copied into each thread started. */
+  private readonly data: ReadingThreadData;
 
   constructor(
-    private readonly data: ReadingThreadData,
     env: ReadEnv,
     private readonly logger: Logger,
   ) {
     this.fallback = readInProcess(env);
+    this.data = {
+      blobsRoot: env.blobs.root,
+      maxMessageBytes: env.maxMessageBytes,
+      messageIdDomain: env.messageIdDomain,
+      directory: env.directory.spec(),
+    };
   }
 
   read(pos: MailPosition, raw: Buffer): Promise<ReadResult> {

@@ -135,16 +135,7 @@ for (const engine of ENGINES) {
     it("decides the same when the batch is read in the reading thread (as the daemon reads it)", async () => {
       const threaded = await createTestGateway(engine, { directory: faultyDirectory(), safety: { autoReplyPerAddress: 2 } });
       const ctx = threaded.ctx;
-      ctx.reader = new ReadingThread(
-        {
-          blobsRoot: ctx.blobs.root,
-          maxMessageBytes: ctx.maxMessageBytes,
-          messageIdDomain: ctx.messageIdDomain,
-          directory: ctx.directory.spec(),
-        },
-        ctx,
-        ctx.logger,
-      );
+      ctx.reader = new ReadingThread(ctx, ctx.logger);
       try {
         const raws = mails(`thread-${engine}`);
         const pos = raws.map(() => ({ ...nextPosition(), mailbox: "one" }));

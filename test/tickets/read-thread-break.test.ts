@@ -178,8 +178,7 @@ function oddMails(): Record<string, Buffer> {
 }
 
 function threadFor(ctx: GatewayContext, blobsRoot: string): ReadingThread {
-  const data = { blobsRoot, maxMessageBytes: ctx.maxMessageBytes, messageIdDomain: ctx.messageIdDomain, directory: ctx.directory.spec() };
-  return new ReadingThread(data, ctx, ctx.logger);
+  return new ReadingThread({ ...ctx, blobs: new BlobStore(blobsRoot) }, ctx.logger);
 }
 
 function comparable(r: ReadResult): unknown {
@@ -267,16 +266,7 @@ describe("breaking the reading thread, group commit and the drain", () => {
       directory,
     });
     const main = readInProcess(env(path.join(dir, "main")));
-    const thread = new ReadingThread(
-      {
-        blobsRoot: path.join(dir, "thread"),
-        maxMessageBytes: 25 * 1024 * 1024,
-        messageIdDomain: "tickets.example.test",
-        directory: directory.spec(),
-      },
-      env(path.join(dir, "thread")),
-      silentLogger,
-    );
+    const thread = new ReadingThread(env(path.join(dir, "thread")), silentLogger);
     const differ: string[] = [];
     try {
       for (const [name, raw] of Object.entries(oddMails())) {
@@ -296,11 +286,7 @@ describe("breaking the reading thread, group commit and the drain", () => {
     this.timeout(30_000);
     const directory = Directory.empty("support@example.test", "en");
     const env = { blobs: new BlobStore(dir), maxMessageBytes: 25 * 1024 * 1024, messageIdDomain: "tickets.example.test", directory };
-    const thread = new ReadingThread(
-      { blobsRoot: dir, maxMessageBytes: env.maxMessageBytes, messageIdDomain: env.messageIdDomain, directory: directory.spec() },
-      env,
-      silentLogger,
-    );
+    const thread = new ReadingThread(env, silentLogger);
     try {
       const raw = forwardWithBadDate("fwd.read@customer.test");
       const pos = nextPosition();
@@ -318,11 +304,7 @@ describe("breaking the reading thread, group commit and the drain", () => {
   it("a read pending when the thread is closed is rejected (it does not hang), and the thread starts again for later reads", async () => {
     const directory = Directory.empty("support@example.test", "en");
     const env = { blobs: new BlobStore(dir), maxMessageBytes: 25 * 1024 * 1024, messageIdDomain: "tickets.example.test", directory };
-    const thread = new ReadingThread(
-      { blobsRoot: dir, maxMessageBytes: env.maxMessageBytes, messageIdDomain: env.messageIdDomain, directory: directory.spec() },
-      env,
-      silentLogger,
-    );
+    const thread = new ReadingThread(env, silentLogger);
     await thread.read(nextPosition(), rawMail({}));
     const pending = thread.read(nextPosition(), rawMail({ body: "x".repeat(3_000_000) })).then(
       () => "answered",

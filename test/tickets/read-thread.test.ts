@@ -7,7 +7,7 @@ import { Ticket } from "../../src/db/entities.js";
 import { processMails } from "../../src/tickets/batch.js";
 import { Directory, type DirectorySpec } from "../../src/tickets/directory.js";
 import { processMail } from "../../src/tickets/pipeline.js";
-import { readInProcess, ReadingThread, type ReadingThreadData, type ReadResult } from "../../src/tickets/read-thread.js";
+import { readInProcess, ReadingThread, type ReadResult } from "../../src/tickets/read-thread.js";
 import type { Logger } from "../../src/shared/logger.js";
 import { silentLogger } from "../../src/shared/logger.js";
 import { createTestGateway, nextPosition, rawMail } from "../helpers/context.js";
@@ -40,10 +40,6 @@ function envFor(blobsRoot: string, directory: Directory) {
   return { blobs: new BlobStore(blobsRoot), maxMessageBytes: 25 * 1024 * 1024, messageIdDomain: "tickets.example.test", directory };
 }
 
-function threadData(blobsRoot: string, directory: Directory): ReadingThreadData {
-  return { blobsRoot, maxMessageBytes: 25 * 1024 * 1024, messageIdDomain: "tickets.example.test", directory: directory.spec() };
-}
-
 /** A read as plain data, the way it would be compared by a person: without the bytes held in memory. */
 function comparable(r: ReadResult): unknown {
   const { buffer: _b, ...received } = r.received;
@@ -74,11 +70,7 @@ describe("the reading thread", () => {
     expect(files.length).to.be.greaterThan(500);
     const directory = makeDirectory();
     const main = readInProcess(envFor(path.join(dir, "main"), directory));
-    const thread = new ReadingThread(
-      threadData(path.join(dir, "thread"), directory),
-      envFor(path.join(dir, "thread"), directory),
-      silentLogger,
-    );
+    const thread = new ReadingThread(envFor(path.join(dir, "thread"), directory), silentLogger);
     const differ: string[] = [];
     try {
       for (const file of files) {
@@ -102,7 +94,7 @@ describe("the reading thread", () => {
 
   it("has a mail's files on disk when it answers", async () => {
     const directory = Directory.empty("support@example.test", "en");
-    const thread = new ReadingThread(threadData(dir, directory), envFor(dir, directory), silentLogger);
+    const thread = new ReadingThread(envFor(dir, directory), silentLogger);
     try {
       const png = Buffer.alloc(50_000, 7);
       const raw = Buffer.from(
@@ -146,8 +138,9 @@ describe("the reading thread", () => {
     const gw = await createTestGateway("sqlite");
     const lines: string[] = [];
     // A thread that cannot start (its directory is not data it can read) fails every read.
-    const broken = { ...threadData(path.join(gw.dataDir, "blobs"), makeDirectory()), directory: null as unknown as DirectorySpec };
-    gw.ctx.reader = new ReadingThread(broken, gw.ctx, recordingLogger(lines));
+    const directory = makeDirectory();
+    const unreadable = Object.assign(Object.create(directory) as Directory, { spec: () => null as unknown as DirectorySpec });
+    gw.ctx.reader = new ReadingThread({ ...gw.ctx, directory: unreadable }, recordingLogger(lines));
     try {
       const raws = [1, 2, 3].map((n) =>
         rawMail({ messageId: `broken.${n}@customer.test`, from: `C${n} <c${n}@customer.test>`, subject: `Request ${n}` }),
